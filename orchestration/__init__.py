@@ -1,0 +1,1 @@
+"""Dagster code for the CRM warehouse: extract → gate 1 → dbt → gate 2 → publish."""

@@ -1,0 +1,35 @@
+"""The warehouse's `raw` schema: one table per CRM source table, typed as the contract says.
+
+Each raw table holds the source columns plus the two bookkeeping columns every extracted row carries.
+"""
+
+from __future__ import annotations
+
+from crm_contract import Column, SourceTable
+
+RAW_SCHEMA = "raw"
+LOAD_ID_COLUMN = "_load_id"
+LOADED_AT_COLUMN = "_loaded_at"
+
+_DUCKDB_TYPES = {
+    "integer": "BIGINT",
+    "text": "VARCHAR",
+    "money": "DECIMAL(18,2)",
+    "rate": "DECIMAL(18,8)",
+    "percent": "DECIMAL(7,4)",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+}
+
+
+def duckdb_type(column: Column) -> str:
+    return _DUCKDB_TYPES[column.type]
+
+
+def raw_table_ddl(table: SourceTable, *, name: str | None = None) -> str:
+    """CREATE TABLE for a raw table (or a same-shaped staging table when `name` is given)."""
+    columns = [f'"{c.name}" {duckdb_type(c)}' for c in table.columns]
+    columns += [f"{LOAD_ID_COLUMN} VARCHAR NOT NULL", f"{LOADED_AT_COLUMN} TIMESTAMP NOT NULL"]
+    target = name or f"{RAW_SCHEMA}.{table.name}"
+    return f"CREATE TABLE IF NOT EXISTS {target} (\n    " + ",\n    ".join(columns) + "\n)"
