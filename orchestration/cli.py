@@ -1,0 +1,111 @@
+"""`crm-warehouse`: prepare the dbt manifest, run the crm_elt job, or do both on a simulated CRM (demo).
+
+The job runs in this process against the Dagster instance in DAGSTER_HOME, so its history shows up in
+`dagster dev` afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from orchestration.settings import PROJECT_ROOT, Settings
+
+DEMO_OPPORTUNITIES = 5_000
+
+
+def ensure_dagster_home(settings: Settings) -> Path:
+    """Create DAGSTER_HOME with the project's instance settings (pools, run limits) on first use."""
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    instance_yaml = settings.dagster_home / "dagster.yaml"
+    if not instance_yaml.exists():
+        shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", instance_yaml)
+    return settings.dagster_home
+
+
+def prepare_dbt_manifest() -> Path:
+    """dbt parse: dagster-dbt needs target/manifest.json before the definitions can load."""
+    from orchestration.transform import crm_dbt_project
+
+    crm_dbt_project.preparer.prepare(crm_dbt_project)
+    return crm_dbt_project.manifest_path
+
+
+def run_job(*, full_refresh: bool) -> bool:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.extract import FULL_REFRESH_TAG
+
+    tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def("crm_elt").execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    if not result.success:
+        failed = [event.step_key for event in result.all_events if event.is_step_failure]
+        print(f"crm_elt failed at: {', '.join(failed) or 'see the run in dagster dev'} (run id {result.run_id})",
+              file=sys.stderr)
+    return result.success
+
+
+def print_headlines(published_path: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(published_path), read_only=True) as con:
+        totals = con.execute(
+            """
+            select
+                (select count(*) from marts.fct_opportunities) as opportunities,
+                (select sum(case when is_won then 1 else 0 end) * 1.0
+                   / nullif(sum(case when is_closed then 1 else 0 end), 0) from marts.fct_opportunities) as win_rate,
+                (select sum(amount) from marts.fct_contracts) as contract_amount,
+                (select sum(receivable_amount) from marts.mart_receivables_aging where days_overdue > 0) as overdue
+            """
+        ).fetchone()
+        funnel = con.execute(
+            "select stage, opportunities_reached, stage_conversion_rate from marts.mart_sales_funnel order by stage_order"
+        ).fetchall()
+    opportunities, win_rate, contract_amount, overdue = totals
+    print(f"\nPublished warehouse: {published_path}")
+    print(f"  opportunities {opportunities:,}   win rate {win_rate or 0:.1%}   "
+          f"contracts signed {contract_amount or 0:,.0f}   overdue receivables {overdue or 0:,.0f}")
+    print("  funnel: " + "  →  ".join(
+        f"{stage} {reached:,}" + (f" ({rate:.0%})" if rate is not None else "") for stage, reached, rate in funnel
+    ))
+    print(f"\nQuery it: duckdb -readonly {published_path}   (or python: duckdb.connect(path, read_only=True))")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crm-warehouse", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("prepare", help="parse the dbt project (writes dbt_project/target/manifest.json)")
+    run = commands.add_parser("run", help="run the crm_elt job once")
+    run.add_argument("--full-refresh", action="store_true", help="re-extract every table and rebuild incremental models")
+    demo = commands.add_parser("demo", help="simulate a CRM (if none yet), run crm_elt, print headline figures")
+    demo.add_argument("--opportunities", type=int, default=DEMO_OPPORTUNITIES)
+    demo.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_environment()
+    settings.export_to_environment()
+    ensure_dagster_home(settings)
+    print(f"manifest: {prepare_dbt_manifest()}")
+    if args.command == "prepare":
+        return 0
+    if args.command == "demo":
+        simulated = settings.data_dir / "crm.sqlite"
+        if settings.source_url == f"sqlite:///{simulated}" and not simulated.exists():
+            import simulator
+
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            print(f"simulating a CRM with {args.opportunities:,} opportunities → {simulated}")
+            simulator.generate(settings.source_url, opportunities=args.opportunities, seed=args.seed)
+    if not run_job(full_refresh=getattr(args, "full_refresh", False)):
+        return 1
+    print_headlines(settings.published_path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""Every environment variable the pipeline reads, in one place, typed, with defaults (domain.md §4).
+
+Paths are resolved to absolute paths and written back to the environment, because dbt runs as a
+subprocess and resolves relative paths against its own working directory, not ours.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the pipeline cannot use; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    source_url: str
+    warehouse_path: Path
+    published_path: Path
+    as_of_date: date | None
+    reporting_currency: str
+    reporting_timezone: str
+    dagster_home: Path
+    extract_lookback_hours: int
+    duckdb_memory_limit: str
+    duckdb_threads: int
+    schedule_cron: str
+    schedule_timezone: str
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        data_dir = _path(env.get("CRM_DATA_DIR"), PROJECT_ROOT / "data")
+        return cls(
+            data_dir=data_dir,
+            source_url=env.get("CRM_SOURCE_URL") or f"sqlite:///{data_dir / 'crm.sqlite'}",
+            warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
+            published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
+            as_of_date=_as_of_date(env.get("CRM_AS_OF_DATE")),
+            reporting_currency=_currency(env.get("CRM_REPORTING_CURRENCY") or "USD"),
+            reporting_timezone=_timezone(env.get("CRM_REPORTING_TIMEZONE") or "UTC"),
+            dagster_home=_path(env.get("DAGSTER_HOME"), data_dir / "dagster_home"),
+            extract_lookback_hours=_non_negative_int("CRM_EXTRACT_LOOKBACK_HOURS", env.get("CRM_EXTRACT_LOOKBACK_HOURS"), 24),
+            duckdb_memory_limit=env.get("CRM_DUCKDB_MEMORY_LIMIT") or "4GB",
+            duckdb_threads=_non_negative_int("CRM_DUCKDB_THREADS", env.get("CRM_DUCKDB_THREADS"), 2) or 1,
+            schedule_cron=env.get("CRM_SCHEDULE_CRON") or "0 6 * * *",
+            schedule_timezone=_timezone(env.get("CRM_SCHEDULE_TIMEZONE") or env.get("CRM_REPORTING_TIMEZONE") or "UTC"),
+        )
+
+    def export_to_environment(self) -> None:
+        """Make dbt (a subprocess) and Dagster's instance see exactly these resolved values."""
+        os.environ["CRM_WAREHOUSE_PATH"] = str(self.warehouse_path)
+        os.environ["CRM_PUBLISHED_PATH"] = str(self.published_path)
+        os.environ["CRM_REPORTING_CURRENCY"] = self.reporting_currency
+        os.environ["CRM_REPORTING_TIMEZONE"] = self.reporting_timezone
+        os.environ["CRM_DUCKDB_MEMORY_LIMIT"] = self.duckdb_memory_limit
+        os.environ["CRM_DUCKDB_THREADS"] = str(self.duckdb_threads)
+        os.environ.setdefault("DAGSTER_HOME", str(self.dagster_home))
+        if self.as_of_date is not None:
+            os.environ["CRM_AS_OF_DATE"] = self.as_of_date.isoformat()
+
+
+def _path(value: str | None, default: Path) -> Path:
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _as_of_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"CRM_AS_OF_DATE={value!r} is not a date: use YYYY-MM-DD, or unset it for today") from None
+
+
+def _currency(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise SettingsError(f"CRM_REPORTING_CURRENCY={value!r} is not an ISO 4217 code such as USD or CNY")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"time zone {value!r} (CRM_REPORTING_TIMEZONE / CRM_SCHEDULE_TIMEZONE) is not an IANA time zone such as UTC or Asia/Shanghai") from None
+    return value
+
+
+def _non_negative_int(name: str, value: str | None, default: int) -> int:
+    if not value:
+        return default
+    if not value.isdigit():
+        raise SettingsError(f"{name}={value!r} must be a whole number ≥ 0")
+    return int(value)
