@@ -1,0 +1,142 @@
+-- One row per month, from the month of the first opportunity to the as-of month: opportunities created,
+-- won and lost, win rate, won amount, deal size and sales cycle of the month, and the open and weighted
+-- pipeline as of the month's end (the as-of date for the as-of month). Definitions: domain.md §2
+-- "win rate", "average deal size", "sales cycle", "open pipeline".
+with opportunities as (
+    select
+        opportunity_id,
+        amount,
+        win_probability,
+        created_date,
+        closed_date,
+        days_to_close,
+        is_won,
+        is_lost
+    from {{ ref('fct_opportunities') }}
+),
+
+months as (
+    select distinct
+        month_start,
+        cast(
+            case
+                when month_end > {{ as_of_date() }} then {{ as_of_date() }}
+                else month_end
+            end
+        as date) as pipeline_date
+    from {{ ref('dim_date') }}
+    where month_start >= (select min({{ to_month_start('created_date') }}) from opportunities)
+      and month_start <= {{ to_month_start(as_of_date()) }}
+),
+
+created_by_month as (
+    select
+        {{ to_month_start('created_date') }} as month_start,
+        count(*)                             as new_opportunities
+    from opportunities
+    where created_date is not null
+    group by {{ to_month_start('created_date') }}
+),
+
+closed_by_month as (  -- won and lost by closed_date; deal size and sales cycle of the won ones
+    select
+        {{ to_month_start('closed_date') }}                      as month_start,
+        count(case when is_won then 1 end)                       as won_opportunities,
+        count(case when is_lost then 1 end)                      as lost_opportunities,
+        sum(case when is_won then amount end)                    as won_amount,
+        avg(case when is_won then amount end)                    as avg_deal_size,
+        avg(case when is_won then days_to_close end)             as avg_sales_cycle_days,
+        {{ median('case when is_won then days_to_close end') }}  as median_sales_cycle_days
+    from opportunities
+    where closed_date is not null
+    group by {{ to_month_start('closed_date') }}
+),
+
+-- Opportunities open at the end of each month: created on or before that day, not closed by it.
+open_at_month_end as (
+    select
+        months.month_start,
+        months.pipeline_date,
+        opportunities.opportunity_id,
+        opportunities.amount,
+        opportunities.win_probability as current_win_probability
+    from months
+    inner join opportunities
+        on opportunities.created_date <= months.pipeline_date
+       and (opportunities.closed_date is null or opportunities.closed_date > months.pipeline_date)
+),
+
+-- The stage spell each of them was in at the end of that day: entered by then, not yet left.
+spell_at_month_end as (
+    select
+        open_at_month_end.month_start,
+        open_at_month_end.opportunity_id,
+        dim_stages.win_probability,
+        row_number() over (
+            partition by open_at_month_end.month_start, open_at_month_end.opportunity_id
+            order by spells.entered_at desc, spells.spell_number desc
+        ) as latest_first
+    from open_at_month_end
+    inner join {{ ref('fct_opportunity_stage_history') }} as spells
+        on spells.opportunity_id = open_at_month_end.opportunity_id
+       and {{ to_reporting_date('spells.entered_at') }} <= open_at_month_end.pipeline_date
+       and (spells.exited_at is null
+            or {{ to_reporting_date('spells.exited_at') }} > open_at_month_end.pipeline_date)
+    left join {{ ref('dim_stages') }} as dim_stages
+        on dim_stages.stage = spells.stage
+),
+
+-- The stage's win probability that day; the current stage's when no spell covers the day.
+-- A stage missing from the catalogue weighs nothing.
+weighted_open_at_month_end as (
+    select
+        open_at_month_end.month_start,
+        open_at_month_end.amount,
+        open_at_month_end.amount * coalesce(
+            case
+                when spell_at_month_end.opportunity_id is not null then spell_at_month_end.win_probability
+                else open_at_month_end.current_win_probability
+            end,
+            0
+        ) as weighted_amount
+    from open_at_month_end
+    left join spell_at_month_end
+        on spell_at_month_end.month_start = open_at_month_end.month_start
+       and spell_at_month_end.opportunity_id = open_at_month_end.opportunity_id
+       and spell_at_month_end.latest_first = 1
+),
+
+pipeline_by_month as (
+    select
+        month_start,
+        sum(amount)          as open_pipeline_amount,
+        sum(weighted_amount) as weighted_pipeline_amount
+    from weighted_open_at_month_end
+    group by month_start
+),
+
+final as (
+    select
+        months.month_start,
+        cast(coalesce(created_by_month.new_opportunities, 0) as {{ dbt.type_bigint() }})   as new_opportunities,
+        cast(coalesce(closed_by_month.won_opportunities, 0) as {{ dbt.type_bigint() }})    as won_opportunities,
+        cast(coalesce(closed_by_month.lost_opportunities, 0) as {{ dbt.type_bigint() }})   as lost_opportunities,
+        {{ ratio('closed_by_month.won_opportunities',
+                 'closed_by_month.won_opportunities + closed_by_month.lost_opportunities') }} as win_rate,
+        cast(coalesce(closed_by_month.won_amount, 0) as decimal(18, 2))                    as won_amount,
+        cast(closed_by_month.avg_deal_size as decimal(18, 2))                              as avg_deal_size,
+        cast(closed_by_month.avg_sales_cycle_days as {{ dbt.type_numeric() }})             as avg_sales_cycle_days,
+        cast(closed_by_month.median_sales_cycle_days as {{ dbt.type_numeric() }})          as median_sales_cycle_days,
+        cast(coalesce(pipeline_by_month.open_pipeline_amount, 0) as decimal(18, 2))        as open_pipeline_amount,
+        cast(coalesce(pipeline_by_month.weighted_pipeline_amount, 0) as decimal(18, 2))    as weighted_pipeline_amount,
+        months.pipeline_date
+    from months
+    left join created_by_month
+        on created_by_month.month_start = months.month_start
+    left join closed_by_month
+        on closed_by_month.month_start = months.month_start
+    left join pipeline_by_month
+        on pipeline_by_month.month_start = months.month_start
+)
+
+select * from final
