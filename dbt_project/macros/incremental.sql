@@ -1,0 +1,25 @@
+{#- Incremental facts (documented in _macros.yml). -#}
+
+{#- Rows loaded after the newest row the model already holds; every row on a full build. -#}
+{% macro loaded_after_last_build(loaded_at_col='loaded_at') -%}
+    {%- if is_incremental() -%}
+        {{ loaded_at_col }} > (
+            select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
+        )
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook: remove the rows whose key is not among the live rows of `relation` (soft-deleted since the row
+    was built, or its parent was). delete+insert only replaces keys present in the new batch, so it cannot. -#}
+{% macro delete_rows_not_in(key_column, relation, live_condition) -%}
+    delete from {{ this }} as target
+    where not exists (
+        select 1
+        from {{ relation }} as live
+        where live.{{ key_column }} = target.{{ key_column }}
+          and {{ live_condition }}
+    )
+{%- endmacro %}

@@ -1,0 +1,26 @@
+-- One row per user (employee / sales rep), with their department's name.
+with users as (
+    select * from {{ ref('stg_crm__users') }}
+),
+
+departments as (
+    select * from {{ ref('stg_crm__departments') }}
+),
+
+final as (
+    select
+        users.user_id,
+        users.user_name,
+        users.email,
+        users.department_id,
+        departments.department_name,
+        users.region,
+        users.manager_user_id,
+        users.is_active,
+        users.hired_date
+    from users
+    left join departments
+        on departments.department_id = users.department_id
+)
+
+select * from final

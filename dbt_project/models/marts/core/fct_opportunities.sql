@@ -1,0 +1,61 @@
+-- One row per opportunity that is not deleted: its stage, status and amount in the reporting currency,
+-- its dates in the reporting time zone and the days it took to close.
+with opportunities as (
+    select * from {{ ref('stg_crm__opportunities') }}
+    where not is_deleted
+),
+
+stages as (
+    select * from {{ ref('dim_stages') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+with_status_flags as (
+    select
+        *,
+        coalesce(status = 'won', false)             as is_won,
+        coalesce(status = 'lost', false)            as is_lost,
+        coalesce(status in ('won', 'lost'), false)  as is_closed
+    from opportunities
+),
+
+final as (
+    select
+        with_status_flags.opportunity_id,
+        with_status_flags.customer_id,
+        with_status_flags.owner_user_id,
+        with_status_flags.opportunity_name,
+        with_status_flags.source,
+        with_status_flags.stage,
+        stages.stage_order,
+        stages.win_probability,
+        with_status_flags.status,
+        with_status_flags.amount,
+        with_status_flags.amount_original,
+        with_status_flags.currency,
+        with_status_flags.rate_to_reporting,
+        with_status_flags.expected_close_date,
+        with_status_flags.created_at,
+        with_status_flags.created_date,
+        case when with_status_flags.is_closed then with_status_flags.closed_at end   as closed_at,
+        case when with_status_flags.is_closed then with_status_flags.closed_date end as closed_date,
+        cast(case
+            when with_status_flags.is_closed
+                then {{ days_between('with_status_flags.created_date', 'with_status_flags.closed_date') }}
+        end as integer)                                                                as days_to_close,
+        with_status_flags.loss_reason,
+        with_status_flags.is_won,
+        with_status_flags.is_lost,
+        with_status_flags.is_closed,
+        customers.region                                                               as customer_region
+    from with_status_flags
+    left join stages
+        on stages.stage = with_status_flags.stage
+    left join customers
+        on customers.customer_id = with_status_flags.customer_id
+)
+
+select * from final

@@ -1,0 +1,20 @@
+-- One row per department (sales team), latest version.
+with source as (
+    select * from {{ source('crm', 'departments') }}
+),
+
+latest as (  -- a row can arrive more than once; keep the last version
+    {{ dedupe('source', 'department_id') }}
+),
+
+final as (
+    select
+        cast(department_id as bigint)                    as department_id,
+        cast(trim(name) as {{ dbt.type_string() }})      as department_name,
+        cast(parent_department_id as bigint)             as parent_department_id,
+        cast(updated_at as timestamp)                    as updated_at,
+        cast(_loaded_at as timestamp)                    as loaded_at
+    from latest
+)
+
+select * from final

@@ -1,0 +1,22 @@
+-- One row per invoice issued, latest version, in its contract's currency; deleted invoices kept and flagged.
+with source as (
+    select * from {{ source('crm', 'invoices') }}
+),
+
+latest as (  -- a row can arrive more than once; keep the last version
+    {{ dedupe('source', 'invoice_id') }}
+),
+
+final as (
+    select
+        cast(invoice_id as bigint)                   as invoice_id,
+        cast(contract_id as bigint)                  as contract_id,
+        cast(amount as decimal(18,2))                as amount_original,
+        cast(issued_date as date)                    as issued_date,
+        coalesce(cast(is_deleted as boolean), false) as is_deleted,
+        cast(updated_at as timestamp)                as updated_at,
+        cast(_loaded_at as timestamp)                as loaded_at
+    from latest
+)
+
+select * from final

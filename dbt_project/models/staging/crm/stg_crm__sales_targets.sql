@@ -1,0 +1,22 @@
+-- One row per rep and target month (monthly quota), latest version.
+with source as (
+    select * from {{ source('crm', 'sales_targets') }}
+),
+
+latest as (  -- a row can arrive more than once; keep the last version
+    {{ dedupe('source', ['user_id', 'target_month']) }}
+),
+
+final as (
+    select
+        cast(user_id as bigint)                       as user_id,
+        cast(target_month as date)                    as target_month,
+        cast(contract_amount_target as decimal(18,2)) as contract_amount_target,
+        cast(payment_amount_target as decimal(18,2))  as payment_amount_target,
+        cast(new_customer_target as bigint)           as new_customer_target,
+        cast(updated_at as timestamp)                 as updated_at,
+        cast(_loaded_at as timestamp)                 as loaded_at
+    from latest
+)
+
+select * from final

@@ -1,0 +1,24 @@
+-- One row per satisfaction survey response, latest version.
+with source as (
+    select * from {{ source('crm', 'satisfaction_surveys') }}
+),
+
+latest as (  -- a row can arrive more than once; keep the last version
+    {{ dedupe('source', 'survey_id') }}
+),
+
+final as (
+    select
+        cast(survey_id as bigint)              as survey_id,
+        cast(customer_id as bigint)            as customer_id,
+        cast(product_id as bigint)             as product_id,
+        cast(user_id as bigint)                as user_id,
+        cast(score as bigint)                  as score,
+        cast(surveyed_at as timestamp)         as surveyed_at,
+        {{ to_reporting_date('surveyed_at') }} as surveyed_date,
+        cast(updated_at as timestamp)          as updated_at,
+        cast(_loaded_at as timestamp)          as loaded_at
+    from latest
+)
+
+select * from final
