@@ -1,0 +1,152 @@
+"""Extract: raw equals the source, row by row, after every load; the watermark never runs ahead."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import simulator
+from crm_contract import SOURCE_TABLES, source_table
+from orchestration.incremental_load import load_table, read_watermark
+from orchestration.source_reader import SourceContractError, SourceReader
+
+END_DATE = date(2026, 6, 30)
+
+
+@pytest.fixture()
+def source(tmp_path: Path) -> tuple[str, Path]:
+    path = tmp_path / "crm.sqlite"
+    url = f"sqlite:///{path}"
+    simulator.generate(url, opportunities=300, seed=7, end_date=END_DATE, quiet=True)
+    return url, path
+
+
+def load_all(con: duckdb.DuckDBPyConnection, url: str, load_id: str, **kwargs) -> dict[str, object]:
+    reader = SourceReader(url)
+    return {t.name: load_table(con, reader, t, load_id=load_id, **kwargs) for t in SOURCE_TABLES}
+
+
+def source_rows(path: Path, table_name: str) -> list[tuple]:
+    """The source's rows, read back through DuckDB's typing so both sides compare like for like."""
+    table = source_table(table_name)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        reader_rows = SourceReader(f"sqlite:///{path}").read(table, updated_since=None)
+        con.register("src", reader_rows)
+        from orchestration.raw_schema import duckdb_type
+
+        casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)})' for c in table.columns)
+        return sorted(con.execute(f"SELECT DISTINCT {casts} FROM src").fetchall(), key=repr)
+
+
+def raw_rows(con: duckdb.DuckDBPyConnection, table_name: str) -> list[tuple]:
+    columns = ", ".join(f'"{c}"' for c in source_table(table_name).column_names)
+    return sorted(con.execute(f"SELECT {columns} FROM raw.{table_name}").fetchall(), key=repr)
+
+
+def assert_raw_matches_source(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    for table in SOURCE_TABLES:
+        assert raw_rows(con, table.name) == source_rows(path, table.name), f"raw.{table.name} differs from the source"
+        keys = ", ".join(table.primary_key)
+        dupes = con.execute(f"SELECT count(*) FROM (SELECT {keys} FROM raw.{table.name} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+        assert dupes == 0, f"raw.{table.name} has duplicate keys"
+
+
+def test_first_load_copies_every_row_and_stamps_load_id_and_time(source, tmp_path):
+    url, path = source
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        results = load_all(con, url, "run-1")
+        assert_raw_matches_source(con, path)
+        assert results["opportunities"].rows_read == 300
+        assert results["opportunities"].rows_inserted == 300
+        assert con.execute("SELECT DISTINCT _load_id FROM raw.opportunities").fetchall() == [("run-1",)]
+        assert con.execute("SELECT count(*) FROM raw.opportunities WHERE _loaded_at IS NULL").fetchone()[0] == 0
+        newest = con.execute("SELECT max(updated_at) FROM raw.opportunities").fetchone()[0]
+        assert read_watermark(con, "opportunities") == newest
+
+
+def test_incremental_runs_after_the_clock_advances_apply_inserts_updates_and_soft_deletes(source, tmp_path):
+    url, path = source
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        load_all(con, url, "run-1")
+        for day in range(2, 5):
+            simulator.advance(url, days=1)
+            results = load_all(con, url, f"run-{day}", lookback=timedelta(0))
+            assert_raw_matches_source(con, path)
+        # the last delta was read, not the whole history
+        opportunities = results["opportunities"]
+        assert opportunities.mode == "incremental"
+        assert 0 < opportunities.rows_read < 300
+        assert opportunities.rows_inserted + opportunities.rows_updated == opportunities.rows_read
+        # soft deletes arrive as flags and stay in raw
+        assert con.execute("SELECT count(*) FROM raw.activities WHERE is_deleted").fetchone()[0] > 0
+
+
+def test_a_load_that_fails_midway_leaves_rows_and_watermark_as_they_were(source, tmp_path):
+    url, path = source
+    table = source_table("opportunities")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        load_table(con, SourceReader(url), table, load_id="run-1")
+        watermark = read_watermark(con, "opportunities")
+        before = raw_rows(con, "opportunities")
+        simulator.advance(url, days=3)
+
+        class FailsOnWatermarkWrite:
+            """The rows are merged, then the process dies before the watermark is written."""
+
+            def __getattr__(self, name):
+                return getattr(con, name)
+
+            def execute(self, sql, *args):
+                if "_extract_state VALUES" in sql:
+                    raise RuntimeError("killed before the watermark was written")
+                return con.execute(sql, *args)
+
+        with pytest.raises(RuntimeError, match="killed"):
+            load_table(FailsOnWatermarkWrite(), SourceReader(url), table, load_id="run-2")
+        assert read_watermark(con, "opportunities") == watermark
+        assert raw_rows(con, "opportunities") == before
+        # and the next run picks the delta up in full
+        load_table(con, SourceReader(url), table, load_id="run-3")
+        assert raw_rows(con, "opportunities") == source_rows(path, "opportunities")
+
+
+def test_full_refresh_detects_rows_hard_deleted_in_the_source(source, tmp_path):
+    url, path = source
+    table = source_table("customers")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        load_table(con, SourceReader(url), table, load_id="run-1")
+        with sqlite3.connect(path) as src:
+            src.execute("DELETE FROM customers WHERE customer_id IN (1, 2)")
+        incremental = load_table(con, SourceReader(url), table, load_id="run-2")
+        assert incremental.hard_deleted == 0  # a watermark cannot see a row that is gone
+        refreshed = load_table(con, SourceReader(url), table, load_id="run-3", full_refresh=True)
+        assert refreshed.mode == "full_refresh"
+        assert refreshed.hard_deleted == 2
+        assert con.execute("SELECT primary_key FROM raw._hard_deletes ORDER BY 1").fetchall() == [
+            ("{'customer_id': 1}",), ("{'customer_id': 2}",)
+        ]
+        assert raw_rows(con, "customers") == source_rows(path, "customers")
+
+
+def test_duplicate_source_rows_load_once_and_are_counted(source, tmp_path):
+    url, path = source
+    with sqlite3.connect(path) as src:
+        src.execute("INSERT INTO opportunities SELECT * FROM opportunities WHERE opportunity_id <= 3")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        result = load_table(con, SourceReader(url), source_table("opportunities"), load_id="run-1")
+        assert result.duplicate_source_rows == 3
+        assert con.execute("SELECT count(*) FROM raw.opportunities").fetchone()[0] == 300
+
+
+def test_a_missing_contract_column_fails_naming_the_table_and_column(source, tmp_path):
+    url, path = source
+    with sqlite3.connect(path) as src:
+        src.execute("ALTER TABLE payments DROP COLUMN method")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        with pytest.raises(SourceContractError, match=r"'payments' is missing contract column\(s\) \['method'\]"):
+            load_table(con, SourceReader(url), source_table("payments"), load_id="run-1")
