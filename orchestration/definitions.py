@@ -1,6 +1,5 @@
 """The one Dagster Definitions object: `dagster dev -m orchestration.definitions` loads it."""
 
-from __future__ import annotations
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -10,7 +9,7 @@ from orchestration.publish import published_warehouse
 from orchestration.resources import CrmSourceResource, WarehouseResource
 from orchestration.schedules import build_daily_schedule, crm_elt
 from orchestration.settings import Settings
-from orchestration.transform import crm_dbt_models, crm_dbt_project
+from orchestration.transform import crm_dbt_models, crm_dbt_project, dbt_executable
 
 settings = Settings.from_environment()
 settings.export_to_environment()
@@ -27,7 +26,7 @@ defs = dg.Definitions(
             memory_limit=settings.duckdb_memory_limit,
             threads=settings.duckdb_threads,
         ),
-        "dbt": DbtCliResource(project_dir=crm_dbt_project),
+        "dbt": DbtCliResource(project_dir=crm_dbt_project, dbt_executable=dbt_executable()),
     },
     # Every step writes the same DuckDB file, which allows one writer: steps run one after another.
     executor=dg.in_process_executor,

@@ -1,6 +1,5 @@
 """Extract: one Dagster asset per CRM source table, merged incrementally into the warehouse's raw schema."""
 
-from __future__ import annotations
 
 from datetime import timedelta
 

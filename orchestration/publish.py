@@ -6,7 +6,6 @@ because the new file is written beside the old one and renamed over it in one st
 old file open keeps reading the old data until it reconnects.
 """
 
-from __future__ import annotations
 
 import os
 import uuid

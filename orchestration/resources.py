@@ -1,6 +1,5 @@
 """Dagster resources: the CRM source and the DuckDB warehouse, configured from Settings."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager

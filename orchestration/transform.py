@@ -1,10 +1,12 @@
 """Transform: the dbt project as Dagster assets (dagster-dbt), reading the raw assets as dbt sources."""
 
-from __future__ import annotations
 
 import json
+import shutil
+import sys
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -30,6 +32,11 @@ class CrmDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props["schema"]
+
+
+def dbt_executable() -> str:
+    """dbt from PATH, else the one installed beside this Python (a venv that was not activated)."""
+    return shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
 
 
 crm_dbt_translator = CrmDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
