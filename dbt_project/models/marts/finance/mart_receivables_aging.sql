@@ -37,18 +37,18 @@ final as (
         owner_user_id,
         installment_no,
         due_date,
-        cast(due_amount as decimal(18, 2))             as due_amount,
-        cast(paid_amount as decimal(18, 2))            as paid_amount,
-        cast(receivable_amount as decimal(18, 2))      as receivable_amount,
+        {{ to_money('due_amount') }}               as due_amount,
+        {{ to_money('paid_amount') }}              as paid_amount,
+        {{ to_money('receivable_amount') }}        as receivable_amount,
         is_overdue,
-        cast(days_overdue as {{ dbt.type_int() }})     as days_overdue,
+        cast(days_overdue as {{ dbt.type_int() }}) as days_overdue,
         case
             when days_overdue <= 0 then 'current'
             when days_overdue <= 30 then '1-30'
             when days_overdue <= 60 then '31-60'
             when days_overdue <= 90 then '61-90'
             else '90+'
-        end                                            as aging_bucket
+        end                                        as aging_bucket
     from aged
 )
 

@@ -118,17 +118,17 @@ pipeline_by_month as (
 final as (
     select
         months.month_start,
-        cast(coalesce(created_by_month.new_opportunities, 0) as {{ dbt.type_bigint() }})   as new_opportunities,
-        cast(coalesce(closed_by_month.won_opportunities, 0) as {{ dbt.type_bigint() }})    as won_opportunities,
-        cast(coalesce(closed_by_month.lost_opportunities, 0) as {{ dbt.type_bigint() }})   as lost_opportunities,
+        cast(coalesce(created_by_month.new_opportunities, 0) as {{ dbt.type_bigint() }}) as new_opportunities,
+        cast(coalesce(closed_by_month.won_opportunities, 0) as {{ dbt.type_bigint() }})  as won_opportunities,
+        cast(coalesce(closed_by_month.lost_opportunities, 0) as {{ dbt.type_bigint() }}) as lost_opportunities,
         {{ ratio('closed_by_month.won_opportunities',
                  'closed_by_month.won_opportunities + closed_by_month.lost_opportunities') }} as win_rate,
-        cast(coalesce(closed_by_month.won_amount, 0) as decimal(18, 2))                    as won_amount,
-        cast(closed_by_month.avg_deal_size as decimal(18, 2))                              as avg_deal_size,
-        cast(closed_by_month.avg_sales_cycle_days as {{ dbt.type_numeric() }})             as avg_sales_cycle_days,
-        cast(closed_by_month.median_sales_cycle_days as {{ dbt.type_numeric() }})          as median_sales_cycle_days,
-        cast(coalesce(pipeline_by_month.open_pipeline_amount, 0) as decimal(18, 2))        as open_pipeline_amount,
-        cast(coalesce(pipeline_by_month.weighted_pipeline_amount, 0) as decimal(18, 2))    as weighted_pipeline_amount,
+        {{ to_money('coalesce(closed_by_month.won_amount, 0)') }}                        as won_amount,
+        {{ to_money('closed_by_month.avg_deal_size') }}                                  as avg_deal_size,
+        cast(closed_by_month.avg_sales_cycle_days as {{ dbt.type_numeric() }})           as avg_sales_cycle_days,
+        cast(closed_by_month.median_sales_cycle_days as {{ dbt.type_numeric() }})        as median_sales_cycle_days,
+        {{ to_money('coalesce(pipeline_by_month.open_pipeline_amount, 0)') }}            as open_pipeline_amount,
+        {{ to_money('coalesce(pipeline_by_month.weighted_pipeline_amount, 0)') }}        as weighted_pipeline_amount,
         months.pipeline_date
     from months
     left join created_by_month

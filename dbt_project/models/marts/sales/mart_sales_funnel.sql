@@ -64,11 +64,11 @@ funnel_with_previous as (
 final as (
     select
         stage,
-        cast(stage_order as {{ dbt.type_int() }})                        as stage_order,
-        cast(opportunities_reached as {{ dbt.type_bigint() }})           as opportunities_reached,
-        cast(amount_reached as decimal(18, 2))                           as amount_reached,
-        {{ ratio('opportunities_reached', 'previous_stage_reached') }}   as stage_conversion_rate,
-        {{ ratio('opportunities_reached', 'first_stage_reached') }}      as overall_conversion_rate
+        cast(stage_order as {{ dbt.type_int() }})                      as stage_order,
+        cast(opportunities_reached as {{ dbt.type_bigint() }})         as opportunities_reached,
+        {{ to_money('amount_reached') }}                               as amount_reached,
+        {{ ratio('opportunities_reached', 'previous_stage_reached') }} as stage_conversion_rate,
+        {{ ratio('opportunities_reached', 'first_stage_reached') }}    as overall_conversion_rate
     from funnel_with_previous
 )
 
