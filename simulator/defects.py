@@ -1,0 +1,264 @@
+"""Dirty data on purpose: each kind of mess domain.md §1 says real CRMs have, written into a database.
+
+The quality gates are tested against these. Every injection names the table, the column and the
+primary keys it touched. Rows an injection changes get an updated_at newer than any in their table
+(as a real edit would), so an incremental extract sees them, except late_arriving_updates, whose
+whole point is the opposite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+from sqlalchemy import MetaData, Table, and_, create_engine, delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from crm_contract import SOURCE_TABLES, SourceTable, source_table
+from simulator.catalogue import STAGES
+from simulator.draws import stable_key
+from simulator.schema import NULLABLE_FOREIGN_KEYS, SQL_TYPES, foreign_keys
+from simulator.summary import InjectedDefect
+
+_ABSURD_AMOUNT = Decimal("987654321012.34")
+_UNKNOWN_STAGES = ("Closed Won (legacy)", "on_hold", "POC", "verbal_commit")
+_NEW_COLUMN = "custom_field"
+_LATE_EDITS: dict[str, Callable] = {  # in order of preference: a later date is the most harmless edit
+    "date": lambda value: value + timedelta(days=14),
+    "text": lambda value: f"{value} (edited)",
+    "money": lambda value: (value * Decimal("1.1")).quantize(Decimal("0.01")),
+}
+
+
+@dataclass
+class _Target:
+    """The table an injection works on, and the means to pick and change its rows."""
+
+    connection: Connection
+    table: Table
+    contract: SourceTable
+    rng: np.random.Generator
+    count: int
+    column: str | None
+
+    @property
+    def key_columns(self) -> list:
+        return [self.table.c[name] for name in self.contract.primary_key]
+
+    def sample(self, where: ColumnElement[bool] | None = None) -> list[tuple]:
+        """count distinct keys of rows matching where, at random but the same for the same seed and data."""
+        keyed = select(*self.key_columns).distinct()
+        if where is not None:
+            keyed = keyed.where(where)
+        total = self.connection.execute(select(func.count()).select_from(keyed.subquery())).scalar_one()
+        offsets = np.sort(self.rng.choice(total, size=min(self.count, total), replace=False))
+        ordered = keyed.order_by(*self.key_columns)
+        return [tuple(self.connection.execute(ordered.limit(1).offset(int(o))).one()) for o in offsets]
+
+    def matches(self, key: tuple) -> ColumnElement[bool]:
+        return and_(*(column == value for column, value in zip(self.key_columns, key)))
+
+    def newest_update(self) -> datetime:
+        return self.connection.execute(select(func.max(self.table.c.updated_at))).scalar_one()
+
+    def change(self, keys: list[tuple], values: Callable[[int, tuple], dict], touch: bool = True) -> None:
+        """Sets values(i, key) on the rows of each key, and a fresh updated_at unless touch is off."""
+        now = self.newest_update() + timedelta(seconds=1) if touch else None
+        for i, key in enumerate(keys):
+            self.connection.execute(update(self.table).where(self.matches(key)).values(**values(i, key), **({"updated_at": now} if touch else {})))
+
+    def pick_column(self, candidates: list[str], what: str) -> str:
+        if self.column is not None:
+            if self.column not in candidates:
+                raise ValueError(f"{self.table.name}.{self.column} is not {what}; choose one of {candidates}")
+            return self.column
+        if not candidates:
+            raise ValueError(f"{self.table.name} has no {what}; choose another table")
+        return candidates[0]
+
+    def columns_of_type(self, kind: str) -> list[str]:
+        return [c.name for c in self.contract.columns if c.type == kind and c.name not in self.contract.primary_key and c.name in self.table.c]
+
+    def result(self, defect: str, keys: list[tuple], column: str | None, description: str) -> InjectedDefect:
+        return InjectedDefect(defect, self.table.name, tuple(keys), column, description)
+
+
+def _duplicate_rows(target: _Target) -> InjectedDefect:
+    keys = target.sample()
+    for key in keys:
+        row = target.connection.execute(select(target.table).where(target.matches(key)).limit(1)).mappings().one()
+        target.connection.execute(insert(target.table).values(**row))
+    return target.result("duplicate_rows", keys, None, f"{len(keys)} rows of {target.table.name} written twice, identical")
+
+
+def _foreign_key_column(target: _Target, required_only: bool) -> str:
+    references = foreign_keys(target.contract)
+    candidates = [c for c in references if c in target.table.c and not (required_only and (target.table.name, c) in NULLABLE_FOREIGN_KEYS)]
+    return target.pick_column(candidates, "a required foreign key" if required_only else "a foreign key")
+
+
+def _null_foreign_keys(target: _Target) -> InjectedDefect:
+    column = _foreign_key_column(target, required_only=True)
+    keys = target.sample(target.table.c[column].is_not(None))
+    target.change(keys, lambda i, key: {column: None})
+    return target.result("null_foreign_keys", keys, column, f"{column} set to null on {len(keys)} rows of {target.table.name}")
+
+
+def _orphan_foreign_keys(target: _Target) -> InjectedDefect:
+    column = _foreign_key_column(target, required_only=False)
+    parent = source_table(foreign_keys(target.contract)[column])
+    parent_key = Table(parent.name, MetaData(), autoload_with=target.connection).c[parent.primary_key[0]]
+    first_missing = (target.connection.execute(select(func.max(parent_key))).scalar_one() or 0) + 1_000_000
+    keys = target.sample()
+    target.change(keys, lambda i, key: {column: first_missing + i})
+    return target.result("orphan_foreign_keys", keys, column,
+                         f"{column} of {len(keys)} rows of {target.table.name} points at {parent.name} ids "
+                         f"{first_missing}..{first_missing + len(keys) - 1}, which do not exist")
+
+
+def _negative_amounts(target: _Target) -> InjectedDefect:
+    column = target.pick_column(target.columns_of_type("money"), "a money column")
+    keys = target.sample(target.table.c[column] > 0)
+    target.change(keys, lambda i, key: {column: -target.table.c[column]})
+    return target.result("negative_amounts", keys, column, f"{column} made negative on {len(keys)} rows of {target.table.name}")
+
+
+def _absurd_amounts(target: _Target) -> InjectedDefect:
+    column = target.pick_column(target.columns_of_type("money"), "a money column")
+    keys = target.sample()
+    target.change(keys, lambda i, key: {column: _ABSURD_AMOUNT + i})
+    return target.result("absurd_amounts", keys, column, f"{column} set to about {_ABSURD_AMOUNT:,} on {len(keys)} rows of {target.table.name}")
+
+
+def _unknown_stages(target: _Target) -> InjectedDefect:
+    column = target.pick_column([c for c in ("stage", "to_stage", "from_stage") if c in target.table.c], "a stage column")
+    keys = target.sample(target.table.c[column].is_not(None))
+    target.change(keys, lambda i, key: {column: _UNKNOWN_STAGES[i % len(_UNKNOWN_STAGES)]})
+    return target.result("unknown_stages", keys, column,
+                         f"{column} of {len(keys)} rows of {target.table.name} set to stages not in the catalogue {STAGES}")
+
+
+def _closed_before_created(target: _Target) -> InjectedDefect:
+    table = target.table
+    target.pick_column(["closed_at"] if "closed_at" in table.c else [], "a closed_at column")
+    keys = target.sample(table.c.closed_at.is_not(None))
+    created = {key: target.connection.execute(select(table.c.created_at).where(target.matches(key)).limit(1)).scalar_one() for key in keys}
+    days_early = target.rng.integers(1, 31, size=len(keys))
+    target.change(keys, lambda i, key: {"closed_at": created[key] - timedelta(days=int(days_early[i]))})
+    return target.result("closed_before_created", keys, "closed_at", f"closed_at set 1 to 30 days before created_at on {len(keys)} closed rows of {table.name}")
+
+
+def _late_arriving_updates(target: _Target) -> InjectedDefect:
+    """Edits stamped with an updated_at between the row's own and the table's newest: a watermark
+    extract that already passed that moment never sees them."""
+    kinds = {c.name: c.type for c in target.contract.columns}
+    editable = sorted((name for name, kind in kinds.items()
+                       if kind in _LATE_EDITS and name not in target.contract.primary_key
+                       and name in target.table.c and name not in foreign_keys(target.contract)),
+                      key=lambda name: list(_LATE_EDITS).index(kinds[name]))
+    column = target.pick_column(editable, "an editable date, text or money column")
+    newest = target.newest_update()
+    keys = target.sample(target.table.c.updated_at < newest - timedelta(hours=1))
+    old = {key: target.connection.execute(select(target.table.c.updated_at, target.table.c[column])
+                                          .where(target.matches(key)).limit(1)).one() for key in keys}
+    share = target.rng.uniform(0.2, 0.8, size=len(keys))
+
+    def values(i: int, key: tuple) -> dict:
+        updated_at, value = old[key]
+        late = (updated_at + (newest - updated_at) * float(share[i])).replace(microsecond=0)
+        return {"updated_at": late, column: None if value is None else _LATE_EDITS[kinds[column]](value)}
+
+    target.change(keys, values, touch=False)
+    return target.result("late_arriving_updates", keys, column,
+                         f"{column} of {len(keys)} rows of {target.table.name} edited with an updated_at older than the newest ({newest})")
+
+
+def _soft_deletes(target: _Target) -> InjectedDefect:
+    if not target.contract.has_soft_delete:
+        raise ValueError(f"{target.table.name} has no is_deleted column; soft deletes apply to "
+                         f"{[t.name for t in _soft_delete_tables()]}")
+    keys = target.sample(target.table.c.is_deleted.is_(False))
+    target.change(keys, lambda i, key: {"is_deleted": True})
+    return target.result("soft_deletes", keys, "is_deleted", f"{len(keys)} rows of {target.table.name} flagged is_deleted")
+
+
+def _soft_delete_tables() -> list[SourceTable]:
+    return [t for t in SOURCE_TABLES if t.has_soft_delete]
+
+
+def _hard_deletes(target: _Target) -> InjectedDefect:
+    keys = target.sample()
+    for key in keys:
+        target.connection.execute(delete(target.table).where(target.matches(key)))
+    return target.result("hard_deletes", keys, None, f"{len(keys)} rows of {target.table.name} deleted outright")
+
+
+def _new_column(target: _Target) -> InjectedDefect:
+    column = target.column or _NEW_COLUMN
+    if column in target.table.c:
+        raise ValueError(f"{target.table.name} already has a column {column}; pass another name")
+    preparer = target.connection.dialect.identifier_preparer
+    column_type = SQL_TYPES["text"].compile(dialect=target.connection.dialect)
+    target.connection.execute(text(f"ALTER TABLE {preparer.quote(target.table.name)} ADD COLUMN {preparer.quote(column)} {column_type}"))
+    target.table = Table(target.table.name, MetaData(), autoload_with=target.connection)
+    keys = target.sample()
+    target.change(keys, lambda i, key: {column: f"custom value {i + 1}"}, touch=False)
+    return target.result("new_column", keys, column, f"column {column} added to {target.table.name}, filled on {len(keys)} rows")
+
+
+def _dropped_column(target: _Target) -> InjectedDefect:
+    droppable = [c for c in target.contract.column_names
+                 if c not in target.contract.primary_key and c != "updated_at" and c in target.table.c]
+    column = target.column or droppable[int(target.rng.integers(len(droppable)))]
+    target.pick_column(droppable, "a droppable contract column (not a key, not updated_at)")
+    preparer = target.connection.dialect.identifier_preparer
+    target.connection.execute(text(f"ALTER TABLE {preparer.quote(target.table.name)} DROP COLUMN {preparer.quote(column)}"))
+    return target.result("dropped_column", [], column, f"contract column {target.table.name}.{column} dropped")
+
+
+def _empty_table(target: _Target) -> InjectedDefect:
+    removed = target.connection.execute(delete(target.table)).rowcount
+    return target.result("empty_table", [], None, f"all {removed} rows of {target.table.name} deleted")
+
+
+_INJECTORS: dict[str, tuple[Callable[[_Target], InjectedDefect], str]] = {
+    "duplicate_rows": (_duplicate_rows, "opportunities"),
+    "null_foreign_keys": (_null_foreign_keys, "opportunities"),
+    "orphan_foreign_keys": (_orphan_foreign_keys, "opportunities"),
+    "negative_amounts": (_negative_amounts, "opportunities"),
+    "absurd_amounts": (_absurd_amounts, "opportunities"),
+    "unknown_stages": (_unknown_stages, "opportunities"),
+    "closed_before_created": (_closed_before_created, "opportunities"),
+    "late_arriving_updates": (_late_arriving_updates, "opportunities"),
+    "soft_deletes": (_soft_deletes, "opportunities"),
+    "hard_deletes": (_hard_deletes, "activities"),
+    "new_column": (_new_column, "opportunities"),
+    "dropped_column": (_dropped_column, "opportunities"),
+    "empty_table": (_empty_table, "satisfaction_surveys"),
+}
+DEFECTS: tuple[str, ...] = tuple(_INJECTORS)
+DEFAULT_TABLES: dict[str, str] = {defect: table for defect, (_, table) in _INJECTORS.items()}
+
+
+def inject(url: str, defect: str, *, table: str | None = None, count: int = 5, seed: int = 0,
+           column: str | None = None) -> InjectedDefect:
+    """Writes one kind of dirty data into the database at url (default table per DEFAULT_TABLES).
+
+    The rows are chosen at random, the same ones for the same seed and database.
+    """
+    if defect not in _INJECTORS:
+        raise ValueError(f"unknown defect {defect!r}; expected one of {', '.join(DEFECTS)}")
+    injector, default_table = _INJECTORS[defect]
+    contract = source_table(table or default_table)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            reflected = Table(contract.name, MetaData(), autoload_with=connection)
+            rng = np.random.default_rng([seed % 2**63, stable_key(defect, contract.name) % 2**63])
+            return injector(_Target(connection, reflected, contract, rng, count, column))
+    finally:
+        engine.dispose()

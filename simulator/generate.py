@@ -1,0 +1,205 @@
+"""A whole CRM history in one go: 24 months of a growing sales organisation, up to an end date.
+
+Opportunities are the unit of scale. The skeleton (when each account and deal is opened) is laid out
+for the whole period first, a few arrays per deal; the deals' lives and everything hanging off them
+are then played in chunks, so memory stays bounded at millions of deals.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+import numpy as np
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
+from tqdm import tqdm
+
+from simulator.accounts import account_activity_rows, contact_rows, customer_rows, first_deals, pick_buying_accounts
+from simulator.catalogue import BUSINESS_GROWTH, RENEWALS_PER_WIN
+from simulator.contracts import contracts_from_wins, renewal_contracts
+from simulator.deals import new_deals
+from simulator.draws import Draws
+from simulator.organisation import build_organisation, build_products
+from simulator.periodic import fx_rates, growth_factor, marketing_spend, sales_targets
+from simulator.schema import STATE_TABLE, build_metadata, create_indexes, existing_tables
+from simulator.state import SimulatorState
+from simulator.summary import SimulationSummary
+from simulator.timeline import DAY, Window, add_months, day_number, growing_days, to_date, weekday_or_monday, working_time
+from simulator.world import CURRENCY_CODES, Customers, FxRates, World, indexes_of
+from simulator.writer import Batch, Writer, bulk_loading
+
+PERIOD_MONTHS = 24
+_ACCOUNTS_BEFORE_PERIOD = 0.25  # accounts the CRM already held when the period starts
+_ACCOUNT_HISTORY_DAYS = 3 * 365
+_DEALS_PER_CHUNK = 20_000
+_ACCOUNTS_PER_CHUNK = 50_000
+_PAYMENT_TARGET_SHARE = 0.85
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Row counts that follow from the number of opportunities."""
+
+    opportunities: int
+    customers: int
+    users: int
+    products: int
+
+    @classmethod
+    def of(cls, opportunities: int) -> Scale:
+        if opportunities < 1:
+            raise ValueError(f"opportunities must be at least 1, got {opportunities}")
+        return cls(
+            opportunities=opportunities,
+            customers=max(10, round(opportunities / 4)),
+            users=int(np.clip(opportunities // 1000, 8, 1000)),
+            products=int(np.clip(20 + opportunities // 20_000, 20, 50)),
+        )
+
+
+def _prepare(connection: Connection, url: str, replace: bool) -> None:
+    found = existing_tables(connection)
+    if found and not replace:
+        raise FileExistsError(
+            f"{url} already holds CRM tables ({', '.join(found[:4])}{', ...' if len(found) > 4 else ''}); "
+            "pass replace=True (--replace) to overwrite them, or `advance` it instead")
+    for name in found:
+        connection.exec_driver_sql(f'DROP TABLE "{name}"')
+
+
+def _accounts_skeleton(draws: Draws, count: int, first_day: int, last_day: int) -> np.ndarray:
+    """When each account was opened, in order: a quarter before the period, the rest at a growing pace."""
+    before = np.arange(round(count * _ACCOUNTS_BEFORE_PERIOD))
+    old = working_time(first_day - draws.integers("skeleton.account_age", before, 1, _ACCOUNT_HISTORY_DAYS),
+                       draws.uniform("skeleton.account_time", before))
+    return np.sort(np.concatenate([old, _growing_moments(draws, "skeleton.account", count - len(before), first_day, last_day)]))
+
+
+def _deals_skeleton(draws: Draws, customers: Customers, scale: Scale, first_day: int, window: Window) -> tuple[np.ndarray, np.ndarray, int]:
+    """(account position, opened at) of every deal in order, and how many came from existing accounts:
+    most new accounts open one within two weeks, the other deals come from accounts at a growing pace."""
+    new, first_at = (part[: scale.opportunities] for part in first_deals(draws, customers, first_day, window))
+    repeat_at = _growing_moments(draws, "skeleton.repeat", scale.opportunities - len(new), first_day, window.last_day)
+    repeat = pick_buying_accounts(customers, repeat_at, draws.uniform("skeleton.repeat_account", np.arange(len(repeat_at))))
+    position, at = np.concatenate([new, repeat]), np.concatenate([first_at, repeat_at])
+    order = np.lexsort((position, at))
+    return position[order], at[order], len(repeat_at)
+
+
+def _growing_moments(draws: Draws, purpose: str, count: int, first_day: int, last_day: int) -> np.ndarray:
+    index = np.arange(count)
+    day = np.minimum(weekday_or_monday(growing_days(draws.uniform(f"{purpose}.day", index), first_day, last_day, BUSINESS_GROWTH)), last_day)
+    return np.sort(working_time(day, draws.uniform(f"{purpose}.time", index)))
+
+
+def _progress(total: int, quiet: bool) -> tqdm:
+    return tqdm(total=total, unit="deal", unit_scale=True, desc="crm-simulator", disable=quiet or not sys.stderr.isatty())
+
+
+def generate(url: str, *, opportunities: int, seed: int = 42, end_date: date | None = None, quiet: bool = False,
+             replace: bool = False, defects: Sequence[str] = ()) -> SimulationSummary:
+    """Writes a CRM database with about `opportunities` deals whose history ends on end_date (default: today, UTC).
+
+    Same arguments, same rows. Refuses a database that already holds CRM tables unless replace is set;
+    defects (names from DEFECTS) are injected once the clean history is written.
+    """
+    scale = Scale.of(opportunities)
+    last_day = day_number(end_date or datetime.now(timezone.utc).date())
+    first_day = add_months(last_day, -PERIOD_MONTHS) + 1
+    window = Window.through_day(last_day)
+    draws = Draws(seed)
+    state = SimulatorState(seed=seed, opportunities=opportunities, first_day=first_day, last_day=last_day,
+                           generated_last_day=last_day, customers_per_day=0.0, repeat_opportunities_per_day=0.0,
+                           renewals_per_day=0.0, monthly_contract_target=0.0, monthly_payment_target=0.0,
+                           monthly_new_customer_target=0.0)
+    metadata = build_metadata()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            bulk_loading(connection)
+            _prepare(connection, url, replace)
+            metadata.create_all(connection)
+            writer = Writer(connection, metadata)
+            _write_history(writer, draws, state, scale, window, quiet)
+            create_indexes(connection, metadata)
+            state.save(connection, metadata)
+            connection.commit()
+    finally:
+        engine.dispose()
+    injected = tuple(_inject_all(url, defects, seed))
+    return SimulationSummary(to_date(first_day), to_date(last_day), dict(writer.inserted), {}, injected)
+
+
+def _inject_all(url: str, defects: Sequence[str], seed: int):
+    from simulator.defects import inject
+
+    for number, defect in enumerate(defects):
+        yield inject(url, defect, seed=seed + number)
+
+
+def _write_history(writer: Writer, draws: Draws, state: SimulatorState, scale: Scale, window: Window, quiet: bool) -> None:
+    first_day, last_day = state.first_day, state.last_day
+    departments, users_rows, users = build_organisation(draws, scale.users, first_day, last_day)
+    products_rows, products = build_products(draws, scale.products, first_day)
+    fx_rows, fx = fx_rates(draws, window, first_day, None)
+    for table, rows in (("departments", departments), ("users", users_rows), ("products", products_rows), ("fx_rates", fx_rows)):
+        writer.insert(table, rows)
+
+    created_at = _accounts_skeleton(draws, scale.customers, first_day, last_day)
+    parts = []
+    for start in range(0, len(created_at), _ACCOUNTS_PER_CHUNK):
+        chunk_at = created_at[start:start + _ACCOUNTS_PER_CHUNK]
+        rows, customers = customer_rows(draws, state.take_ids("customers", len(chunk_at)), chunk_at, users, window.until)
+        writer.insert("customers", rows)
+        writer.insert("contacts", contact_rows(draws, state, customers, window))
+        writer.insert("activities", account_activity_rows(draws, state, customers, users, window))
+        parts.append(customers)
+    customers = Customers(*(np.concatenate([getattr(p, f) for p in parts]) for f in Customers.__dataclass_fields__))
+    world = World(draws, users, products, customers, fx)
+
+    position, opened_at, repeat_deals = _deals_skeleton(draws, customers, scale, first_day, window)
+    wins = 0
+    contract_value = 0.0
+    with _progress(len(position), quiet) as progress:
+        for start in range(0, len(position), _DEALS_PER_CHUNK):
+            chunk = slice(start, start + _DEALS_PER_CHUNK)
+            batch, won = new_deals(world, state, position[chunk], opened_at[chunk], window)
+            batch.merge(contracts_from_wins(world, state, won, window))
+            batch.write(writer)
+            wins += len(won.opportunity)
+            contract_value += _reporting_value(batch, fx)
+            progress.update(len(position[chunk]))
+
+    renewal_at = _growing_moments(draws, "skeleton.renewal", round(wins * RENEWALS_PER_WIN), first_day, last_day)
+    renewals = renewal_contracts(world, state, pick_buying_accounts(customers, renewal_at, draws.uniform("skeleton.renewal_account", np.arange(len(renewal_at)))), renewal_at, window)
+    renewals.write(writer)
+    contract_value += _reporting_value(renewals, fx)
+
+    _size_the_pace(state, customers, repeat_deals, len(renewal_at), contract_value, int(users.is_active.sum()))
+    writer.insert("marketing_spend", marketing_spend(draws, state, window))
+    writer.insert("sales_targets", sales_targets(draws, state, users, window))
+
+
+def _reporting_value(batch: Batch, fx: FxRates) -> float:
+    contracts = batch.rows("contracts")
+    if not contracts:
+        return 0.0
+    rate = fx.to_reporting(indexes_of(contracts["currency"], CURRENCY_CODES), contracts["signed_date"])
+    return float(np.sum(contracts["amount"] * rate))
+
+
+def _size_the_pace(state: SimulatorState, customers: Customers, repeat_deals: int, renewals: int, contract_value: float, active_users: int) -> None:
+    """Rates for `advance` (the pace at the end of the period) and the reps' baseline monthly targets."""
+    days = state.last_day - state.first_day + 1
+    end_pace = float(growth_factor(state, state.last_day)) / float(np.mean(growth_factor(state, np.arange(state.first_day, state.last_day + 1))))
+    new_accounts = int(np.sum(customers.created_at >= state.first_day * DAY))
+    state.customers_per_day = new_accounts / days * end_pace
+    state.repeat_opportunities_per_day = repeat_deals / days * end_pace
+    state.renewals_per_day = renewals / days * end_pace
+    per_rep_month = PERIOD_MONTHS * max(active_users, 1)
+    state.monthly_contract_target = contract_value / per_rep_month
+    state.monthly_payment_target = contract_value * _PAYMENT_TARGET_SHARE / per_rep_month
+    state.monthly_new_customer_target = new_accounts / per_rep_month
