@@ -256,7 +256,6 @@ class _Advance:
                           existing.open_amount_cents[won], deals.currency[won], self._lowest_products(deals.ids[won]))
         wins = Wins.concatenate([existing.recent_wins, fresh_wins, new_wins])
         self.batch.merge(contracts_from_wins(world, self.state, wins, self.window))
-        self.still_open = np.setdiff1d(deals.ids, deals.ids[moved])
 
     def _money(self, world: World, existing: _Existing) -> None:
         self.batch.add("payments", payment_rows(self.draws, self.state, existing.installments, self.window))
@@ -310,7 +309,9 @@ class _Advance:
 
     def _repricing(self) -> None:
         """Some open deals change quantity on a line; the deal's amount follows its lines."""
-        candidates = self.still_open
+        opportunities = self.table("opportunities")
+        candidates = np.unique(read_table(self.connection, self.metadata, "opportunities", ["opportunity_id"], and_(
+            opportunities.c.status == "open", opportunities.c.is_deleted.is_(False)))["opportunity_id"])
         count = min(len(candidates), max(1, round(_REPRICED_PER_OPEN_DEAL_DAY * len(candidates) * self.days)))
         if not count:
             return

@@ -222,8 +222,8 @@ PAYMENT_METHODS: tuple[str, ...] = (
 )
 PAYMENT_METHOD_ODDS: tuple[float, ...] = (0.60, 0.10, 0.10, 0.08, 0.07, 0.05)
 # How an installment gets paid: in full by its due date, in full but late, in part, or not at all.
-PAYMENT_BEHAVIOUR_ODDS: tuple[float, ...] = (0.62, 0.20, 0.08, 0.10)
-INSTALLMENT_COUNT_ODDS: tuple[float, ...] = (0.15, 0.20, 0.30, 0.35)  # 1 to 4 installments
+PAYMENT_BEHAVIOUR_ODDS: tuple[float, ...] = (0.64, 0.20, 0.10, 0.06)
+INSTALLMENT_COUNT_ODDS: tuple[float, ...] = (0.10, 0.20, 0.30, 0.40)  # 1 to 4 installments
 CONTRACT_TERM_DAYS: tuple[int, ...] = (365, 730, 1095)
 CONTRACT_TERM_ODDS: tuple[float, ...] = (0.6, 0.25, 0.15)
 WINS_WITH_CONTRACT = 0.95

@@ -39,9 +39,9 @@ from simulator.writer import Batch, Columns
 CONTRACT_STATUSES: tuple[str, ...] = ("active", "completed", "cancelled")
 _ON_TIME, _LATE, _PARTIAL, _MISSING = range(4)
 _MEAN_DAYS_LATE, _MAX_DAYS_LATE = 25.0, 180
-_PARTIAL_REMAINDER_PAID = 0.5
+_PARTIAL_REMAINDER_PAID = 0.6
 _COMPLETED_AT = 2 * 3600  # the nightly job marks contracts completed the day after they end
-_INSTALLMENT_SPACING_DAYS = 90
+_INSTALLMENT_SPACING_DAYS = 60
 _RENEWAL_MEDIAN_VALUE = 15_000.0  # reporting currency
 
 
@@ -130,7 +130,7 @@ def _contract_rows(world: World, state: SimulatorState, opportunity: np.ndarray,
 
 def _installments(draws: Draws, state: SimulatorState, contract_ids: np.ndarray, start_day: np.ndarray, term: np.ndarray,
                   amount_cents: np.ndarray, signed_day: np.ndarray) -> tuple[Installments, np.ndarray, np.ndarray]:
-    """1 to 4 installments a quarter apart, of random weights, summing exactly to the contract amount.
+    """1 to 4 installments two months apart, of random weights, summing exactly to the contract amount.
 
     Also returns each installment's position among the contracts and its number (from 0) in its contract.
     """
