@@ -20,13 +20,20 @@
         {%- set today = modules.datetime.datetime.now(modules.pytz.timezone(reporting_timezone())).date() -%}
         {{- return(today.isoformat()) -}}
     {%- endif -%}
+    {%- set error_message = "var as_of_date (CRM_AS_OF_DATE) is '" ~ configured
+        ~ "', not a date; use YYYY-MM-DD or leave it empty for today" -%}
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', configured) -%}
-        {{ exceptions.raise_compiler_error(
-            "var as_of_date (CRM_AS_OF_DATE) is '" ~ configured ~ "', not a date; use YYYY-MM-DD or leave it empty for today") }}
+        {{ exceptions.raise_compiler_error(error_message) }}
     {%- endif -%}
-    {#- strptime rejects impossible dates such as 2025-02-30 -#}
-    {%- set parsed = modules.datetime.datetime.strptime(configured, '%Y-%m-%d') -%}
-    {{- return(parsed.date().isoformat()) -}}
+    {%- set year, month, day = configured.split('-') | map('int') | list -%}
+    {%- if month < 1 or month > 12 or day < 1 -%}
+        {{ exceptions.raise_compiler_error(error_message) }}
+    {%- endif -%}
+    {%- set next_month_start = modules.datetime.date(year + month // 12, month % 12 + 1, 1) -%}
+    {%- if day > (next_month_start - modules.datetime.timedelta(days=1)).day -%}
+        {{ exceptions.raise_compiler_error(error_message) }}
+    {%- endif -%}
+    {{- return(configured) -}}
 {%- endmacro %}
 
 
