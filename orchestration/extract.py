@@ -48,7 +48,7 @@ def build_raw_asset(table: SourceTable) -> dg.AssetsDefinition:
                 con,
                 crm_source.reader(),
                 table,
-                load_id=context.run_id,
+                load_id=context.run.run_id,
                 full_refresh=is_full_refresh(context),
                 lookback=timedelta(hours=config.lookback_hours),
             )
