@@ -1,5 +1,5 @@
 -- One row per stage spell of an opportunity that is not deleted: a spell per stage-history row, from the
--- change that entered the stage (to_stage) to the next change, or to now for the current spell.
+-- change that entered the stage (to_stage) to the next change; the current spell is open-ended.
 with opportunities as (  -- not deleted
     select * from {{ ref('fct_opportunities') }}
 ),
