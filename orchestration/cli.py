@@ -11,6 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from orchestration.dbt_project import prepare_dbt_manifest
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DEMO_OPPORTUNITIES = 5_000
@@ -23,14 +24,6 @@ def ensure_dagster_home(settings: Settings) -> Path:
     if not instance_yaml.exists():
         shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", instance_yaml)
     return settings.dagster_home
-
-
-def prepare_dbt_manifest() -> Path:
-    """dbt parse: dagster-dbt needs target/manifest.json before the definitions can load."""
-    from orchestration.transform import crm_dbt_project
-
-    crm_dbt_project.preparer.prepare(crm_dbt_project)
-    return crm_dbt_project.manifest_path
 
 
 def run_job(*, full_refresh: bool) -> bool:

@@ -1,6 +1,5 @@
 """The one Dagster Definitions object: `dagster dev -m orchestration.definitions` loads it."""
 
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -9,7 +8,8 @@ from orchestration.publish import published_warehouse
 from orchestration.resources import CrmSourceResource, WarehouseResource
 from orchestration.schedules import build_daily_schedule, crm_elt
 from orchestration.settings import Settings
-from orchestration.transform import crm_dbt_models, crm_dbt_project, dbt_executable
+from orchestration.dbt_project import crm_dbt_project
+from orchestration.transform import crm_dbt_models, dbt_executable
 
 settings = Settings.from_environment()
 settings.export_to_environment()

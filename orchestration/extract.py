@@ -1,6 +1,5 @@
 """Extract: one Dagster asset per CRM source table, merged incrementally into the warehouse's raw schema."""
 
-
 from datetime import timedelta
 
 import dagster as dg

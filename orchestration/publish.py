@@ -6,7 +6,6 @@ because the new file is written beside the old one and renamed over it in one st
 old file open keeps reading the old data until it reconnects.
 """
 
-
 import os
 import uuid
 from dataclasses import dataclass

@@ -1,6 +1,5 @@
 """Dagster resources: the CRM source and the DuckDB warehouse, configured from Settings."""
 
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 

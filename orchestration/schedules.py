@@ -1,6 +1,5 @@
 """The job that runs the whole story and the schedule that runs it daily (names from domain.md §4)."""
 
-
 import dagster as dg
 
 from orchestration.settings import Settings

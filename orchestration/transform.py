@@ -1,6 +1,5 @@
 """Transform: the dbt project as Dagster assets (dagster-dbt), reading the raw assets as dbt sources."""
 
-
 import json
 import shutil
 import sys
@@ -10,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.dbt_project import crm_dbt_project
 from orchestration.extract import FULL_REFRESH_TAG, WAREHOUSE_POOL, is_full_refresh
 from orchestration.raw_schema import RAW_SCHEMA
-from orchestration.settings import DBT_PROJECT_DIR
 
-crm_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Under `dagster dev` the manifest is re-parsed on load; everywhere else it must already exist
 # (`crm-warehouse prepare`, which the install scripts run, or `dagster-dbt project prepare-and-package`).
 crm_dbt_project.prepare_if_dev()

@@ -42,7 +42,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     os.environ.update(env)
     simulator.generate(source_url, opportunities=400, seed=11, end_date=SIMULATED_END, quiet=True)
 
-    from orchestration.cli import ensure_dagster_home, prepare_dbt_manifest
+    from orchestration.cli import ensure_dagster_home
+    from orchestration.dbt_project import prepare_dbt_manifest
     from orchestration.settings import Settings
 
     ensure_dagster_home(Settings.from_environment())
