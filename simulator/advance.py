@@ -37,7 +37,7 @@ from simulator.periodic import fx_rates, marketing_spend, sales_targets
 from simulator.schema import STATE_TABLE, build_metadata
 from simulator.state import SimulatorState
 from simulator.summary import SimulationSummary
-from simulator.timeline import DAY, NULL, Window, to_date, to_datetime, weekday_or_monday, working_time
+from simulator.timeline import DAY, NULL, Window, day_weights, to_date, to_datetime, working_time
 from simulator.world import CURRENCY_CODES, Customers, FxRates, Products, Users, World, indexes_of, lookup
 from simulator.writer import Batch, Columns, Writer, read, read_table
 
@@ -217,18 +217,16 @@ class _Advance:
         self.batch.add("sales_targets", sales_targets(self.draws, self.state, world.users, self.window))
 
     def _moments(self, per_day: float) -> np.ndarray:
-        """Moments in working hours of the new days for a Poisson number of new rows."""
+        """Moments in working hours of the new days for a Poisson number of new rows, fewer at weekends."""
         days = np.arange(self.window.after // DAY + 1, self.window.last_day + 1)
-        counts = self.rng.poisson(per_day, size=len(days))
-        day = np.minimum(weekday_or_monday(np.repeat(days, counts)), self.window.last_day)
+        day = np.repeat(days, self.rng.poisson(per_day * day_weights(days)))
         return np.sort(working_time(day, self.rng.random(len(day))))
 
     def _new_accounts(self, world: World) -> Customers:
         created_at = self._moments(self.state.customers_per_day)
         rows, new = customer_rows(self.draws, self.state.take_ids("customers", len(created_at)), created_at, world.users, self.window.until)
         self.batch.add("customers", rows)
-        old = world.customers
-        world.customers = Customers(*(np.concatenate([getattr(old, f), getattr(new, f)]) for f in Customers.__dataclass_fields__))
+        world.customers = Customers.concatenate([world.customers, new])
         recent = world.customers.take(np.flatnonzero(world.customers.created_at > self.window.after - _LONGEST_CONTACT_DELAY_DAYS * DAY))
         self.batch.add("contacts", contact_rows(self.draws, self.state, recent, self.window))
         self.batch.add("activities", account_activity_rows(self.draws, self.state, world.customers, world.users, self.window))
@@ -273,27 +271,34 @@ class _Advance:
     def _random_moments(self, count: int) -> np.ndarray:
         return working_time(self.rng.integers(self.window.after // DAY + 1, self.window.last_day + 1, size=count), self.rng.random(count))
 
-    def _touch(self, table: str, ids: np.ndarray, changes: Columns) -> np.ndarray:
-        """Applies changes to rows of a single-id table at random moments of the new days, never before the
-        row's own last update; returns the ids that exist."""
+    def _by_ids(self, table: str, names: list[str], ids: np.ndarray, where=None) -> Columns:
+        """Rows of a single-id table whose id is among ids (sorted, unique), one per id, in id order."""
         key = SOURCE_TABLE_KEYS[table]
-        current = read_table(self.connection, self.metadata, table, [key, "updated_at"], self.table(table).c[key].in_([int(i) for i in ids]))
-        _, first = np.unique(current[key], return_index=True)
-        found, last = current[key][first], current["updated_at"][first]
+        parts = [read_table(self.connection, self.metadata, table, [key, *names],
+                            and_(self.table(table).c[key].in_([int(i) for i in ids[start:start + _CHUNK]]),
+                                 *(() if where is None else (where,))))
+                 for start in range(0, len(ids), _CHUNK)]
+        rows = {name: np.concatenate([p[name] for p in parts]) for name in (key, *names)} if parts else {}
+        return _first_of_each(rows, key) if parts else {name: np.empty(0, np.int64) for name in (key, *names)}
+
+    def _touch(self, table: str, ids: np.ndarray, changes: Columns) -> tuple[np.ndarray, np.ndarray]:
+        """Applies changes (aligned with ids, sorted and unique) to rows of a single-id table at random moments
+        of the new days, never before the row's own last update; returns the ids found and their moments."""
+        key = SOURCE_TABLE_KEYS[table]
+        current = self._by_ids(table, ["updated_at"], ids)
+        found = current[key]
         position = np.searchsorted(ids, found)
-        moment = np.minimum(np.maximum(self._random_moments(len(found)), last + 60), self.window.until)
+        moment = np.minimum(np.maximum(self._random_moments(len(found)), current["updated_at"] + 60), self.window.until)
         self.writer.update(table, {key: found}, {name: values[position] for name, values in changes.items()} | {"updated_at": moment})
-        return found
+        return found, moment
 
     def _soft_deletes(self) -> None:
         """About as many deletions as a user makes among the rows added: at least one per table."""
         for table in ("customers", "contacts", "opportunities", "activities"):
             wanted = max(1, round(SOFT_DELETE_SHARE[table] * self.writer.inserted[table]))
-            candidates = np.unique(self.rng.integers(1, self.state.next_ids.get(table, 2), size=min(wanted * 2, _CHUNK)))
-            key = SOURCE_TABLE_KEYS[table]
-            live = read_table(self.connection, self.metadata, table, [key],
-                              and_(self.table(table).c[key].in_([int(i) for i in candidates]), self.table(table).c.is_deleted.is_(False)))[key]
-            chosen = np.unique(live)[:wanted]
+            candidates = np.unique(self.rng.integers(1, self.state.next_ids.get(table, 2), size=wanted * 2))
+            live = self._by_ids(table, [], candidates, self.table(table).c.is_deleted.is_(False))[SOURCE_TABLE_KEYS[table]]
+            chosen = live[:wanted]
             self._touch(table, chosen, {"is_deleted": np.ones(len(chosen), dtype=bool)})
 
     def _owner_changes(self, world: World) -> None:
@@ -312,13 +317,13 @@ class _Advance:
         opportunities = self.table("opportunities")
         candidates = np.unique(read_table(self.connection, self.metadata, "opportunities", ["opportunity_id"], and_(
             opportunities.c.status == "open", opportunities.c.is_deleted.is_(False)))["opportunity_id"])
-        count = min(len(candidates), max(1, round(_REPRICED_PER_OPEN_DEAL_DAY * len(candidates) * self.days)))
+        count = min(len(candidates), _CHUNK, max(1, round(_REPRICED_PER_OPEN_DEAL_DAY * len(candidates) * self.days)))
         if not count:
             return
         chosen = np.sort(self.rng.choice(candidates, size=count, replace=False))
         lines = read_table(self.connection, self.metadata, "opportunity_products",
                            ["opportunity_id", "product_id", "quantity", "unit_price", "discount_pct"],
-                           self.table("opportunity_products").c.opportunity_id.in_([int(i) for i in chosen]))
+                           self.table("opportunity_products").c.opportunity_id.in_([int(i) for i in chosen]))  # at most _CHUNK
         _, first_line = np.unique(lines["opportunity_id"], return_index=True)
         repriced = lines["opportunity_id"][first_line]
         quantity = lines["quantity"].copy()
@@ -326,13 +331,11 @@ class _Advance:
         deal = np.searchsorted(repriced, lines["opportunity_id"])
         amount_cents = deal_amount_cents(deal, quantity, np.round(lines["unit_price"] * 100).astype(np.int64),
                                          np.round(lines["discount_pct"]).astype(np.int64), len(repriced))
-        found = self._touch("opportunities", repriced, {"amount": amount_cents / 100})
-        moment = read_table(self.connection, self.metadata, "opportunities", ["opportunity_id", "updated_at"],
-                            self.table("opportunities").c.opportunity_id.in_([int(i) for i in found]))
-        at = lookup(moment["opportunity_id"], moment["updated_at"], lines["opportunity_id"][first_line])
+        found, moment = self._touch("opportunities", repriced, {"amount": amount_cents / 100})
+        changed = first_line[np.isin(repriced, found)]
         self.writer.update("opportunity_products",
-                           {"opportunity_id": lines["opportunity_id"][first_line], "product_id": lines["product_id"][first_line]},
-                           {"quantity": quantity[first_line], "updated_at": at})
+                           {"opportunity_id": lines["opportunity_id"][changed], "product_id": lines["product_id"][changed]},
+                           {"quantity": quantity[changed], "updated_at": moment})
 
     @property
     def days(self) -> int:

@@ -32,7 +32,7 @@ from simulator.draws import Draws
 from simulator.events import soft_deletes
 from simulator.names import id_texts, pick
 from simulator.state import SimulatorState
-from simulator.timeline import DAY, NULL, Window, weekday_or_monday, working_time
+from simulator.timeline import DAY, NULL, Window, weekday_or_friday, weekday_or_monday, working_time
 from simulator.world import CURRENCY_CODES, World, customer_currency
 from simulator.writer import Batch, Columns
 
@@ -159,8 +159,8 @@ def payment_rows(draws: Draws, state: SimulatorState, plans: Installments, windo
     not at all; nothing after the contract is cancelled."""
     ids = plans.ids
     behaviour = draws.choice("plan.behaviour", ids, PAYMENT_BEHAVIOUR_ODDS)
-    on_time_day = np.maximum(plans.signed_day, plans.due_day - draws.integers("plan.early_days", ids, 0, 8))
-    late_day = plans.due_day + 1 + np.minimum(draws.exponential("plan.late_days", ids, _MEAN_DAYS_LATE), _MAX_DAYS_LATE).astype(np.int64)
+    on_time_day = np.maximum(plans.signed_day, weekday_or_friday(plans.due_day - draws.integers("plan.early_days", ids, 0, 8)))
+    late_day = weekday_or_monday(plans.due_day + 1 + np.minimum(draws.exponential("plan.late_days", ids, _MEAN_DAYS_LATE), _MAX_DAYS_LATE).astype(np.int64))
     part_cents = np.round(plans.amount_cents * (0.3 + 0.5 * draws.uniform("plan.part", ids))).astype(np.int64)
     first_day = np.where(behaviour == _LATE, late_day, on_time_day)
     first_cents = np.where(behaviour == _PARTIAL, part_cents, plans.amount_cents)
@@ -191,7 +191,7 @@ def payment_rows(draws: Draws, state: SimulatorState, plans: Installments, windo
 
 def invoice_rows(draws: Draws, state: SimulatorState, plans: Installments, window: Window) -> Columns:
     """Most installments are invoiced up to ten days before they are due."""
-    issued_day = np.maximum(plans.signed_day, plans.due_day - draws.integers("plan.invoice_days", plans.ids, 0, 11))
+    issued_day = weekday_or_monday(np.maximum(plans.signed_day, plans.due_day - draws.integers("plan.invoice_days", plans.ids, 0, 11)))
     issued_at = working_time(issued_day, draws.uniform("plan.invoice_time", plans.ids))
     keep = (draws.bernoulli("plan.invoiced", plans.ids, INVOICED_INSTALLMENT_SHARE) & window.holds(issued_at)
             & ((plans.cancelled_at == NULL) | (issued_at < plans.cancelled_at)))

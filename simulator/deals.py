@@ -39,7 +39,7 @@ from simulator.events import activity_rows, recurring, soft_deletes
 from simulator.names import pick
 from simulator.state import SimulatorState
 from simulator.timeline import DAY, NULL, Window, weekday_or_monday, working_time
-from simulator.world import CURRENCY_CODES, World, customer_currency
+from simulator.world import CURRENCY_CODES, Arrays, World, customer_currency
 from simulator.writer import Batch, Columns
 
 _OWNER_KEEPS_DEAL = 0.9  # otherwise a colleague of the region works the account's deal
@@ -92,7 +92,7 @@ class Walk:
 
 
 @dataclass
-class Wins:
+class Wins(Arrays):
     """Won deals, from which contracts are drawn up."""
 
     opportunity: np.ndarray
@@ -102,10 +102,6 @@ class Wins:
     amount_cents: np.ndarray
     currency: np.ndarray
     product: np.ndarray  # the deal's lowest product id, the one a satisfaction survey asks about; NULL if none
-
-    @classmethod
-    def concatenate(cls, parts: list[Wins]) -> Wins:
-        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in cls.__dataclass_fields__))
 
 
 def walk(draws: Draws, deals: Deals, until: int) -> Walk:

@@ -2,8 +2,8 @@
 
 A draw is a pure function of (seed, purpose, row id, step). The fate of a row (when an opportunity
 moves next, whether an installment is paid late) is therefore planned once and for all: generation
-emits the planned events up to its end date, a later `advance` emits the same row's events that fall
-in the new days, and the chunk size of a generation changes nothing.
+emits the planned events up to its end date, and a later `advance` emits the same row's events that
+fall in the new days, however the days are stepped.
 """
 
 from __future__ import annotations

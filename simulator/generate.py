@@ -21,13 +21,14 @@ from simulator.accounts import account_activity_rows, contact_rows, customer_row
 from simulator.catalogue import BUSINESS_GROWTH, RENEWALS_PER_WIN
 from simulator.contracts import contracts_from_wins, renewal_contracts
 from simulator.deals import new_deals
+from simulator.defects import inject
 from simulator.draws import Draws
 from simulator.organisation import build_organisation, build_products
 from simulator.periodic import fx_rates, growth_factor, marketing_spend, sales_targets
-from simulator.schema import STATE_TABLE, build_metadata, create_indexes, existing_tables
+from simulator.schema import build_metadata, create_indexes, existing_tables
 from simulator.state import SimulatorState
 from simulator.summary import SimulationSummary
-from simulator.timeline import DAY, Window, add_months, day_number, growing_days, to_date, weekday_or_monday, working_time
+from simulator.timeline import DAY, Window, add_months, day_number, growing_days, mostly_weekdays, to_date, working_time
 from simulator.world import CURRENCY_CODES, Customers, FxRates, World, indexes_of
 from simulator.writer import Batch, Writer, bulk_loading
 
@@ -91,7 +92,8 @@ def _deals_skeleton(draws: Draws, customers: Customers, scale: Scale, first_day:
 
 def _growing_moments(draws: Draws, purpose: str, count: int, first_day: int, last_day: int) -> np.ndarray:
     index = np.arange(count)
-    day = np.minimum(weekday_or_monday(growing_days(draws.uniform(f"{purpose}.day", index), first_day, last_day, BUSINESS_GROWTH)), last_day)
+    day = mostly_weekdays(growing_days(draws.uniform(f"{purpose}.day", index), first_day, last_day, BUSINESS_GROWTH),
+                          draws.uniform(f"{purpose}.weekend", index), last_day)
     return np.sort(working_time(day, draws.uniform(f"{purpose}.time", index)))
 
 
@@ -101,7 +103,7 @@ def _progress(total: int, quiet: bool) -> tqdm:
 
 def generate(url: str, *, opportunities: int, seed: int = 42, end_date: date | None = None, quiet: bool = False,
              replace: bool = False, defects: Sequence[str] = ()) -> SimulationSummary:
-    """Writes a CRM database with about `opportunities` deals whose history ends on end_date (default: today, UTC).
+    """Writes a CRM database with `opportunities` deals whose history ends on end_date (default: today, UTC).
 
     Same arguments, same rows. Refuses a database that already holds CRM tables unless replace is set;
     defects (names from DEFECTS) are injected once the clean history is written.
@@ -129,15 +131,8 @@ def generate(url: str, *, opportunities: int, seed: int = 42, end_date: date | N
             connection.commit()
     finally:
         engine.dispose()
-    injected = tuple(_inject_all(url, defects, seed))
+    injected = tuple(inject(url, defect, seed=seed + number) for number, defect in enumerate(defects))
     return SimulationSummary(to_date(first_day), to_date(last_day), dict(writer.inserted), {}, injected)
-
-
-def _inject_all(url: str, defects: Sequence[str], seed: int):
-    from simulator.defects import inject
-
-    for number, defect in enumerate(defects):
-        yield inject(url, defect, seed=seed + number)
 
 
 def _write_history(writer: Writer, draws: Draws, state: SimulatorState, scale: Scale, window: Window, quiet: bool) -> None:
@@ -157,7 +152,7 @@ def _write_history(writer: Writer, draws: Draws, state: SimulatorState, scale: S
         writer.insert("contacts", contact_rows(draws, state, customers, window))
         writer.insert("activities", account_activity_rows(draws, state, customers, users, window))
         parts.append(customers)
-    customers = Customers(*(np.concatenate([getattr(p, f) for p in parts]) for f in Customers.__dataclass_fields__))
+    customers = Customers.concatenate(parts)
     world = World(draws, users, products, customers, fx)
 
     position, opened_at, repeat_deals = _deals_skeleton(draws, customers, scale, first_day, window)
@@ -174,7 +169,8 @@ def _write_history(writer: Writer, draws: Draws, state: SimulatorState, scale: S
             progress.update(len(position[chunk]))
 
     renewal_at = _growing_moments(draws, "skeleton.renewal", round(wins * RENEWALS_PER_WIN), first_day, last_day)
-    renewals = renewal_contracts(world, state, pick_buying_accounts(customers, renewal_at, draws.uniform("skeleton.renewal_account", np.arange(len(renewal_at)))), renewal_at, window)
+    renewal_accounts = pick_buying_accounts(customers, renewal_at, draws.uniform("skeleton.renewal_account", np.arange(len(renewal_at))))
+    renewals = renewal_contracts(world, state, renewal_accounts, renewal_at, window)
     renewals.write(writer)
     contract_value += _reporting_value(renewals, fx)
 

@@ -51,10 +51,34 @@ def month_starts(first_day: int, last_day: int) -> list[int]:
     return months
 
 
+WEEKEND_SHARE = 0.15  # of a weekend day's work that stays on the weekend (online leads, keen reps)
+
+
+def is_weekend(days: np.ndarray) -> np.ndarray:
+    return (days + 3) % 7 >= 5  # 1970-01-01 was a Thursday
+
+
 def weekday_or_monday(days: np.ndarray) -> np.ndarray:
-    """Moves weekend days to the next Monday: CRM work happens on working days."""
-    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    """Moves weekend days to the next Monday: planned CRM work happens on working days."""
+    weekday = (days + 3) % 7  # Monday is 0
     return days + np.where(weekday >= 5, 7 - weekday, 0)
+
+
+def weekday_or_friday(days: np.ndarray) -> np.ndarray:
+    """Moves weekend days back to the Friday before, for what must happen by a date."""
+    weekday = (days + 3) % 7
+    return days - np.where(weekday >= 5, weekday - 4, 0)
+
+
+def mostly_weekdays(days: np.ndarray, u: np.ndarray, last_day: int) -> np.ndarray:
+    """Moves most weekend days to the next Monday, unless that is after last_day."""
+    monday = weekday_or_monday(days)
+    return np.where((u >= WEEKEND_SHARE) & (monday <= last_day), monday, days)
+
+
+def day_weights(days: np.ndarray) -> np.ndarray:
+    """Each day's share of a week's work relative to an average day, as mostly_weekdays leaves it."""
+    return np.where(is_weekend(days), WEEKEND_SHARE, 1.0 + 2.0 * (1.0 - WEEKEND_SHARE) / 5.0)
 
 
 def working_time(days: np.ndarray, u: np.ndarray) -> np.ndarray:

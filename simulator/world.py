@@ -6,6 +6,7 @@ Generation builds these as it writes the rows; `advance` reads them back from th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 
@@ -72,8 +73,19 @@ class Products:
         return lookup(self.ids, self.names, product_ids)
 
 
+class Arrays:
+    """For dataclasses of equally long arrays: a row is the same position in every field."""
+
+    def take(self, positions: np.ndarray) -> Self:
+        return type(self)(*(getattr(self, name)[positions] for name in self.__dataclass_fields__))
+
+    @classmethod
+    def concatenate(cls, parts: list[Self]) -> Self:
+        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in cls.__dataclass_fields__))
+
+
 @dataclass
-class Customers:
+class Customers(Arrays):
     ids: np.ndarray
     created_at: np.ndarray
     region: np.ndarray
@@ -81,8 +93,6 @@ class Customers:
     level: np.ndarray  # index into LEVELS
     source: np.ndarray  # index into CHANNELS
 
-    def take(self, positions: np.ndarray) -> Customers:
-        return Customers(*(getattr(self, name)[positions] for name in self.__dataclass_fields__))
 
     def buying_weight(self) -> np.ndarray:
         weight = np.array([level.opportunity_weight for level in LEVELS])[self.level]

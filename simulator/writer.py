@@ -94,9 +94,10 @@ def kinds_of(table: str, names: list[str]) -> list[str]:
 
 def bulk_loading(connection: Connection) -> None:
     """SQLite only: no journal and no fsync while a generation fills a fresh file (a crash means rerunning
-    it anyway), and a 256 MB page cache."""
+    it anyway), 16 KiB pages (fewer page splits on append), a 64 MB page cache, and a second thread for
+    the sorts of CREATE INDEX. Sorts spill to temporary files rather than memory, which bounds memory."""
     if connection.dialect.name == "sqlite":
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-262144", "temp_store=MEMORY"):
+        for pragma in ("page_size=16384", "journal_mode=OFF", "synchronous=OFF", "cache_size=-65536", "threads=2"):
             connection.exec_driver_sql(f"PRAGMA {pragma}")
 
 
@@ -106,9 +107,13 @@ class Writer:
     def __init__(self, connection: Connection, metadata: MetaData) -> None:
         self.connection = connection
         self.metadata = metadata
-        self.fast = connection.dialect.name == "sqlite"
         self.inserted: Counter[str] = Counter()
         self.updated: Counter[str] = Counter()
+
+    @property
+    def fast(self) -> bool:
+        """Whether inserts take the sqlite3 executemany path rather than SQLAlchemy Core."""
+        return self.connection.dialect.name == "sqlite"
 
     def insert(self, table: str, columns: Mapping[str, np.ndarray]) -> None:
         expected = source_table(table).column_names

@@ -9,9 +9,11 @@ from decimal import Decimal
 
 from sqlalchemy import create_engine, inspect
 
+import simulator
 from crm_contract import SOURCE_TABLES
 from simulator.schema import STATE_TABLE, build_metadata
-from tests.simulator.conftest import sqlite_url
+from simulator.writer import Writer
+from tests.simulator.conftest import END_DATE, SCALE, read_rows, sqlite_url
 
 PYTHON_TYPES = {
     "integer": int, "text": str, "money": Decimal, "rate": Decimal, "percent": Decimal,
@@ -75,3 +77,12 @@ def test_timestamps_dates_and_booleans_are_stored_in_sqlalchemys_sqlite_formats(
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", expected_close)
     assert deleted in (0, 1)
     assert amount_type == "real"
+
+
+def test_the_sqlalchemy_core_path_for_other_engines_writes_the_same_rows(rows, tmp_path, monkeypatch):
+    """Postgres and MySQL get rows through SQLAlchemy Core; forced onto SQLite, that path stores the same rows."""
+    monkeypatch.setattr(Writer, "fast", False)
+    url = sqlite_url(tmp_path / "core.sqlite")
+    simulator.generate(url, opportunities=SCALE, seed=42, end_date=END_DATE, quiet=True)
+    for table in SOURCE_TABLES:
+        assert read_rows(url, table.name) == rows(table.name), table.name

@@ -202,3 +202,14 @@ def test_nothing_happens_after_the_end_date_and_a_few_rows_are_soft_deleted(medi
 
 def test_open_deals_are_at_open_stages(rows):
     assert {d["stage"] for d in rows("opportunities") if d["status"] == "open"} <= set(OPEN_STAGES)
+
+
+def test_planned_work_happens_on_working_days(medium_rows):
+    def weekday(day) -> bool:
+        return day.weekday() < 5
+
+    assert all(weekday(m["changed_at"]) for m in medium_rows("opportunity_stage_history") if m["from_stage"] is not None)
+    assert all(weekday(c["signed_date"]) for c in medium_rows("contracts") if c["opportunity_id"] is not None)
+    assert all(weekday(p["paid_date"]) for p in medium_rows("payments"))
+    created = [d["created_at"] for d in medium_rows("opportunities")]
+    assert 0 < sum(not weekday(c) for c in created) < 0.06 * len(created)
