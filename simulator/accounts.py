@@ -99,12 +99,14 @@ def account_activity_rows(draws: Draws, state: SimulatorState, customers: Custom
                          occurred_at, window.until)
 
 
-def pick_buying_accounts(customers: Customers, at: np.ndarray, u: np.ndarray) -> np.ndarray:
+def pick_buying_accounts(customers: Customers, at: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of accounts that open a deal at each moment: any account that exists by then, big and
-    owned accounts more often. customers must be in order of created_at."""
+    owned accounts more often. customers must be in order of created_at. Moments before the first
+    account are dropped: returns the positions and the moments kept."""
+    existing = np.searchsorted(customers.created_at, at, side="left")
+    at, u, existing = at[existing > 0], u[existing > 0], existing[existing > 0]
     weight = np.cumsum(customers.buying_weight())
-    existing = np.maximum(np.searchsorted(customers.created_at, at, side="left"), 1)
-    return np.minimum(np.searchsorted(weight, u * weight[existing - 1], side="right"), existing - 1)
+    return np.minimum(np.searchsorted(weight, u * weight[existing - 1], side="right"), existing - 1), at
 
 
 def first_deals(draws: Draws, customers: Customers, first_day: int, window: Window) -> tuple[np.ndarray, np.ndarray]:

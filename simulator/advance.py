@@ -50,13 +50,15 @@ _FIRST_DEAL_DAYS = 16
 _OWNER_CHANGES_PER_ACCOUNT_DAY = 0.0005
 _RELEASED_TO_POOL = 0.25
 _REPRICED_PER_OPEN_DEAL_DAY = 0.01
-_CHUNK = 900  # ids per IN list: within every engine's bound-parameter limit
+_CHUNK = 900
+_REFERENCE_TABLES = ("users", "products", "fx_rates")  # ids per IN list: within every engine's bound-parameter limit
 
 
 def advance(url: str, days: int, *, seed: int | None = None) -> SimulationSummary:
-    """Simulates `days` more days on the database at url; seed overrides the one it was generated with.
+    """Simulates `days` more days on the database at url. Deterministic given the seed and the database.
 
-    Deterministic given the seed and the database's contents.
+    seed (default: the generation's) varies what is new in these days (arrivals, users' edits); what was
+    planned for existing rows (a deal's next move, an installment's payment) happens as planned.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
@@ -66,11 +68,11 @@ def advance(url: str, days: int, *, seed: int | None = None) -> SimulationSummar
         with engine.connect() as connection:
             _check_contract(connection, url)
             state = SimulatorState.load(connection, metadata)
-            draws = Draws(state.seed if seed is None else seed)
             window = Window.through_day(state.last_day + days, after_day=state.last_day)
             first_day = state.last_day + 1
             writer = Writer(connection, metadata)
-            _Advance(connection, metadata, writer, draws, state, window).run()
+            arrivals = Draws(state.seed if seed is None else seed).generator("advance", state.last_day, window.last_day)
+            _Advance(connection, metadata, writer, Draws(state.seed), arrivals, state, window).run()
             state.last_day = window.last_day
             state.save(connection, metadata)
             connection.commit()
@@ -92,6 +94,10 @@ def _check_contract(connection: Connection, url: str) -> None:
         if missing:
             raise LookupError(f"{table.name} lacks contract column(s) {missing} (a dropped_column defect?); "
                               "advance needs the whole contract: regenerate it (generate --replace)")
+    for name in _REFERENCE_TABLES:
+        if connection.execute(select(func.count()).select_from(build_metadata().tables[name])).scalar_one() == 0:
+            raise LookupError(f"{name} is empty (an empty_table defect?); advance needs the reference data in "
+                              f"{', '.join(_REFERENCE_TABLES)}: regenerate it (generate --replace)")
 
 
 @dataclass
@@ -108,10 +114,9 @@ class _Existing:
 
 class _Advance:
     def __init__(self, connection: Connection, metadata: MetaData, writer: Writer, draws: Draws,
-                 state: SimulatorState, window: Window) -> None:
+                 rng: np.random.Generator, state: SimulatorState, window: Window) -> None:
         self.connection, self.metadata, self.writer = connection, metadata, writer
-        self.draws, self.state, self.window = draws, state, window
-        self.rng = draws.generator("advance", state.last_day, window.last_day)
+        self.draws, self.rng, self.state, self.window = draws, rng, state, window
         self.batch = Batch()
 
     def table(self, name: str):
@@ -237,7 +242,7 @@ class _Advance:
         recent = np.flatnonzero(customers.created_at > self.window.after - _FIRST_DEAL_DAYS * DAY)
         first, first_at = first_deals(self.draws, customers.take(recent), self.state.first_day, self.window)
         repeat_at = self._moments(self.state.repeat_opportunities_per_day)
-        repeat = pick_buying_accounts(customers, repeat_at, self.rng.random(len(repeat_at)))
+        repeat, repeat_at = pick_buying_accounts(customers, repeat_at, self.rng.random(len(repeat_at)))
         position, at = np.concatenate([recent[first], repeat]), np.concatenate([first_at, repeat_at])
         order = np.argsort(at, kind="stable")
         batch, new_wins = new_deals(world, self.state, position[order], at[order], self.window)
@@ -265,8 +270,8 @@ class _Advance:
         self.writer.update("contracts", {"contract_id": active["contract_id"][changed]},
                            {"status": np.array(CONTRACT_STATUSES, dtype=object)[status[changed]], "updated_at": changed_at[changed]})
         renewal_at = self._moments(self.state.renewals_per_day)
-        self.batch.merge(renewal_contracts(world, self.state, pick_buying_accounts(world.customers, renewal_at, self.rng.random(len(renewal_at))),
-                                           renewal_at, self.window))
+        renewal_accounts, renewal_at = pick_buying_accounts(world.customers, renewal_at, self.rng.random(len(renewal_at)))
+        self.batch.merge(renewal_contracts(world, self.state, renewal_accounts, renewal_at, self.window))
 
     def _random_moments(self, count: int) -> np.ndarray:
         return working_time(self.rng.integers(self.window.after // DAY + 1, self.window.last_day + 1, size=count), self.rng.random(count))

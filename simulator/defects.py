@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from sqlalchemy import MetaData, Table, and_, create_engine, delete, func, insert, select, text, update
+from sqlalchemy import Column, MetaData, Table, and_, create_engine, delete, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -87,6 +87,15 @@ class _Target:
         return InjectedDefect(defect, self.table.name, tuple(keys), column, description)
 
 
+def _present_table(connection: Connection, contract: SourceTable) -> Table:
+    """The table as it is now (earlier defects may have added or dropped columns), with contract types
+    where the contract has the column. Built from the column list rather than full reflection, which
+    not every dialect supports (duckdb-engine cannot reflect comments)."""
+    columns = inspect(connection).get_columns(contract.name)
+    types = {c.name: SQL_TYPES[c.type] for c in contract.columns}
+    return Table(contract.name, MetaData(), *(Column(c["name"], types.get(c["name"], c["type"])) for c in columns))
+
+
 def _duplicate_rows(target: _Target) -> InjectedDefect:
     keys = target.sample()
     for key in keys:
@@ -111,7 +120,7 @@ def _null_foreign_keys(target: _Target) -> InjectedDefect:
 def _orphan_foreign_keys(target: _Target) -> InjectedDefect:
     column = _foreign_key_column(target, required_only=False)
     parent = source_table(foreign_keys(target.contract)[column])
-    parent_key = Table(parent.name, MetaData(), autoload_with=target.connection).c[parent.primary_key[0]]
+    parent_key = _present_table(target.connection, parent).c[parent.primary_key[0]]
     first_missing = (target.connection.execute(select(func.max(parent_key))).scalar_one() or 0) + 1_000_000
     keys = target.sample()
     target.change(keys, lambda i, key: {column: first_missing + i})
@@ -204,7 +213,7 @@ def _new_column(target: _Target) -> InjectedDefect:
     preparer = target.connection.dialect.identifier_preparer
     column_type = SQL_TYPES["text"].compile(dialect=target.connection.dialect)
     target.connection.execute(text(f"ALTER TABLE {preparer.quote(target.table.name)} ADD COLUMN {preparer.quote(column)} {column_type}"))
-    target.table = Table(target.table.name, MetaData(), autoload_with=target.connection)
+    target.table = _present_table(target.connection, target.contract)
     keys = target.sample()
     target.change(keys, lambda i, key: {column: f"custom value {i + 1}"}, touch=False)
     return target.result("new_column", keys, column, f"column {column} added to {target.table.name}, filled on {len(keys)} rows")
@@ -257,8 +266,7 @@ def inject(url: str, defect: str, *, table: str | None = None, count: int = 5, s
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            reflected = Table(contract.name, MetaData(), autoload_with=connection)
             rng = np.random.default_rng([seed % 2**63, stable_key(defect, contract.name) % 2**63])
-            return injector(_Target(connection, reflected, contract, rng, count, column))
+            return injector(_Target(connection, _present_table(connection, contract), contract, rng, count, column))
     finally:
         engine.dispose()

@@ -84,7 +84,7 @@ def _deals_skeleton(draws: Draws, customers: Customers, scale: Scale, first_day:
     most new accounts open one within two weeks, the other deals come from accounts at a growing pace."""
     new, first_at = (part[: scale.opportunities] for part in first_deals(draws, customers, first_day, window))
     repeat_at = _growing_moments(draws, "skeleton.repeat", scale.opportunities - len(new), first_day, window.last_day)
-    repeat = pick_buying_accounts(customers, repeat_at, draws.uniform("skeleton.repeat_account", np.arange(len(repeat_at))))
+    repeat, repeat_at = pick_buying_accounts(customers, repeat_at, draws.uniform("skeleton.repeat_account", np.arange(len(repeat_at))))
     position, at = np.concatenate([new, repeat]), np.concatenate([first_at, repeat_at])
     order = np.lexsort((position, at))
     return position[order], at[order], len(repeat_at)
@@ -169,7 +169,7 @@ def _write_history(writer: Writer, draws: Draws, state: SimulatorState, scale: S
             progress.update(len(position[chunk]))
 
     renewal_at = _growing_moments(draws, "skeleton.renewal", round(wins * RENEWALS_PER_WIN), first_day, last_day)
-    renewal_accounts = pick_buying_accounts(customers, renewal_at, draws.uniform("skeleton.renewal_account", np.arange(len(renewal_at))))
+    renewal_accounts, renewal_at = pick_buying_accounts(customers, renewal_at, draws.uniform("skeleton.renewal_account", np.arange(len(renewal_at))))
     renewals = renewal_contracts(world, state, renewal_accounts, renewal_at, window)
     renewals.write(writer)
     contract_value += _reporting_value(renewals, fx)

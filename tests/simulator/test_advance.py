@@ -137,3 +137,38 @@ def test_advance_refuses_a_database_missing_a_contract_column(crm):
 def test_advance_refuses_a_database_the_simulator_did_not_write(tmp_path):
     with pytest.raises(LookupError, match="_simulator_state"):
         simulator.advance(sqlite_url(tmp_path / "empty.sqlite"), 1)
+
+
+def test_another_seed_changes_the_arrivals_but_not_the_planned_moves(pristine, rows, tmp_path):
+    urls = []
+    for seed in (None, 99):
+        path = tmp_path / f"seed_{seed}.sqlite"
+        shutil.copy(pristine, path)
+        simulator.advance(sqlite_url(path), 14, seed=seed)
+        urls.append(sqlite_url(path))
+    open_ids = {d["opportunity_id"] for d in rows("opportunities") if d["status"] == "open"}
+    moves = [sorted((m["opportunity_id"], m["to_stage"], m["changed_at"]) for m in read_rows(url, "opportunity_stage_history")
+                    if m["opportunity_id"] in open_ids) for url in urls]
+    assert moves[0] == moves[1]
+    assert read_rows(urls[0], "customers") != read_rows(urls[1], "customers")
+    assert_stage_histories_chain_to_the_current_stage(lambda table: read_rows(urls[1], table))
+
+
+@pytest.mark.parametrize("defect", [d for d in simulator.DEFECTS if d != "dropped_column"])
+def test_advance_carries_on_over_dirty_data(crm, defect):
+    simulator.inject(crm, defect, count=10)
+    summary = simulator.advance(crm, 10)
+    assert summary.inserted["activities"] > 0
+
+
+@pytest.mark.parametrize("table", ["customers", "opportunities", "contracts", "payment_plans", "opportunity_products"])
+def test_advance_carries_on_after_a_table_is_emptied(crm, table):
+    simulator.inject(crm, "empty_table", table=table)
+    assert simulator.advance(crm, 10).inserted["fx_rates"] == 20
+
+
+@pytest.mark.parametrize("table", ["users", "products", "fx_rates"])
+def test_advance_refuses_a_database_without_reference_data(crm, table):
+    simulator.inject(crm, "empty_table", table=table)
+    with pytest.raises(LookupError, match=f"{table} is empty"):
+        simulator.advance(crm, 1)
