@@ -15,6 +15,8 @@ from orchestration.dbt_project import prepare_dbt_manifest
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DEMO_OPPORTUNITIES = 5_000
+# Step-level INFO lines on the console; the full DEBUG event log stays in the run history.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -34,7 +36,9 @@ def run_job(*, full_refresh: bool) -> bool:
 
     tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
     with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("crm_elt").execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        result = defs.resolve_job_def("crm_elt").execute_in_process(
+            instance=instance, tags=tags, raise_on_error=False, run_config=QUIET_CONSOLE
+        )
     if not result.success:
         failed = [event.step_key for event in result.all_events if event.is_step_failure]
         print(f"crm_elt failed at: {', '.join(failed) or 'see the run in dagster dev'} (run id {result.run_id})",
@@ -66,7 +70,8 @@ def print_headlines(published_path: Path) -> None:
     print("  funnel: " + "  →  ".join(
         f"{stage} {reached:,}" + (f" ({rate:.0%})" if rate is not None else "") for stage, reached, rate in funnel
     ))
-    print(f"\nQuery it: duckdb -readonly {published_path}   (or python: duckdb.connect(path, read_only=True))")
+    print(f"\nQuery it read-only: .venv/bin/python -c \"import duckdb; "
+          f"print(duckdb.connect('{published_path}', read_only=True).sql('show all tables'))\"")
 
 
 def main(argv: list[str] | None = None) -> int:
