@@ -4,7 +4,8 @@ What was planned for existing rows happens if it falls in the new days (deals mo
 paid, contracts complete); new accounts and deals arrive at the pace the database was generated
 with; and users do what users do: delete a few rows, hand accounts to colleagues, re-price deals.
 Every change carries an updated_at in the new days, so an incremental extract sees a real delta.
-Everything is read before anything is written, so nothing written in this run is processed twice.
+What the planned events depend on is read before anything is written, so nothing this run writes is
+processed twice.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import MetaData, and_, create_engine, func, inspect, select
+from sqlalchemy import MetaData, Table, and_, create_engine, func, inspect, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from crm_contract import SOURCE_TABLES
 from simulator.accounts import account_activity_rows, contact_rows, customer_rows, first_deals, pick_buying_accounts
@@ -50,8 +52,8 @@ _FIRST_DEAL_DAYS = 16
 _OWNER_CHANGES_PER_ACCOUNT_DAY = 0.0005
 _RELEASED_TO_POOL = 0.25
 _REPRICED_PER_OPEN_DEAL_DAY = 0.01
-_CHUNK = 900
-_REFERENCE_TABLES = ("users", "products", "fx_rates")  # ids per IN list: within every engine's bound-parameter limit
+_CHUNK = 900  # ids per IN list: within every engine's bound-parameter limit
+_REFERENCE_TABLES = ("users", "products", "fx_rates")
 
 
 def advance(url: str, days: int, *, seed: int | None = None) -> SimulationSummary:
@@ -66,7 +68,7 @@ def advance(url: str, days: int, *, seed: int | None = None) -> SimulationSummar
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            _check_contract(connection, url)
+            _check_contract(connection, metadata, url)
             state = SimulatorState.load(connection, metadata)
             window = Window.through_day(state.last_day + days, after_day=state.last_day)
             first_day = state.last_day + 1
@@ -81,7 +83,7 @@ def advance(url: str, days: int, *, seed: int | None = None) -> SimulationSummar
     return SimulationSummary(to_date(first_day), to_date(window.last_day), dict(writer.inserted), dict(writer.updated))
 
 
-def _check_contract(connection: Connection, url: str) -> None:
+def _check_contract(connection: Connection, metadata: MetaData, url: str) -> None:
     inspector = inspect(connection)
     tables = set(inspector.get_table_names())
     if STATE_TABLE not in tables:
@@ -95,7 +97,7 @@ def _check_contract(connection: Connection, url: str) -> None:
             raise LookupError(f"{table.name} lacks contract column(s) {missing} (a dropped_column defect?); "
                               "advance needs the whole contract: regenerate it (generate --replace)")
     for name in _REFERENCE_TABLES:
-        if connection.execute(select(func.count()).select_from(build_metadata().tables[name])).scalar_one() == 0:
+        if connection.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one() == 0:
             raise LookupError(f"{name} is empty (an empty_table defect?); advance needs the reference data in "
                               f"{', '.join(_REFERENCE_TABLES)}: regenerate it (generate --replace)")
 
@@ -113,21 +115,23 @@ class _Existing:
 
 
 class _Advance:
+    """One run of advance: its database, its window of new days and the rows it gathers to write."""
+
     def __init__(self, connection: Connection, metadata: MetaData, writer: Writer, draws: Draws,
                  rng: np.random.Generator, state: SimulatorState, window: Window) -> None:
         self.connection, self.metadata, self.writer = connection, metadata, writer
         self.draws, self.rng, self.state, self.window = draws, rng, state, window
         self.batch = Batch()
 
-    def table(self, name: str):
+    def table(self, name: str) -> Table:
         return self.metadata.tables[name]
 
     def run(self) -> None:
         world = self._world()
         existing = self._existing(world)
         self._calendar(world)
-        new_customers = self._new_accounts(world)
-        self._deals(world, existing, new_customers)
+        self._new_accounts(world)
+        self._deals(world, existing)
         self._money(world, existing)
         self.batch.write(self.writer)
         self._soft_deletes()
@@ -137,8 +141,8 @@ class _Advance:
     # Reading ------------------------------------------------------------------------------------
 
     def _world(self) -> World:
-        users = read_table(self.connection, self.metadata, "users", ["user_id", "region", "manager_user_id", "is_active"])
-        products = read_table(self.connection, self.metadata, "products", ["product_id", "name", "list_price", "is_active"])
+        users = _first_of_each(read_table(self.connection, self.metadata, "users", ["user_id", "region", "manager_user_id", "is_active"]), "user_id")
+        products = _first_of_each(read_table(self.connection, self.metadata, "products", ["product_id", "name", "list_price", "is_active"]), "product_id")
         customers = read_table(self.connection, self.metadata, "customers",
                                ["customer_id", "created_at", "region", "owner_user_id", "level", "source"],
                                self.table("customers").c.is_deleted.is_(False))
@@ -227,7 +231,7 @@ class _Advance:
         day = np.repeat(days, self.rng.poisson(per_day * day_weights(days)))
         return np.sort(working_time(day, self.rng.random(len(day))))
 
-    def _new_accounts(self, world: World) -> Customers:
+    def _new_accounts(self, world: World) -> None:
         created_at = self._moments(self.state.customers_per_day)
         rows, new = customer_rows(self.draws, self.state.take_ids("customers", len(created_at)), created_at, world.users, self.window.until)
         self.batch.add("customers", rows)
@@ -235,9 +239,8 @@ class _Advance:
         recent = world.customers.take(np.flatnonzero(world.customers.created_at > self.window.after - _LONGEST_CONTACT_DELAY_DAYS * DAY))
         self.batch.add("contacts", contact_rows(self.draws, self.state, recent, self.window))
         self.batch.add("activities", account_activity_rows(self.draws, self.state, world.customers, world.users, self.window))
-        return new
 
-    def _deals(self, world: World, existing: _Existing, new_customers: Customers) -> None:
+    def _deals(self, world: World, existing: _Existing) -> None:
         customers = world.customers
         recent = np.flatnonzero(customers.created_at > self.window.after - _FIRST_DEAL_DAYS * DAY)
         first, first_at = first_deals(self.draws, customers.take(recent), self.state.first_day, self.window)
@@ -276,15 +279,16 @@ class _Advance:
     def _random_moments(self, count: int) -> np.ndarray:
         return working_time(self.rng.integers(self.window.after // DAY + 1, self.window.last_day + 1, size=count), self.rng.random(count))
 
-    def _by_ids(self, table: str, names: list[str], ids: np.ndarray, where=None) -> Columns:
+    def _by_ids(self, table: str, names: list[str], ids: np.ndarray, *where: ColumnElement[bool]) -> Columns:
         """Rows of a single-id table whose id is among ids (sorted, unique), one per id, in id order."""
         key = SOURCE_TABLE_KEYS[table]
-        parts = [read_table(self.connection, self.metadata, table, [key, *names],
-                            and_(self.table(table).c[key].in_([int(i) for i in ids[start:start + _CHUNK]]),
-                                 *(() if where is None else (where,))))
+        columns = [key, *names]
+        parts = [read_table(self.connection, self.metadata, table, columns,
+                            and_(self.table(table).c[key].in_([int(i) for i in ids[start:start + _CHUNK]]), *where))
                  for start in range(0, len(ids), _CHUNK)]
-        rows = {name: np.concatenate([p[name] for p in parts]) for name in (key, *names)} if parts else {}
-        return _first_of_each(rows, key) if parts else {name: np.empty(0, np.int64) for name in (key, *names)}
+        if not parts:
+            return {name: np.empty(0, np.int64) for name in columns}
+        return _first_of_each({name: np.concatenate([p[name] for p in parts]) for name in columns}, key)
 
     def _touch(self, table: str, ids: np.ndarray, changes: Columns) -> tuple[np.ndarray, np.ndarray]:
         """Applies changes (aligned with ids, sorted and unique) to rows of a single-id table at random moments

@@ -33,7 +33,7 @@ from simulator.events import soft_deletes
 from simulator.names import id_texts, pick
 from simulator.state import SimulatorState
 from simulator.timeline import DAY, NULL, Window, weekday_or_friday, weekday_or_monday, working_time
-from simulator.world import CURRENCY_CODES, World, customer_currency
+from simulator.world import CURRENCY_CODES, Arrays, World, customer_currency
 from simulator.writer import Batch, Columns
 
 CONTRACT_STATUSES: tuple[str, ...] = ("active", "completed", "cancelled")
@@ -81,13 +81,24 @@ def contract_status(draws: Draws, ids: np.ndarray, signed_day: np.ndarray, end_d
     return status, np.select([is_cancelled, is_completed], [cancelled, completed], NULL)
 
 
-def _contract_rows(world: World, state: SimulatorState, opportunity: np.ndarray, customer: np.ndarray, owner: np.ndarray,
-                   created_at: np.ndarray, amount_cents: np.ndarray, currency: np.ndarray, product: np.ndarray,
-                   window: Window) -> Batch:
+@dataclass
+class _Drafts(Arrays):
+    """Contracts about to be drawn up, from a win or without a deal."""
+
+    opportunity: np.ndarray  # NULL for a renewal
+    customer: np.ndarray
+    owner: np.ndarray
+    created_at: np.ndarray  # NULL: never signed
+    amount_cents: np.ndarray
+    currency: np.ndarray
+    product: np.ndarray
+
+
+def _contract_rows(world: World, state: SimulatorState, drafts: _Drafts, window: Window) -> Batch:
+    """The drafts created in window as contracts, with their installments and what those bring in window."""
     draws = world.draws
-    keep = window.holds(created_at)
-    opportunity, customer, owner, created_at, amount_cents, currency, product = (
-        a[keep] for a in (opportunity, customer, owner, created_at, amount_cents, currency, product))
+    drafts = drafts.take(window.holds(drafts.created_at))
+    created_at, amount_cents = drafts.created_at, drafts.amount_cents
     ids = state.take_ids("contracts", len(created_at))
     signed_day = created_at // DAY
     start_day = signed_day + draws.integers("contract.start", ids, 0, 31)
@@ -100,11 +111,11 @@ def _contract_rows(world: World, state: SimulatorState, opportunity: np.ndarray,
     batch.add("contracts", {
         "contract_id": ids,
         "contract_no": "HT-" + id_texts(year) + "-" + id_texts(ids, 6),
-        "opportunity_id": opportunity,
-        "customer_id": customer,
-        "owner_user_id": owner,
+        "opportunity_id": drafts.opportunity,
+        "customer_id": drafts.customer,
+        "owner_user_id": drafts.owner,
         "amount": amount_cents / 100,
-        "currency": pick(CURRENCY_CODES, currency),
+        "currency": pick(CURRENCY_CODES, drafts.currency),
         "signed_date": signed_day,
         "start_date": start_day,
         "end_date": end_day,
@@ -124,7 +135,7 @@ def _contract_rows(world: World, state: SimulatorState, opportunity: np.ndarray,
     })
     batch.add("payments", payment_rows(draws, state, installments, window))
     batch.add("invoices", invoice_rows(draws, state, installments, window))
-    batch.add("satisfaction_surveys", survey_rows(draws, state, SignedContracts(ids, customer, owner, signed_day, product), window))
+    batch.add("satisfaction_surveys", survey_rows(draws, state, SignedContracts(ids, drafts.customer, drafts.owner, signed_day, drafts.product), window))
     return batch
 
 
@@ -231,9 +242,8 @@ def contracts_from_wins(world: World, state: SimulatorState, wins: Wins, window:
     signed = draws.bernoulli("win.contract", ids, WINS_WITH_CONTRACT)
     day = weekday_or_monday(wins.closed_at // DAY + draws.integers("win.signing_delay", ids, 0, 8))
     created_at = np.maximum(wins.closed_at + 1800, working_time(day, draws.uniform("win.signing_time", ids)))
-    created_at = np.where(signed, created_at, NULL)
-    return _contract_rows(world, state, ids, wins.customer, wins.owner, created_at, wins.amount_cents, wins.currency,
-                          wins.product, window)
+    drafts = _Drafts(ids, wins.customer, wins.owner, np.where(signed, created_at, NULL), wins.amount_cents, wins.currency, wins.product)
+    return _contract_rows(world, state, drafts, window)
 
 
 def renewal_contracts(world: World, state: SimulatorState, customer_positions: np.ndarray, created_at: np.ndarray,
@@ -248,4 +258,4 @@ def renewal_contracts(world: World, state: SimulatorState, customer_positions: n
     stand_in = world.users.pick_in_region(customers.region, draws.uniform("renewal.owner", key), active_only=True)
     owner = np.where(customers.owner == NULL, stand_in, customers.owner)
     none = np.full(len(key), NULL)
-    return _contract_rows(world, state, none, customers.ids, owner, created_at, amount_cents, currency, none, window)
+    return _contract_rows(world, state, _Drafts(none, customers.ids, owner, created_at, amount_cents, currency, none), window)

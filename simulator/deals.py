@@ -190,7 +190,8 @@ def _lines(world: World, deals: Deals) -> tuple[Columns, np.ndarray, np.ndarray]
     on_sale = np.flatnonzero(products.is_active)
     count = np.minimum(1 + draws.choice("deal.line_count", deals.ids, LINES_PER_DEAL_ODDS), len(on_sale))
     # Weighted sampling without replacement: the largest popularity-weighted Gumbel keys win.
-    keys = np.log(products.popularity[on_sale]) - np.log(-np.log(draws.uniform("deal.product", deals.ids[:, None], on_sale[None, :]) + 1e-300))
+    u = draws.uniform("deal.product", deals.ids[:, None], products.ids[on_sale][None, :])
+    keys = np.log(products.popularity[on_sale]) - np.log(-np.log(u + 1e-300))
     ranked = on_sale[np.argsort(-keys, axis=1)[:, : count.max(initial=1)]]
     deal = np.repeat(np.arange(len(deals.ids)), count)
     line = np.arange(len(deal)) - np.repeat(np.cumsum(count) - count, count)
