@@ -34,7 +34,7 @@ def route_ours(source: Path, warehouse: Path) -> int:
     reader = SourceReader(f"sqlite:///{source}")
     with duckdb.connect(str(warehouse), config={"memory_limit": "4GB", "threads": 2}) as con:
         con.execute("SET TimeZone = 'UTC'")
-        return sum(load_table(con, reader, t, load_id="bench").rows_read for t in SOURCE_TABLES)
+        return sum(load_table(con, reader, t, load_id="bench")[0].rows_read for t in SOURCE_TABLES)
 
 
 def route_connectorx_only(source: Path, warehouse: Path) -> int:

@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.extract import raw_assets
+from orchestration.extract import landing_assets, raw_tables
 from orchestration.publish import published_warehouse
 from orchestration.resources import CrmSourceResource, WarehouseResource
 from orchestration.schedules import build_daily_schedule, crm_elt
@@ -15,7 +15,7 @@ settings = Settings.from_environment()
 settings.export_to_environment()
 
 defs = dg.Definitions(
-    assets=[*raw_assets, crm_dbt_models, published_warehouse],
+    assets=[*landing_assets, raw_tables, crm_dbt_models, published_warehouse],
     jobs=[crm_elt],
     schedules=[build_daily_schedule(settings)],
     resources={

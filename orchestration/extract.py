@@ -1,17 +1,20 @@
-"""Extract: one Dagster asset per CRM source table, merged incrementally into the warehouse's raw schema."""
+"""Extract: land each CRM table's delta (`landing/<table>`), then merge the batches into `raw/<table>`.
+
+Gate 1 (orchestration/quality.py) checks the landed batches; its blocking checks sit between the two
+steps, so a bad batch never reaches raw and never moves a watermark.
+"""
 
 from datetime import timedelta
 
 import dagster as dg
 
-from crm_contract import SOURCE_TABLES, SourceTable
-from orchestration.incremental_load import load_table
+from crm_contract import SOURCE_TABLES, SourceTable, source_table
+from orchestration.incremental_load import LANDING_SCHEMA, land_table, merge_landed
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, WarehouseResource
 
 # Run tag that turns every extract (and the dbt build) into a full refresh.
 FULL_REFRESH_TAG = "crm/full_refresh"
-RAW_GROUP = "raw"
 # Every asset that writes the DuckDB warehouse shares this pool (limit 1 in deploy/dagster.yaml).
 WAREHOUSE_POOL = "crm_warehouse"
 
@@ -26,24 +29,32 @@ def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
     return context.run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
 
 
-def build_raw_asset(table: SourceTable) -> dg.AssetsDefinition:
+def landing_key(table_name: str) -> dg.AssetKey:
+    return dg.AssetKey([LANDING_SCHEMA, table_name])
+
+
+def raw_key(table_name: str) -> dg.AssetKey:
+    return dg.AssetKey([RAW_SCHEMA, table_name])
+
+
+def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
     @dg.asset(
-        key=dg.AssetKey([RAW_SCHEMA, table.name]),
-        group_name=RAW_GROUP,
+        key=landing_key(table.name),
+        group_name=LANDING_SCHEMA,
         kinds={"duckdb"},
-        description=f"CRM table `{table.name}` (domain.md §1), merged on {', '.join(table.primary_key)} "
-        "by an updated_at high-watermark. Every row carries _load_id and _loaded_at.",
+        description=f"This run's batch of CRM table `{table.name}` (domain.md §1): rows with updated_at at or "
+        "after the watermark, typed, one per key. Raw is not touched until gate 1 passes.",
         metadata={"primary_key": list(table.primary_key)},
         pool=WAREHOUSE_POOL,
     )
-    def raw_table(
+    def landed_batch(
         context: dg.AssetExecutionContext,
         config: ExtractConfig,
         crm_source: CrmSourceResource,
         warehouse: WarehouseResource,
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            result = load_table(
+            result = land_table(
                 con,
                 crm_source.reader(),
                 table,
@@ -51,17 +62,43 @@ def build_raw_asset(table: SourceTable) -> dg.AssetsDefinition:
                 full_refresh=is_full_refresh(context),
                 lookback=timedelta(hours=config.lookback_hours),
             )
-        context.log.info(
-            f"{table.name}: read {result.rows_read}, inserted {result.rows_inserted}, "
-            f"updated {result.rows_updated} ({result.mode}) in {result.seconds}s"
-        )
+        context.log.info(f"{table.name}: read {result.rows_read} rows ({result.mode}) in {result.seconds}s")
         if result.extra_source_columns:
             context.log.warning(
                 f"{table.name}: source has columns outside the contract, not loaded: {result.extra_source_columns}"
             )
         return dg.MaterializeResult(metadata=result.as_metadata())
 
-    return raw_table
+    return landed_batch
 
 
-raw_assets: list[dg.AssetsDefinition] = [build_raw_asset(table) for table in SOURCE_TABLES]
+landing_assets: list[dg.AssetsDefinition] = [build_landing_asset(table) for table in SOURCE_TABLES]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            raw_key(table.name),
+            deps=[landing_key(table.name)],
+            group_name=RAW_SCHEMA,
+            kinds={"duckdb"},
+            description=f"CRM table `{table.name}` as of the last load, merged on {', '.join(table.primary_key)}; "
+            "soft deletes kept as is_deleted. Every row carries _load_id and _loaded_at.",
+            skippable=True,
+        )
+        for table in SOURCE_TABLES
+    ],
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+)
+def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Merge every landed batch and advance the watermarks in one transaction."""
+    tables = [source_table(key.path[-1]) for key in context.selected_asset_keys]
+    with warehouse.connect() as con:
+        results = merge_landed(con, tables)
+    for result in results:
+        context.log.info(
+            f"{result.table}: inserted {result.rows_inserted}, updated {result.rows_updated}, "
+            f"watermark {result.watermark_before} → {result.watermark_after}"
+        )
+        yield dg.MaterializeResult(asset_key=raw_key(result.table), metadata=result.as_metadata())

@@ -1,10 +1,15 @@
-"""Merge a batch of source rows into the warehouse's raw schema, with an updated_at high-watermark.
+"""Land a batch of source rows, then merge landed batches into the raw schema with a high-watermark.
 
-Invariants the rest of the pipeline relies on:
-- one row per primary key in every raw table (the batch is merged on the key, newest version wins);
-- the watermark is written in the same transaction as the rows, so it never runs ahead of loaded data;
-- every row carries the id and time of the load that wrote it;
-- a full refresh replaces the table and records the keys that vanished from the source (hard deletes).
+Two steps, so that the quality gate can look at a batch before it touches anything:
+- land: the rows changed since the table's watermark are read, cast to the contract's types and written
+  to `landing.<table>` (one row per key). Raw tables and watermarks are not touched.
+- merge: every landed batch is merged into `raw.<table>` on the primary key and the watermarks advance,
+  all in one transaction, so a watermark never runs ahead of loaded data. A batch that is never merged
+  (the gate stopped the run) is simply read again by the next run.
+
+Invariants the rest of the pipeline relies on: one row per primary key in every raw table; every row
+carries the id and time of the load that wrote it; a full refresh replaces the table and records the keys
+that vanished from the source (hard deletes) in `raw._hard_deletes`.
 """
 
 from __future__ import annotations
@@ -15,37 +20,54 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 import duckdb
-import pyarrow as pa
 
 from crm_contract import SourceTable
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
 from orchestration.source_reader import SourceContractError, SourceReader
 
+LANDING_SCHEMA = "landing"
+BATCHES_TABLE = f"{LANDING_SCHEMA}._batches"
 EXTRACT_STATE_TABLE = f"{RAW_SCHEMA}._extract_state"
 HARD_DELETES_TABLE = f"{RAW_SCHEMA}._hard_deletes"
 
+Mode = Literal["incremental", "full_refresh"]
+
 
 @dataclass(frozen=True)
-class LoadResult:
+class LandResult:
     table: str
     load_id: str
-    mode: Literal["incremental", "full_refresh"]
+    mode: Mode
     rows_read: int
-    rows_inserted: int
-    rows_updated: int
+    rows_landed: int
     duplicate_source_rows: int
-    hard_deleted: int
     watermark_before: datetime | None
-    watermark_after: datetime | None
+    read_since: datetime | None
     extra_source_columns: list[str]
     seconds: float
 
     def as_metadata(self) -> dict[str, object]:
-        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
+        return _metadata(self)
 
 
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+@dataclass(frozen=True)
+class MergeResult:
+    table: str
+    load_id: str
+    mode: Mode
+    rows_inserted: int
+    rows_updated: int
+    hard_deleted: int
+    watermark_before: datetime | None
+    watermark_after: datetime | None
+
+    def as_metadata(self) -> dict[str, object]:
+        return _metadata(self)
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in (RAW_SCHEMA, LANDING_SCHEMA):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {EXTRACT_STATE_TABLE} ("
         "table_name VARCHAR PRIMARY KEY, watermark TIMESTAMP, load_id VARCHAR, loaded_at TIMESTAMP)"
@@ -54,6 +76,10 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         f"CREATE TABLE IF NOT EXISTS {HARD_DELETES_TABLE} ("
         "table_name VARCHAR, primary_key VARCHAR, detected_at TIMESTAMP, load_id VARCHAR)"
     )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {BATCHES_TABLE} (table_name VARCHAR PRIMARY KEY, load_id VARCHAR, "
+        "mode VARCHAR, landed_at TIMESTAMP, max_updated_at TIMESTAMP, merged_at TIMESTAMP)"
+    )
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, table_name: str) -> datetime | None:
@@ -61,7 +87,7 @@ def read_watermark(con: duckdb.DuckDBPyConnection, table_name: str) -> datetime 
     return row[0] if row else None
 
 
-def load_table(
+def land_table(
     con: duckdb.DuckDBPyConnection,
     reader: SourceReader,
     table: SourceTable,
@@ -69,74 +95,140 @@ def load_table(
     load_id: str,
     full_refresh: bool = False,
     lookback: timedelta = timedelta(hours=24),
-) -> LoadResult:
-    """Extract one table's delta (or everything) and merge it into raw.<table> in one transaction.
+) -> LandResult:
+    """Read one table's delta (or everything) into landing.<table>, replacing the previous batch.
 
     The lookback re-reads rows updated shortly before the watermark: updates that arrive late with an
-    older updated_at are still picked up, and the merge makes the re-read harmless.
+    older updated_at are still picked up, and the merge on the key makes the re-read harmless.
     """
     started = time.perf_counter()
-    ensure_raw_schema(con)
+    ensure_schemas(con)
     con.execute(raw_table_ddl(table))
     extra_columns = reader.check_columns(table)
     watermark_before = read_watermark(con, table.name)
     incremental = watermark_before is not None and not full_refresh
-    batch = reader.read(table, updated_since=watermark_before - lookback if incremental else None)
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    read_since = watermark_before - lookback if incremental else None
+    batch = reader.read(table, updated_since=read_since)
+    landed_at = _utc_now()
 
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("source_batch", batch)
-        duplicates = _stage_batch(con, table, load_id=load_id, loaded_at=loaded_at)
-        target = f"{RAW_SCHEMA}.{table.name}"
-        key_match = " AND ".join(f'{target}."{k}" = batch."{k}"' for k in table.primary_key)
-        rows_updated = con.execute(
-            f"SELECT count(*) FROM batch WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})"
-        ).fetchone()[0]
-        rows_in_batch = con.execute("SELECT count(*) FROM batch").fetchone()[0]
-        hard_deleted = 0
-        if incremental:
-            con.execute(f"DELETE FROM {target} USING batch WHERE {key_match}")
-        else:
-            hard_deleted = _record_hard_deletes(con, table, load_id=load_id, detected_at=loaded_at)
-            con.execute(f"DELETE FROM {target}")
-        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM batch")
-        batch_max = con.execute("SELECT max(updated_at) FROM batch").fetchone()[0]
-        candidates = [w for w in (batch_max, watermark_before if incremental else None) if w is not None]
-        watermark_after = max(candidates, default=None)
-        con.execute(
-            f"INSERT OR REPLACE INTO {EXTRACT_STATE_TABLE} VALUES (?, ?, ?, ?)",
-            [table.name, watermark_after, load_id, loaded_at],
-        )
-        con.execute("DROP TABLE batch")
+        _check_keys_present(con, table)
+        casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
+        keys = ", ".join(f'"{k}"' for k in table.primary_key)
+        try:
+            # Copies of a key collapse to the newest updated_at; the count is reported so the quality
+            # gate, not the loader, decides whether duplicates in the source are acceptable.
+            con.execute(
+                f"CREATE OR REPLACE TABLE {LANDING_SCHEMA}.{table.name} AS SELECT {casts}, "
+                f"?::VARCHAR AS {LOAD_ID_COLUMN}, ?::TIMESTAMP AS {LOADED_AT_COLUMN} FROM source_batch "
+                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST) = 1",
+                [load_id, landed_at],
+            )
+        except duckdb.Error as error:
+            raise SourceContractError(
+                f"source table {table.name!r} has a value that breaks its contract type: {error}"
+            ) from error
         con.unregister("source_batch")
+        rows_landed, max_updated_at = con.execute(
+            f"SELECT count(*), max(updated_at) FROM {LANDING_SCHEMA}.{table.name}"
+        ).fetchone()
+        con.execute(
+            f"INSERT OR REPLACE INTO {BATCHES_TABLE} VALUES (?, ?, ?, ?, ?, NULL)",
+            [table.name, load_id, "incremental" if incremental else "full_refresh", landed_at, max_updated_at],
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
 
-    return LoadResult(
+    return LandResult(
         table=table.name,
         load_id=load_id,
         mode="incremental" if incremental else "full_refresh",
         rows_read=batch.num_rows,
-        rows_inserted=rows_in_batch - rows_updated,
-        rows_updated=rows_updated,
-        duplicate_source_rows=duplicates,
-        hard_deleted=hard_deleted,
+        rows_landed=rows_landed,
+        duplicate_source_rows=batch.num_rows - rows_landed,
         watermark_before=watermark_before,
-        watermark_after=watermark_after,
+        read_since=read_since,
         extra_source_columns=extra_columns,
         seconds=round(time.perf_counter() - started, 3),
     )
 
 
-def _stage_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, *, load_id: str, loaded_at: datetime) -> int:
-    """Cast the Arrow batch to contract types into a temp table, one row per key; return duplicates dropped.
+def merge_landed(con: duckdb.DuckDBPyConnection, tables: list[SourceTable]) -> list[MergeResult]:
+    """Merge the unmerged landed batch of each table into raw and advance its watermark, atomically.
 
-    Exact or conflicting copies of a key are collapsed to the newest updated_at; the count is reported so
-    the quality gate (not the loader) decides whether duplicates in the source are acceptable.
+    Tables without an unmerged batch are skipped, so re-running the merge step changes nothing.
     """
+    ensure_schemas(con)
+    results = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in tables:
+            batch = con.execute(
+                f"SELECT load_id, mode, max_updated_at FROM {BATCHES_TABLE} "
+                "WHERE table_name = ? AND merged_at IS NULL",
+                [table.name],
+            ).fetchone()
+            if batch is not None:
+                results.append(_merge_one(con, table, *batch))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return results
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection, reader: SourceReader, table: SourceTable, *, load_id: str, **land_options
+) -> tuple[LandResult, MergeResult]:
+    """Land and merge one table straight away: the path without a gate in between (benchmarks, tests)."""
+    landed = land_table(con, reader, table, load_id=load_id, **land_options)
+    (merged,) = merge_landed(con, [table])
+    return landed, merged
+
+
+def _merge_one(
+    con: duckdb.DuckDBPyConnection, table: SourceTable, load_id: str, mode: Mode, batch_max: datetime | None
+) -> MergeResult:
+    target = f"{RAW_SCHEMA}.{table.name}"
+    batch = f"{LANDING_SCHEMA}.{table.name}"
+    con.execute(raw_table_ddl(table))
+    key_match = " AND ".join(f'{target}."{k}" = {batch}."{k}"' for k in table.primary_key)
+    rows_in_batch = con.execute(f"SELECT count(*) FROM {batch}").fetchone()[0]
+    rows_updated = con.execute(
+        f"SELECT count(*) FROM {batch} WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})"
+    ).fetchone()[0]
+    watermark_before = read_watermark(con, table.name)
+    hard_deleted = 0
+    if mode == "incremental":
+        con.execute(f"DELETE FROM {target} USING {batch} WHERE {key_match}")
+    else:
+        hard_deleted = _record_hard_deletes(con, table, load_id=load_id)
+        con.execute(f"DELETE FROM {target}")
+    con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {batch}")
+    candidates = [w for w in (batch_max, watermark_before if mode == "incremental" else None) if w is not None]
+    watermark_after = max(candidates, default=None)
+    con.execute(
+        f"INSERT OR REPLACE INTO {EXTRACT_STATE_TABLE} VALUES (?, ?, ?, ?)",
+        [table.name, watermark_after, load_id, _utc_now()],
+    )
+    con.execute(f"UPDATE {BATCHES_TABLE} SET merged_at = ? WHERE table_name = ?", [_utc_now(), table.name])
+    return MergeResult(
+        table=table.name,
+        load_id=load_id,
+        mode=mode,
+        rows_inserted=rows_in_batch - rows_updated,
+        rows_updated=rows_updated,
+        hard_deleted=hard_deleted,
+        watermark_before=watermark_before,
+        watermark_after=watermark_after,
+    )
+
+
+def _check_keys_present(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
     null_keys = con.execute(
         "SELECT count(*) FROM source_batch WHERE " + " OR ".join(f'"{k}" IS NULL' for k in table.primary_key)
     ).fetchone()[0]
@@ -145,30 +237,25 @@ def _stage_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, *, load_id:
             f"source table {table.name!r}: {null_keys} row(s) with a null primary key {list(table.primary_key)}; "
             "rows without a key cannot be merged: fix them in the CRM database"
         )
-    casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
-    keys = ", ".join(f'"{k}"' for k in table.primary_key)
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE batch AS SELECT {casts}, ?::VARCHAR AS {LOAD_ID_COLUMN}, "
-            f"?::TIMESTAMP AS {LOADED_AT_COLUMN} FROM source_batch "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST) = 1",
-            [load_id, loaded_at],
-        )
-    except duckdb.Error as error:
-        raise SourceContractError(f"source table {table.name!r} has a value that breaks its contract type: {error}") from error
-    kept = con.execute("SELECT count(*) FROM batch").fetchone()[0]
-    return con.execute("SELECT count(*) FROM source_batch").fetchone()[0] - kept
 
 
-def _record_hard_deletes(con: duckdb.DuckDBPyConnection, table: SourceTable, *, load_id: str, detected_at: datetime) -> int:
+def _record_hard_deletes(con: duckdb.DuckDBPyConnection, table: SourceTable, *, load_id: str) -> int:
     """On a full refresh: keys held in raw but no longer in the source were hard-deleted there."""
     keys = ", ".join(f'"{k}"' for k in table.primary_key)
     key_text = "CAST(struct_pack(" + ", ".join(f'"{k}" := "{k}"' for k in table.primary_key) + ") AS VARCHAR)"
-    vanished = f"SELECT {keys} FROM {RAW_SCHEMA}.{table.name} EXCEPT SELECT {keys} FROM batch"
+    vanished = f"SELECT {keys} FROM {RAW_SCHEMA}.{table.name} EXCEPT SELECT {keys} FROM {LANDING_SCHEMA}.{table.name}"
     con.execute(
         f"INSERT INTO {HARD_DELETES_TABLE} SELECT ?, {key_text}, ?, ? FROM ({vanished})",
-        [table.name, detected_at, load_id],
+        [table.name, _utc_now(), load_id],
     )
     return con.execute(
         f"SELECT count(*) FROM {HARD_DELETES_TABLE} WHERE table_name = ? AND load_id = ?", [table.name, load_id]
     ).fetchone()[0]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _metadata(result: LandResult | MergeResult) -> dict[str, object]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(result).items()}

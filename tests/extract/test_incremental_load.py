@@ -11,7 +11,7 @@ import pytest
 
 import simulator
 from crm_contract import SOURCE_TABLES, source_table
-from orchestration.incremental_load import load_table, read_watermark
+from orchestration.incremental_load import land_table, load_table, merge_landed, read_watermark
 from orchestration.source_reader import SourceContractError, SourceReader
 
 END_DATE = date(2026, 6, 30)
@@ -61,8 +61,9 @@ def test_first_load_copies_every_row_and_stamps_load_id_and_time(source, tmp_pat
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         results = load_all(con, url, "run-1")
         assert_raw_matches_source(con, path)
-        assert results["opportunities"].rows_read == 300
-        assert results["opportunities"].rows_inserted == 300
+        landed, merged = results["opportunities"]
+        assert landed.rows_read == 300
+        assert merged.rows_inserted == 300
         assert con.execute("SELECT DISTINCT _load_id FROM raw.opportunities").fetchall() == [("run-1",)]
         assert con.execute("SELECT count(*) FROM raw.opportunities WHERE _loaded_at IS NULL").fetchone()[0] == 0
         newest = con.execute("SELECT max(updated_at) FROM raw.opportunities").fetchone()[0]
@@ -78,10 +79,10 @@ def test_incremental_runs_after_the_clock_advances_apply_inserts_updates_and_sof
             results = load_all(con, url, f"run-{day}", lookback=timedelta(0))
             assert_raw_matches_source(con, path)
         # the last delta was read, not the whole history
-        opportunities = results["opportunities"]
-        assert opportunities.mode == "incremental"
-        assert 0 < opportunities.rows_read < 300
-        assert opportunities.rows_inserted + opportunities.rows_updated == opportunities.rows_read
+        landed, merged = results["opportunities"]
+        assert merged.mode == "incremental"
+        assert 0 < landed.rows_read < 300
+        assert merged.rows_inserted + merged.rows_updated == landed.rows_landed
         # soft deletes arrive as flags and stay in raw
         assert con.execute("SELECT count(*) FROM raw.activities WHERE is_deleted").fetchone()[0] > 0
 
@@ -115,6 +116,24 @@ def test_a_load_that_fails_midway_leaves_rows_and_watermark_as_they_were(source,
         assert raw_rows(con, "opportunities") == source_rows(path, "opportunities")
 
 
+def test_a_landed_batch_changes_neither_raw_nor_the_watermark_until_it_is_merged(source, tmp_path):
+    url, path = source
+    table = source_table("opportunities")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        load_table(con, SourceReader(url), table, load_id="run-1")
+        watermark, before = read_watermark(con, "opportunities"), raw_rows(con, "opportunities")
+        simulator.advance(url, days=3)
+        landed = land_table(con, SourceReader(url), table, load_id="run-2")
+        assert landed.rows_landed > 0
+        assert (read_watermark(con, "opportunities"), raw_rows(con, "opportunities")) == (watermark, before)
+        # a gate stopped the run; the next run lands the same delta again, then merges it
+        land_table(con, SourceReader(url), table, load_id="run-3")
+        (merged,) = merge_landed(con, [table])
+        assert merged.load_id == "run-3"
+        assert raw_rows(con, "opportunities") == source_rows(path, "opportunities")
+        assert merge_landed(con, [table]) == []  # nothing left to merge: re-running the step is harmless
+
+
 def test_full_refresh_detects_rows_hard_deleted_in_the_source(source, tmp_path):
     url, path = source
     table = source_table("customers")
@@ -122,9 +141,9 @@ def test_full_refresh_detects_rows_hard_deleted_in_the_source(source, tmp_path):
         load_table(con, SourceReader(url), table, load_id="run-1")
         with sqlite3.connect(path) as src:
             src.execute("DELETE FROM customers WHERE customer_id IN (1, 2)")
-        incremental = load_table(con, SourceReader(url), table, load_id="run-2")
+        _, incremental = load_table(con, SourceReader(url), table, load_id="run-2")
         assert incremental.hard_deleted == 0  # a watermark cannot see a row that is gone
-        refreshed = load_table(con, SourceReader(url), table, load_id="run-3", full_refresh=True)
+        _, refreshed = load_table(con, SourceReader(url), table, load_id="run-3", full_refresh=True)
         assert refreshed.mode == "full_refresh"
         assert refreshed.hard_deleted == 2
         assert con.execute("SELECT primary_key FROM raw._hard_deletes ORDER BY 1").fetchall() == [
@@ -138,8 +157,8 @@ def test_duplicate_source_rows_load_once_and_are_counted(source, tmp_path):
     with sqlite3.connect(path) as src:
         src.execute("INSERT INTO opportunities SELECT * FROM opportunities WHERE opportunity_id <= 3")
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
-        result = load_table(con, SourceReader(url), source_table("opportunities"), load_id="run-1")
-        assert result.duplicate_source_rows == 3
+        landed, _ = load_table(con, SourceReader(url), source_table("opportunities"), load_id="run-1")
+        assert landed.duplicate_source_rows == 3
         assert con.execute("SELECT count(*) FROM raw.opportunities").fetchone()[0] == 300
 
 
