@@ -67,6 +67,8 @@ class _Target:
 
     def change(self, keys: list[tuple], values: Callable[[int, tuple], dict], touch: bool = True) -> None:
         """Sets values(i, key) on the rows of each key, and a fresh updated_at unless touch is off."""
+        if not keys:
+            return
         now = self.newest_update() + timedelta(seconds=1) if touch else None
         for i, key in enumerate(keys):
             self.connection.execute(update(self.table).where(self.matches(key)).values(**values(i, key), **({"updated_at": now} if touch else {})))
