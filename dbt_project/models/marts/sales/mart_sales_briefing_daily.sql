@@ -1,0 +1,103 @@
+-- One row per day from the first day with data to the as-of date (销售简报, domain.md §2 "the briefing"): the
+-- day's new customers, contacts and opportunities, contract and payment amounts, the month-to-date amounts and
+-- the month's targets (the sum of every rep's target for the month) with completion so far.
+with days as (
+    select
+        date_day,
+        month_start
+    from {{ ref('dim_date') }}
+    where date_day <= {{ as_of_date() }}
+),
+
+new_customers as (
+    select created_date as date_day, count(*) as new_customers
+    from {{ ref('dim_customers') }}
+    group by created_date
+),
+
+new_contacts as (  -- not deleted
+    select created_date as date_day, count(*) as new_contacts
+    from {{ ref('stg_crm__contacts') }}
+    where not is_deleted
+    group by created_date
+),
+
+new_opportunities as (
+    select created_date as date_day, count(*) as new_opportunities
+    from {{ ref('fct_opportunities') }}
+    group by created_date
+),
+
+contracts_signed as (
+    select signed_date as date_day, count(*) as contracts_signed, sum(amount) as contract_amount
+    from {{ ref('fct_contracts') }}
+    group by signed_date
+),
+
+payments_received as (
+    select paid_date as date_day, sum(amount) as payment_amount
+    from {{ ref('fct_payments') }}
+    group by paid_date
+),
+
+month_targets as (  -- every rep's targets for the month, added up; null when no rep has one
+    select
+        month_start,
+        sum(contract_amount_target) as month_contract_target,
+        sum(payment_amount_target)  as month_payment_target
+    from {{ ref('int_sales_targets__monthly') }}
+    group by month_start
+),
+
+daily as (
+    select
+        days.date_day,
+        days.month_start,
+        coalesce(new_customers.new_customers, 0)         as new_customers,
+        coalesce(new_contacts.new_contacts, 0)           as new_contacts,
+        coalesce(new_opportunities.new_opportunities, 0) as new_opportunities,
+        coalesce(contracts_signed.contracts_signed, 0)   as contracts_signed,
+        coalesce(contracts_signed.contract_amount, 0)    as contract_amount,
+        coalesce(payments_received.payment_amount, 0)    as payment_amount
+    from days
+    left join new_customers on new_customers.date_day = days.date_day
+    left join new_contacts on new_contacts.date_day = days.date_day
+    left join new_opportunities on new_opportunities.date_day = days.date_day
+    left join contracts_signed on contracts_signed.date_day = days.date_day
+    left join payments_received on payments_received.date_day = days.date_day
+),
+
+month_to_date as (
+    select
+        daily.*,
+        sum(contract_amount) over (
+            partition by month_start order by date_day rows between unbounded preceding and current row
+        ) as mtd_contract_amount,
+        sum(payment_amount) over (
+            partition by month_start order by date_day rows between unbounded preceding and current row
+        ) as mtd_payment_amount
+    from daily
+),
+
+final as (
+    select
+        month_to_date.date_day,
+        month_to_date.month_start,
+        cast(month_to_date.new_customers as {{ dbt.type_bigint() }})     as new_customers,
+        cast(month_to_date.new_contacts as {{ dbt.type_bigint() }})      as new_contacts,
+        cast(month_to_date.new_opportunities as {{ dbt.type_bigint() }}) as new_opportunities,
+        cast(month_to_date.contracts_signed as {{ dbt.type_bigint() }})  as contracts_signed,
+        {{ to_money('month_to_date.contract_amount') }}                  as contract_amount,
+        {{ to_money('month_to_date.payment_amount') }}                   as payment_amount,
+        {{ to_money('month_to_date.mtd_contract_amount') }}              as mtd_contract_amount,
+        {{ to_money('month_to_date.mtd_payment_amount') }}               as mtd_payment_amount,
+        {{ to_money('month_targets.month_contract_target') }}            as month_contract_target,
+        {{ to_money('month_targets.month_payment_target') }}             as month_payment_target,
+        {{ ratio('month_to_date.mtd_contract_amount', 'month_targets.month_contract_target') }} as mtd_target_completion,
+        {{ ratio('month_to_date.mtd_payment_amount', 'month_targets.month_payment_target') }}   as mtd_payment_target_completion
+    from month_to_date
+    left join month_targets
+        on month_targets.month_start = month_to_date.month_start
+)
+
+select * from final
