@@ -109,21 +109,16 @@ def land_table(
     incremental = watermark_before is not None and not full_refresh
     read_since = watermark_before - lookback if incremental else None
     batch = reader.read(table, updated_since=read_since)
-    landed_at = _utc_now()
+    landed_at = utc_now()
 
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("source_batch", batch)
-        _check_keys_present(con, table)
-        casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
-        keys = ", ".join(f'"{k}"' for k in table.primary_key)
+        check_keys_present(con, table)
         try:
-            # Copies of a key collapse to the newest updated_at; the count is reported so the quality
-            # gate, not the loader, decides whether duplicates in the source are acceptable.
             con.execute(
-                f"CREATE OR REPLACE TABLE {LANDING_SCHEMA}.{table.name} AS SELECT {casts}, "
-                f"?::VARCHAR AS {LOAD_ID_COLUMN}, ?::TIMESTAMP AS {LOADED_AT_COLUMN} FROM source_batch "
-                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST) = 1",
+                f"CREATE OR REPLACE TABLE {LANDING_SCHEMA}.{table.name} AS "
+                f"{typed_batch_query(table, 'source_batch', deduplicate=has_duplicate_keys(con, table, 'source_batch'))}",
                 [load_id, landed_at],
             )
         except duckdb.Error as error:
@@ -155,6 +150,27 @@ def land_table(
         extra_source_columns=extra_columns,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def has_duplicate_keys(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str) -> bool:
+    """Whether the batch holds a key twice: a cheap count that spares most batches the dedupe's sort."""
+    keys = ", ".join(f'"{k}"' for k in table.primary_key)
+    return con.execute(f"SELECT count(*) > count(DISTINCT ({keys})) FROM {batch}").fetchone()[0]
+
+
+def typed_batch_query(table: SourceTable, batch: str, *, deduplicate: bool = True) -> str:
+    """DuckDB SELECT of a source batch cast to the contract's types, one row per key, stamped with the load.
+
+    Copies of a key collapse to the newest updated_at; the count is reported so the quality gate, not the
+    loader, decides whether duplicates in the source are acceptable. Parameters: load_id, loaded_at.
+    Server warehouses (orchestration/server_raw.py) type their batches with the same query.
+    """
+    casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
+    keys = ", ".join(f'"{k}"' for k in table.primary_key)
+    query = f"SELECT {casts}, ?::VARCHAR AS {LOAD_ID_COLUMN}, ?::TIMESTAMP AS {LOADED_AT_COLUMN} FROM {batch}"
+    if deduplicate:
+        query += f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST) = 1"
+    return query
 
 
 def merge_landed(con: duckdb.DuckDBPyConnection, tables: list[SourceTable]) -> list[MergeResult]:
@@ -198,24 +214,27 @@ def _merge_one(
     con.execute(raw_table_ddl(table))
     key_match = " AND ".join(f'{target}."{k}" = {batch}."{k}"' for k in table.primary_key)
     rows_in_batch = con.execute(f"SELECT count(*) FROM {batch}").fetchone()[0]
-    rows_updated = con.execute(
-        f"SELECT count(*) FROM {batch} WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})"
-    ).fetchone()[0]
     watermark_before = read_watermark(con, table.name)
     hard_deleted = 0
     if mode == "incremental":
+        rows_updated = con.execute(
+            f"SELECT count(*) FROM {batch} WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})"
+        ).fetchone()[0]
         con.execute(f"DELETE FROM {target} USING {batch} WHERE {key_match}")
+        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {batch}")
     else:
-        hard_deleted = _record_hard_deletes(con, table, load_id=load_id)
-        con.execute(f"DELETE FROM {target}")
-    con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {batch}")
+        # Every key either stays (an update) or vanished (a hard delete); the batch replaces the table.
+        rows_before = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+        hard_deleted = _record_hard_deletes(con, table, load_id=load_id) if rows_before else 0
+        rows_updated = rows_before - hard_deleted
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {batch}")
     candidates = [w for w in (batch_max, watermark_before if mode == "incremental" else None) if w is not None]
     watermark_after = max(candidates, default=None)
     con.execute(
         f"INSERT OR REPLACE INTO {EXTRACT_STATE_TABLE} VALUES (?, ?, ?, ?)",
-        [table.name, watermark_after, load_id, _utc_now()],
+        [table.name, watermark_after, load_id, utc_now()],
     )
-    con.execute(f"UPDATE {BATCHES_TABLE} SET merged_at = ? WHERE table_name = ?", [_utc_now(), table.name])
+    con.execute(f"UPDATE {BATCHES_TABLE} SET merged_at = ? WHERE table_name = ?", [utc_now(), table.name])
     return MergeResult(
         table=table.name,
         load_id=load_id,
@@ -228,7 +247,7 @@ def _merge_one(
     )
 
 
-def _check_keys_present(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
+def check_keys_present(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
     null_keys = con.execute(
         "SELECT count(*) FROM source_batch WHERE " + " OR ".join(f'"{k}" IS NULL' for k in table.primary_key)
     ).fetchone()[0]
@@ -246,14 +265,15 @@ def _record_hard_deletes(con: duckdb.DuckDBPyConnection, table: SourceTable, *, 
     vanished = f"SELECT {keys} FROM {RAW_SCHEMA}.{table.name} EXCEPT SELECT {keys} FROM {LANDING_SCHEMA}.{table.name}"
     con.execute(
         f"INSERT INTO {HARD_DELETES_TABLE} SELECT ?, {key_text}, ?, ? FROM ({vanished})",
-        [table.name, _utc_now(), load_id],
+        [table.name, utc_now(), load_id],
     )
     return con.execute(
         f"SELECT count(*) FROM {HARD_DELETES_TABLE} WHERE table_name = ? AND load_id = ?", [table.name, load_id]
     ).fetchone()[0]
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
+    """Naive UTC, as every timestamp in the warehouse is."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
