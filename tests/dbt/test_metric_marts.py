@@ -308,3 +308,84 @@ def test_receivables_aging_as_of_date(warehouse: Path) -> None:
         # Due Feb 1, nothing paid: 29 + 14 = 43 days.
         (6, 6, 2, 1, date(2024, 2, 1), 100.0, 0.0, 100.0, 43, "31-60"),
     ]
+
+
+# --- the marts of the metric layer (issue 4), on the same CRM -----------------------------------------------------
+
+def test_collections_monthly_partial_payments_and_payments_without_plan(warehouse: Path) -> None:
+    rows = _floats(_rows(warehouse, """
+        select month_start, installments_due, due_amount, paid_against_due, collection_rate,
+               payments_received, payments_without_plan
+        from marts.mart_collections_monthly order by month_start
+    """))
+    assert rows == [
+        # Plan 4 (1500, nothing paid): rate 0, not null.
+        (date(2023, 12, 1), 1, 1500.0, 0.0, 0.0, 0.0, 0.0),
+        # Plan 5: 1500 due, 500 paid (the deleted 1000 counts nowhere) → 1/3. Received in Jan: payment 4, 500.
+        (date(2024, 1, 1), 1, 1500.0, 500.0, 0.333333, 500.0, 0.0),
+        # Plans 6, 1, 2: 100 + 5000 + 5000 = 10100 due; 0 + 5000 + 2000 = 7000 paid → 0.693069. Received: 5000.
+        (date(2024, 2, 1), 3, 10100.0, 7000.0, 0.693069, 5000.0, 0.0),
+        # Plan 3: 6000, nothing against it (payment 3 has no plan). Received: 2000 + 1000 + 2000 = 5000, of
+        # which 1000 + 2000 = 3000 with no plan.
+        (date(2024, 3, 1), 1, 6000.0, 0.0, 0.0, 5000.0, 3000.0),
+    ]
+
+
+def test_customer_value_clv_and_historical_value(warehouse: Path) -> None:
+    rows = _floats(_rows(warehouse, """
+        select customer_id, contracts, total_contract_amount, total_paid, is_repeat, customer_years,
+               avg_lifetime_years, clv
+        from marts.mart_customer_value order by customer_id
+    """))
+    assert rows == [
+        # c1: contracts 1 (10000) and 3 (2000), paid 5000 + 2000 + 2000; first contract Feb 10 → 34 days,
+        # counted as one year → 2 contracts a year; CLV 6000 × 2 × 1 = 12000.
+        (1, 2, 12000.0, 9000.0, True, 1.0, 1.0, 12000.0),
+        # c2: contracts 6 (3000, 2023-11-20: 116 days → one year) and 4 (6000); paid 500 → CLV 4500 × 2 × 1.
+        (2, 2, 9000.0, 500.0, True, 1.0, 1.0, 9000.0),
+        # c3: contract 2 (6000; the deleted 50000 counts nowhere); paid 1000 → CLV 6000 × 1 × 1.
+        (3, 1, 6000.0, 1000.0, False, 1.0, 1.0, 6000.0),
+        # c4: no contract → CLV null. c5 is deleted: no row.
+        (4, 0, 0.0, 0.0, False, None, 1.0, None),
+    ]
+
+
+def test_lead_source_monthly_without_marketing_spend(warehouse: Path) -> None:
+    rows = _floats(_rows(warehouse, """
+        select month_start, source, opportunities_created, opportunities_won, opportunities_lost, win_rate,
+               won_amount, new_customers, marketing_spend, cac
+        from marts.mart_lead_source_monthly order by month_start, source
+    """))
+    n = None
+    # Every opportunity is from 'web'; the marketing_spend table is empty: spend and CAC are null everywhere.
+    assert rows == [
+        (date(2023, 11, 1), "web", 0, 0, 0, n, 0.0, 1, n, n),       # c2's first contract, 2023-11-20
+        (date(2024, 1, 1), "web", 2, 0, 0, n, 0.0, 0, n, n),        # o1, o2 (o7 is deleted)
+        (date(2024, 2, 1), "web", 2, 1, 1, 0.5, 10000.0, 1, n, n),  # o3, o5 created; o1 won, o2 lost; c1
+        (date(2024, 3, 1), "fair", 0, 0, 0, n, 0.0, 1, n, n),       # c3's first live contract, Mar 7
+        # o4, o6, o8, o9 created; o5 (6000) and o8 (2000) won, o9 lost → 2 / 3.
+        (date(2024, 3, 1), "web", 4, 2, 1, 0.666667, 8000.0, 0, n, n),
+    ]
+
+
+def test_forgotten_customers_none_within_thirty_days(warehouse: Path) -> None:
+    # As of Mar 15: c1's last live activity is Feb 15 (29 days: not more than 30), c2's Mar 3, c3's Mar 5;
+    # c4 is in the public pool and c5 is deleted. Nobody is forgotten.
+    assert _rows(warehouse, "select customer_id from marts.mart_forgotten_customers") == []
+
+
+def test_sales_briefing_month_to_date_against_the_team_target(warehouse: Path) -> None:
+    rows = _floats(_rows(warehouse, """
+        select date_day, contract_amount, mtd_contract_amount, month_contract_target, mtd_target_completion,
+               payment_amount, mtd_payment_amount, month_payment_target, mtd_payment_target_completion
+        from marts.mart_sales_briefing_daily where date_day in ('2024-03-12', '2024-03-15') order by date_day
+    """))
+    assert rows == [
+        # Mar 12: contract 3 (2000); month to date 6000 (Mar 7) + 6000 (Mar 10) + 2000 = 14000 (the deleted
+        # contract 5 counts nowhere); targets rep 1 12000 + rep 2 4000 = 16000 → 0.875. Payments: 2000 that day,
+        # 2000 + 1000 + 2000 = 5000 to date, target 4000 + 0 → 1.25.
+        (date(2024, 3, 12), 2000.0, 14000.0, 16000.0, 0.875, 2000.0, 5000.0, 4000.0, 1.25),
+        # The as-of date is the last row: nothing that day.
+        (date(2024, 3, 15), 0.0, 14000.0, 16000.0, 0.875, 0.0, 5000.0, 4000.0, 1.25),
+    ]
+    assert _rows(warehouse, "select max(date_day) from marts.mart_sales_briefing_daily") == [(date(2024, 3, 15),)]

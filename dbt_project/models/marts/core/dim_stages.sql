@@ -11,6 +11,11 @@ final as (
         coalesce(cast(is_closed as boolean), false)        as is_closed,
         coalesce(cast(is_won as boolean), false)           as is_won,
         coalesce(cast(is_lost as boolean), false)          as is_lost,
+        -- the funnel (domain.md §2): the open and won stages with an order; lost is not a funnel stage
+        coalesce(
+            (not cast(is_closed as boolean) or cast(is_won as boolean)) and stage_order is not null,
+            false
+        )                                                  as is_funnel_stage,
         cast(label_zh as {{ dbt.type_string() }})          as label_zh
     from catalogue
 )

@@ -6,8 +6,7 @@ with funnel_stages as (
         stage,
         stage_order
     from {{ ref('dim_stages') }}
-    where (not is_closed or is_won)
-      and stage_order is not null
+    where is_funnel_stage
 ),
 
 opportunities as (
