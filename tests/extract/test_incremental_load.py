@@ -10,9 +10,10 @@ import duckdb
 import pytest
 
 import simulator
-from crm_contract import SOURCE_TABLES, source_table
+from crm_contract import source_table
 from orchestration.incremental_load import land_table, load_table, merge_landed, read_watermark
 from orchestration.source_reader import SourceContractError, SourceReader
+from tests.support.raw_comparison import assert_raw_matches_source, load_all, raw_rows, source_rows
 
 END_DATE = date(2026, 6, 30)
 
@@ -25,42 +26,11 @@ def source(tmp_path: Path) -> tuple[str, Path]:
     return url, path
 
 
-def load_all(con: duckdb.DuckDBPyConnection, url: str, load_id: str, **kwargs) -> dict[str, object]:
-    reader = SourceReader(url)
-    return {t.name: load_table(con, reader, t, load_id=load_id, **kwargs) for t in SOURCE_TABLES}
-
-
-def source_rows(path: Path, table_name: str) -> list[tuple]:
-    """The source's rows, read back through DuckDB's typing so both sides compare like for like."""
-    table = source_table(table_name)
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        reader_rows = SourceReader(f"sqlite:///{path}").read(table, updated_since=None)
-        con.register("src", reader_rows)
-        from orchestration.raw_schema import duckdb_type
-
-        casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)})' for c in table.columns)
-        return sorted(con.execute(f"SELECT DISTINCT {casts} FROM src").fetchall(), key=repr)
-
-
-def raw_rows(con: duckdb.DuckDBPyConnection, table_name: str) -> list[tuple]:
-    columns = ", ".join(f'"{c}"' for c in source_table(table_name).column_names)
-    return sorted(con.execute(f"SELECT {columns} FROM raw.{table_name}").fetchall(), key=repr)
-
-
-def assert_raw_matches_source(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    for table in SOURCE_TABLES:
-        assert raw_rows(con, table.name) == source_rows(path, table.name), f"raw.{table.name} differs from the source"
-        keys = ", ".join(table.primary_key)
-        dupes = con.execute(f"SELECT count(*) FROM (SELECT {keys} FROM raw.{table.name} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
-        assert dupes == 0, f"raw.{table.name} has duplicate keys"
-
-
 def test_first_load_copies_every_row_and_stamps_load_id_and_time(source, tmp_path):
     url, path = source
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         results = load_all(con, url, "run-1")
-        assert_raw_matches_source(con, path)
+        assert_raw_matches_source(con, url)
         landed, merged = results["opportunities"]
         assert landed.rows_read == 300
         assert merged.rows_inserted == 300
@@ -77,7 +47,7 @@ def test_incremental_runs_after_the_clock_advances_apply_inserts_updates_and_sof
         for day in range(2, 5):
             simulator.advance(url, days=1)
             results = load_all(con, url, f"run-{day}", lookback=timedelta(0))
-            assert_raw_matches_source(con, path)
+            assert_raw_matches_source(con, url)
         # the last delta was read, not the whole history
         landed, merged = results["opportunities"]
         assert merged.mode == "incremental"
@@ -113,7 +83,7 @@ def test_a_load_that_fails_midway_leaves_rows_and_watermark_as_they_were(source,
         assert raw_rows(con, "opportunities") == before
         # and the next run picks the delta up in full
         load_table(con, SourceReader(url), table, load_id="run-3")
-        assert raw_rows(con, "opportunities") == source_rows(path, "opportunities")
+        assert raw_rows(con, "opportunities") == source_rows(url, "opportunities")
 
 
 def test_a_landed_batch_changes_neither_raw_nor_the_watermark_until_it_is_merged(source, tmp_path):
@@ -130,7 +100,7 @@ def test_a_landed_batch_changes_neither_raw_nor_the_watermark_until_it_is_merged
         land_table(con, SourceReader(url), table, load_id="run-3")
         (merged,) = merge_landed(con, [table])
         assert merged.load_id == "run-3"
-        assert raw_rows(con, "opportunities") == source_rows(path, "opportunities")
+        assert raw_rows(con, "opportunities") == source_rows(url, "opportunities")
         assert merge_landed(con, [table]) == []  # nothing left to merge: re-running the step is harmless
 
 
@@ -149,7 +119,7 @@ def test_full_refresh_detects_rows_hard_deleted_in_the_source(source, tmp_path):
         assert con.execute("SELECT primary_key FROM raw._hard_deletes ORDER BY 1").fetchall() == [
             ("{'customer_id': 1}",), ("{'customer_id': 2}",)
         ]
-        assert raw_rows(con, "customers") == source_rows(path, "customers")
+        assert raw_rows(con, "customers") == source_rows(url, "customers")
 
 
 def test_duplicate_source_rows_load_once_and_are_counted(source, tmp_path):
@@ -169,3 +139,4 @@ def test_a_missing_contract_column_fails_naming_the_table_and_column(source, tmp
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         with pytest.raises(SourceContractError, match=r"'payments' is missing contract column\(s\) \['method'\]"):
             load_table(con, SourceReader(url), source_table("payments"), load_id="run-1")
+

@@ -1,0 +1,39 @@
+"""Compare the warehouse's raw tables with the CRM source, row by row, whatever database the source is."""
+
+from __future__ import annotations
+
+import duckdb
+
+from crm_contract import SOURCE_TABLES, source_table
+from orchestration.incremental_load import load_table
+from orchestration.raw_schema import duckdb_type
+from orchestration.source_reader import SourceReader
+
+
+def load_all(con: duckdb.DuckDBPyConnection, url: str, load_id: str, **kwargs) -> dict[str, object]:
+    reader = SourceReader(url)
+    return {t.name: load_table(con, reader, t, load_id=load_id, **kwargs) for t in SOURCE_TABLES}
+
+
+def source_rows(url: str, table_name: str) -> list[tuple]:
+    """The source's rows, read back through DuckDB's typing so both sides compare like for like."""
+    table = source_table(table_name)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        reader_rows = SourceReader(url).read(table, updated_since=None)
+        con.register("src", reader_rows)
+        casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)})' for c in table.columns)
+        return sorted(con.execute(f"SELECT DISTINCT {casts} FROM src").fetchall(), key=repr)
+
+
+def raw_rows(con: duckdb.DuckDBPyConnection, table_name: str) -> list[tuple]:
+    columns = ", ".join(f'"{c}"' for c in source_table(table_name).column_names)
+    return sorted(con.execute(f"SELECT {columns} FROM raw.{table_name}").fetchall(), key=repr)
+
+
+def assert_raw_matches_source(con: duckdb.DuckDBPyConnection, url: str) -> None:
+    for table in SOURCE_TABLES:
+        assert raw_rows(con, table.name) == source_rows(url, table.name), f"raw.{table.name} differs from the source"
+        keys = ", ".join(table.primary_key)
+        dupes = con.execute(f"SELECT count(*) FROM (SELECT {keys} FROM raw.{table.name} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+        assert dupes == 0, f"raw.{table.name} has duplicate keys"
