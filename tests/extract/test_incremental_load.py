@@ -140,3 +140,26 @@ def test_a_missing_contract_column_fails_naming_the_table_and_column(source, tmp
         with pytest.raises(SourceContractError, match=r"'payments' is missing contract column\(s\) \['method'\]"):
             load_table(con, SourceReader(url), source_table("payments"), load_id="run-1")
 
+
+def test_sqlite_numeric_columns_with_nulls_and_whole_numbers_load_exactly(source, tmp_path):
+    url, path = source
+    with sqlite3.connect(path) as src:
+        # SQLite keeps 5 as an INTEGER and 12.5 as a REAL in the same NUMERIC column; a null comes first
+        src.execute("UPDATE payments SET amount = NULL WHERE payment_id = (SELECT min(payment_id) FROM payments)")
+        src.execute("UPDATE payments SET amount = 5 WHERE payment_id = (SELECT max(payment_id) FROM payments)")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        load_table(con, SourceReader(url), source_table("payments"), load_id="run-1")
+        amounts = con.execute(
+            "SELECT amount FROM raw.payments WHERE payment_id IN ((SELECT min(payment_id) FROM raw.payments), "
+            "(SELECT max(payment_id) FROM raw.payments)) ORDER BY payment_id").fetchall()
+        assert [a for (a,) in amounts] == [None, 5]
+        assert raw_rows(con, "payments") == source_rows(url, "payments")
+
+
+def test_text_in_a_money_column_fails_naming_table_column_and_count(source, tmp_path):
+    url, path = source
+    with sqlite3.connect(path) as src:
+        src.execute("UPDATE contracts SET amount = 'about 5k' WHERE contract_id IN (SELECT contract_id FROM contracts LIMIT 2)")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        with pytest.raises(SourceContractError, match=r"'contracts', column 'amount': 2 value\(s\) are not numbers"):
+            load_table(con, SourceReader(url), source_table("contracts"), load_id="run-1")
