@@ -36,6 +36,9 @@ class Settings:
     duckdb_threads: int
     schedule_cron: str
     schedule_timezone: str
+    quality_docs_dir: Path
+    quality_docs_keep_days: int
+    quality_gates_path: Path
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -55,6 +58,9 @@ class Settings:
             duckdb_threads=_non_negative_int("CRM_DUCKDB_THREADS", env.get("CRM_DUCKDB_THREADS"), 2) or 1,
             schedule_cron=env.get("CRM_SCHEDULE_CRON") or "0 6 * * *",
             schedule_timezone=_timezone(env.get("CRM_SCHEDULE_TIMEZONE") or env.get("CRM_REPORTING_TIMEZONE") or "UTC"),
+            quality_docs_dir=_path(env.get("CRM_QUALITY_DOCS_DIR"), data_dir / "quality_docs"),
+            quality_docs_keep_days=_non_negative_int("CRM_QUALITY_DOCS_KEEP_DAYS", env.get("CRM_QUALITY_DOCS_KEEP_DAYS"), 30),
+            quality_gates_path=_existing_file("CRM_QUALITY_GATES", _path(env.get("CRM_QUALITY_GATES"), PROJECT_ROOT / "expectations" / "gates.yml")),
         )
 
     def export_to_environment(self) -> None:
@@ -72,6 +78,12 @@ class Settings:
 
 def _path(value: str | None, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
+
+
+def _existing_file(name: str, path: Path) -> Path:
+    if not path.is_file():
+        raise SettingsError(f"{name}={path} is not a file: point it at a gates file such as expectations/gates.yml")
+    return path
 
 
 def _as_of_date(value: str | None) -> date | None:

@@ -1,0 +1,136 @@
+"""The two gates as plain functions (Dagster-free): what each validates, and what follows from the outcomes.
+
+Gate 1 validates each table's landed batch, and the table as the merge would leave it, before anything is
+merged. Gate 2 validates the published marts after dbt, before publishing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from crm_contract import SourceTable
+from orchestration.quality.gate_config import GateConfig, load_gate_config
+from orchestration.quality.parameters import WarehouseFacts, raw_parameters, read_stage_catalogue, read_warehouse_facts
+from orchestration.quality.quarantine import quarantine
+from orchestration.quality.relations import after_merge_sql, expand_after_merge, landing_sql
+from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
+from orchestration.quality.validation import RuleOutcome, Validation, run_validations
+from orchestration.resources import WarehouseResource
+
+SAMPLE_KEYS = 10
+
+
+@dataclass(frozen=True)
+class GateRun:
+    outcomes: list[RuleOutcome]
+    quarantined: dict[tuple[str, str], int]  # rows listed in raw._quarantine this run, by (table, rule)
+    seconds: float
+
+    @property
+    def stops_the_run(self) -> bool:
+        return any(outcome.blocks for outcome in self.outcomes)
+
+
+def run_gate_1(
+    warehouse: WarehouseResource,
+    *,
+    docs_dir: Path,
+    docs_keep_days: int,
+    gates_path: Path,
+    tables: list[SourceTable],
+    as_of: date,
+    reporting_currency: str,
+    load_id: str,
+    source_rows_read: dict[str, int],
+) -> GateRun:
+    """Validate the landed batches of `tables`; quarantine WARN rows unless an ERROR stops the run."""
+    started = time.perf_counter()
+    suites = suites_in(RAW_LAYER)
+    config = _gate_config(gates_path)
+    with warehouse.connect() as con:
+        facts = read_warehouse_facts(con, tables, reporting_currency)
+    catalogue = read_stage_catalogue()
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    validations = []
+    for table in tables:
+        suite = suites[table.name]
+        parameters = raw_parameters(table.name, config.thresholds_for(suite.name), facts, catalogue, as_of=as_of,
+                                    now=now, source_rows_read=source_rows_read.get(table.name))
+        after_merge = after_merge_sql(table, full_refresh=table.name in facts.full_refresh_tables)
+        for scope, name, query in (("batch", suite.name, landing_sql(table)),
+                                   ("table", f"{suite.name}.after_merge", after_merge)):
+            validations.append(_validation(suite, scope, name, query, parameters, config, facts))
+    outcomes = run_validations(Path(warehouse.path), _duckdb_config(warehouse), docs_dir,
+                               [v for v in validations if v.rules], run_name=load_id, docs_keep_days=docs_keep_days)
+    with warehouse.connect() as con:
+        outcomes = _with_sample_keys(con, outcomes)
+        quarantined = {}
+        if not any(outcome.blocks for outcome in outcomes):
+            quarantined = quarantine(con, outcomes, full_refresh_tables=facts.full_refresh_tables, load_id=load_id,
+                                     detected_at=datetime.now(timezone.utc).replace(tzinfo=None))
+    return GateRun(outcomes, quarantined, round(time.perf_counter() - started, 3))
+
+
+def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: int, gates_path: Path,
+               models: list[tuple[str, str]], run_name: str) -> GateRun:
+    """Validate the published models, given as (schema, name) pairs that have a suite."""
+    started = time.perf_counter()
+    suites = suites_in(MARTS_LAYER)
+    config = _gate_config(gates_path)
+    validations = [
+        _validation(suites[name], "batch", suites[name].name, f"select * from {schema}.{name}", {}, config, facts=None)
+        for schema, name in models
+    ]
+    outcomes = run_validations(Path(warehouse.path), _duckdb_config(warehouse), docs_dir, validations,
+                               run_name=run_name, docs_keep_days=docs_keep_days)
+    with warehouse.connect() as con:
+        outcomes = _with_sample_keys(con, outcomes)
+    return GateRun(outcomes, {}, round(time.perf_counter() - started, 3))
+
+
+def _validation(suite: Suite, scope: str, name: str, query: str, parameters: dict[str, object],
+                config: GateConfig, facts: WarehouseFacts | None) -> Validation:
+    rules = suite.rules_in(scope)
+    full_refresh = facts.full_refresh_tables if facts is not None else frozenset()
+    return Validation(
+        suite=suite,
+        rules=rules,
+        name=name,
+        query=query,
+        parameters=parameters,
+        severities={rule.name: config.severity_of(suite.name, rule.name) for rule in rules},
+        rule_sql={rule.name: expand_after_merge(rule.kwargs["unexpected_rows_query"], full_refresh)
+                  for rule in rules if "unexpected_rows_query" in rule.kwargs},
+    )
+
+
+def _gate_config(gates_path: Path) -> GateConfig:
+    """gates.yml names rules of both gates."""
+    return load_gate_config(gates_path, [*suites_in(RAW_LAYER).values(), *suites_in(MARTS_LAYER).values()])
+
+
+def _duckdb_config(warehouse: WarehouseResource) -> dict[str, object]:
+    return {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
+
+
+def _with_sample_keys(con: duckdb.DuckDBPyConnection, outcomes: list[RuleOutcome]) -> list[RuleOutcome]:
+    """A few keys of the failing rows of each failed rule, for the operator to look at."""
+    sampled = []
+    for outcome in outcomes:
+        if not outcome.passed and outcome.row_query:
+            returned = [d[0] for d in con.execute(f"SELECT * FROM ({outcome.row_query}) LIMIT 0").description]
+            # A rule about a group of rows (a month in a mart) returns only the key columns it knows.
+            columns = ", ".join(f'"{k}"' for k in outcome.suite.key if k in returned)
+            cursor = con.execute(f"SELECT DISTINCT {columns} FROM ({outcome.row_query}) ORDER BY ALL LIMIT {SAMPLE_KEYS}")
+            names = [d[0] for d in cursor.description]
+            # Shown as JSON metadata: dates (sales_targets.target_month, fx_rates.rate_date) as text.
+            samples = [{name: value if isinstance(value, (int, str)) or value is None else str(value)
+                        for name, value in zip(names, row)} for row in cursor.fetchall()]
+            outcome = replace(outcome, sample_keys=samples)
+        sampled.append(outcome)
+    return sampled

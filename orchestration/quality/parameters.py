@@ -1,0 +1,98 @@
+"""The values behind the `$PARAMETER`s of the raw suites, computed for each run.
+
+GE's suite parameters keep the suite files free of numbers that change: thresholds come from gates.yml,
+the stage catalogue from the dbt seed a user edits, known currencies and previous row counts from the
+warehouse, the cut-off dates from the as-of date.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import duckdb
+
+from crm_contract import SourceTable, source_table
+from orchestration.incremental_load import BATCHES_TABLE
+from orchestration.quality.gate_config import Thresholds
+from orchestration.quality.relations import after_merge_sql, landing_sql
+from orchestration.raw_schema import RAW_SCHEMA
+from orchestration.settings import DBT_PROJECT_DIR
+
+STAGE_CATALOGUE = DBT_PROJECT_DIR / "seeds" / "stage_catalogue.csv"
+
+
+@dataclass(frozen=True)
+class StageCatalogue:
+    stages: list[str]
+    status_stage_pairs: list[tuple[str, str]]  # (status, stage) combinations that agree
+
+
+@dataclass(frozen=True)
+class WarehouseFacts:
+    """What gate 1 reads from the warehouse before validating: small aggregates, never rows."""
+
+    full_refresh_tables: frozenset[str]  # tables whose pending batch replaces the whole table
+    raw_row_counts: dict[str, int]  # before this run's merge
+    landed_row_counts: dict[str, int]
+    known_currencies: list[str]
+
+
+def read_stage_catalogue(path: Path = STAGE_CATALOGUE) -> StageCatalogue:
+    with path.open(newline="", encoding="utf-8") as seed:
+        rows = list(csv.DictReader(seed))
+    status_of = {"open": lambda r: r["is_closed"] != "true", "won": lambda r: r["is_won"] == "true",
+                 "lost": lambda r: r["is_lost"] == "true"}
+    return StageCatalogue(
+        stages=[row["stage"] for row in rows],
+        status_stage_pairs=[(status, row["stage"]) for status, applies in status_of.items() for row in rows if applies(row)],
+    )
+
+
+def read_warehouse_facts(con: duckdb.DuckDBPyConnection, tables: list[SourceTable], reporting_currency: str) -> WarehouseFacts:
+    full_refresh = frozenset(
+        name for (name,) in con.execute(
+            f"select table_name from {BATCHES_TABLE} where merged_at is null and mode = 'full_refresh'"
+        ).fetchall()
+    )
+    count = lambda query: con.execute(f"select count(*) from ({query})").fetchone()[0]  # noqa: E731
+    fx_rates = after_merge_sql(source_table("fx_rates"), full_refresh="fx_rates" in full_refresh)
+    currencies = {c for (c,) in con.execute(f"select distinct currency from ({fx_rates}) where currency is not null").fetchall()}
+    return WarehouseFacts(
+        full_refresh_tables=full_refresh,
+        raw_row_counts={t.name: count(f"select * from {RAW_SCHEMA}.{t.name}") for t in tables},
+        landed_row_counts={t.name: count(landing_sql(t)) for t in tables},
+        known_currencies=sorted(currencies | {reporting_currency}),
+    )
+
+
+def as_of_end(as_of: date) -> datetime:
+    """The first instant after the as-of date: dates and timestamps must be before it."""
+    return datetime.combine(as_of + timedelta(days=1), time())
+
+
+def raw_parameters(
+    table: str,
+    thresholds: Thresholds,
+    facts: WarehouseFacts,
+    catalogue: StageCatalogue,
+    *,
+    as_of: date,
+    now: datetime,
+    source_rows_read: int | None,
+) -> dict[str, object]:
+    """Every parameter a raw suite may name; GE ignores the ones a suite does not use."""
+    cut_off = as_of_end(as_of)
+    return {
+        "amount_ceiling": thresholds.amount_ceiling,
+        "as_of_end": cut_off,
+        "fresh_since": min(now, cut_off) - timedelta(hours=thresholds.freshness_hours),
+        "min_row_count": math.ceil(facts.raw_row_counts[table] * (1 - thresholds.volume_drop_share)),
+        "known_currencies": facts.known_currencies,
+        "catalogue_stages": catalogue.stages,
+        "status_stage_pairs": catalogue.status_stage_pairs,
+        "source_rows_read": facts.landed_row_counts[table] if source_rows_read is None else source_rows_read,
+    }

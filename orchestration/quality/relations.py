@@ -1,0 +1,47 @@
+"""SQL for what gate 1 looks at: a table "after the merge", computed in DuckDB without merging anything.
+
+The merge step replaces raw rows whose key is in the batch and keeps the rest; a full refresh replaces the
+whole table. Table-level rules (uniqueness, volume, freshness) and foreign keys must see the table as it
+will be, so they read this projection, never a copy.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crm_contract import SourceTable, source_table
+from orchestration.incremental_load import LANDING_SCHEMA
+from orchestration.raw_schema import RAW_SCHEMA
+
+# In a suite's SQL, `after_merge.<table>` stands for this projection of <table>.
+_AFTER_MERGE_REFERENCE = re.compile(r"\bafter_merge\.([a-z_]+)\b")
+
+
+def landing_sql(table: SourceTable) -> str:
+    return f"select * from {LANDING_SCHEMA}.{table.name}"
+
+
+def after_merge_sql(table: SourceTable, *, full_refresh: bool) -> str:
+    """raw.<table> as the pending merge will leave it: the batch replaces the rows with its keys."""
+    batch = f"{LANDING_SCHEMA}.{table.name}"
+    if full_refresh:
+        return landing_sql(table)
+    key_match = " and ".join(f'batch."{k}" = merged."{k}"' for k in table.primary_key)
+    return (
+        f"select * from {RAW_SCHEMA}.{table.name} as merged "
+        f"where not exists (select 1 from {batch} as batch where {key_match}) "
+        f"union all by name select * from {batch}"
+    )
+
+
+def expand_after_merge(sql: str, full_refresh_tables: frozenset[str]) -> str:
+    """Replace every `after_merge.<table>` in a suite's SQL with the projection, as a subquery.
+
+    full_refresh_tables: the tables whose pending batch replaces the whole table.
+    """
+
+    def projection(match: re.Match[str]) -> str:
+        table = source_table(match.group(1))
+        return f"({after_merge_sql(table, full_refresh=table.name in full_refresh_tables)})"
+
+    return _AFTER_MERGE_REFERENCE.sub(projection, sql)
