@@ -121,8 +121,10 @@ def _report(context: dg.AssetCheckExecutionContext, run: GateRun, gate: str,
     quarantined = sum(run.quarantined.values())
     context.log.info(f"{gate}: {len(run.outcomes)} rules in {run.seconds}s, {len(failed)} failed, "
                      f"{quarantined} rows quarantined")
+    selected = context.selected_asset_check_keys  # a subset of one table's rules validates the whole table
     for outcome in run.outcomes:
-        yield _result(outcome, asset_key(outcome.suite), run.quarantined.get((outcome.suite.table, outcome.rule.name)))
+        if dg.AssetCheckKey(asset_key(outcome.suite), outcome.rule.name) in selected:
+            yield _result(outcome, asset_key(outcome.suite), run.quarantined.get((outcome.suite.table, outcome.rule.name)))
     blocking = [outcome for outcome in failed if outcome.blocks]
     for outcome in failed:
         (context.log.error if outcome.blocks else context.log.warning)(_summary(outcome))
