@@ -71,7 +71,8 @@ class FileDropResource(dg.ConfigurableResource):
                 "drop it again to load it"
             )
         if sha256_of(path) != drop["sha256"]:
-            raise FileContractError(f"{drop['file']}: changed since the sensor accepted it; it is loaded as new file")
+            raise FileContractError(f"{drop['file']}: changed since the sensor accepted it (another checksum); "
+                                   "drop it again to load the new content")
         return FileReader(path)
 
     def reject(self, drop: Mapping[str, str], table: str, reason: str, *, run_id: str) -> Path:
