@@ -73,7 +73,8 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
             if drop is None:
                 raise
             rejected = file_drops.reject(drop, table.name, str(error), run_id=context.run.run_id)
-            raise SourceContractError(f"dropped file {drop['file']} rejected, moved to {rejected}: {error}") from error
+            where = f"moved to {rejected}" if rejected else "not in the landing folder"
+            raise SourceContractError(f"dropped file {drop['file']} rejected ({where}): {error}") from error
         source = f"file {drop['file']}" if drop else "the CRM database"
         context.log.info(f"{table.name}: read {result.rows_read} rows from {source} ({result.mode}) in {result.seconds}s")
         if result.extra_source_columns:

@@ -75,9 +75,11 @@ class FileDropResource(dg.ConfigurableResource):
                                    "drop it again to load the new content")
         return FileReader(path)
 
-    def reject(self, drop: Mapping[str, str], table: str, reason: str, *, run_id: str) -> Path:
-        """Move the run's file to rejected/ with its reason, and record it in the ledger."""
+    def reject(self, drop: Mapping[str, str], table: str, reason: str, *, run_id: str) -> Path | None:
+        """Move the run's file to rejected/ with its reason and record it in the ledger; None if it is gone already."""
         file = DroppedFile(self.folder().path_of(drop["file"]), source_table(table), drop["sha256"])
+        if not file.path.is_file():
+            return None
         rejected = self.folder().reject(file.path, reason)
         self.ledger().record(file, outcome="rejected", run_id=run_id, reason=reason)
         return rejected

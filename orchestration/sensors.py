@@ -67,10 +67,12 @@ def build_failure_alert_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.Senso
         step_errors = {
             event.step_key: error_text(event.event_specific_data.error) for event in context.get_step_failure_events()
         }
-        reason = "\n\n".join(f"{step}: {error}" for step, error in step_errors.items()) or context.failure_event.message
-        rejected = reject_unloaded_files(context.dagster_run, file_drops, reason=f"run {context.dagster_run.run_id} "
-                                         f"failed:\n{reason}")
-        alert = failure_alert(context.dagster_run, context.failure_event.message or "", step_errors, rejected)
+        message = context.failure_event.message or "the run failed"
+        reason = "\n\n".join(f"{step}: {error}" for step, error in step_errors.items()) or message
+        rejected = reject_unloaded_files(
+            context.dagster_run, file_drops, reason=f"run {context.dagster_run.run_id} failed:\n{reason}"
+        )
+        alert = failure_alert(context.dagster_run, message, step_errors, rejected)
         for problem in alerts.send(alert):
             context.log.warning(problem)
 
@@ -81,6 +83,7 @@ def reject_unloaded_files(run: dg.DagsterRun, file_drops: FileDropResource, *, r
     """Move a failed run's files that are still waiting to rejected/, so the sensor does not retry them forever."""
     rejected = {}
     for table, drop in drop_files_of(run.tags).items():
-        if file_drops.folder().path_of(drop["file"]).is_file():
-            rejected[drop["file"]] = str(file_drops.reject(drop, table, reason, run_id=run.run_id))
+        moved = file_drops.reject(drop, table, reason, run_id=run.run_id)
+        if moved is not None:
+            rejected[drop["file"]] = str(moved)
     return rejected

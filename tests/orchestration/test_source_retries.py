@@ -53,9 +53,8 @@ def test_a_source_locked_for_a_few_seconds_is_retried_and_the_run_succeeds(ops_c
     assert result.success
     assert retries and retries[0].startswith("source table 'users': ")
     assert "database is locked" in retries[0] and retries[0].endswith("retry 1 of 4 in 1.0 s")
-    with duckdb.connect(str(ops.warehouse_path), read_only=True) as con:
-        (load_id,) = con.execute("select distinct _load_id from raw.users").fetchone()
-    assert load_id == result.run_id  # the retried read was merged
+    with duckdb.connect(str(ops.warehouse_path), read_only=True) as con:  # the retried read was merged
+        assert con.execute("select count(*) from raw.users where _load_id = ?", [result.run_id]).fetchone()[0] > 0
 
 
 def test_a_source_that_stays_locked_fails_the_run_naming_the_table(ops_crm: OpsFolder, tmp_path):
