@@ -41,3 +41,14 @@ def test_the_production_settings_keep_run_history_in_postgres():
     assert validate_config(DagsterPostgresStorage.config_type(), storage).success
     assert all(value == {"env": f"DAGSTER_PG_{suffix}"} for value, suffix in zip(
         storage["postgres_db"].values(), ["HOST", "PORT", "DB", "USER", "PASSWORD"]))
+
+
+def test_published_marts_carry_the_freshness_policy_of_the_settings(ops_crm):
+    definitions = ops_crm.definitions(CRM_FRESHNESS_HOURS="30")
+    graph = definitions.resolve_asset_graph()
+    for key in (dg.AssetKey(["marts", "mart_sales_funnel"]), dg.AssetKey(["published", "crm_warehouse"])):
+        policy = graph.get(key).freshness_policy
+        assert policy.fail_window.to_timedelta().total_seconds() == 30 * 3600, key
+        assert policy.warn_window.to_timedelta().total_seconds() == 15 * 3600, key
+    assert graph.get(dg.AssetKey(["staging", "stg_crm__opportunities"])).freshness_policy is None
+    assert graph.get(dg.AssetKey(["raw", "opportunities"])).freshness_policy is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -122,3 +123,39 @@ def test_a_file_changed_after_the_sensor_accepted_it_is_rejected_by_the_run_whic
     message = error_text(failure.event_specific_data.error)
     assert "customers.csv" in message and "changed since the sensor accepted it" in message
     assert "changed since" in (ops.landing_dir / "rejected" / "customers.csv.reason.txt").read_text()
+
+
+@pytest.mark.parametrize("name, table", [
+    ("opportunities.csv", "opportunities"),
+    ("opportunity_products_2026-06.csv", "opportunity_products"),
+    ("opportunity_stage_history-week26.parquet", "opportunity_stage_history"),
+    ("payment_plans.2026.csv", "payment_plans"),
+    ("payments_june.csv", "payments"),
+    ("paymentsjune.csv", None),
+    ("leads.csv", None),
+])
+def test_a_file_is_matched_to_the_longest_table_name_it_starts_with(name: str, table: str | None):
+    from orchestration.file_drops import table_for_file
+
+    matched = table_for_file(name)
+    assert (matched.name if matched else None) == table
+
+
+def test_a_parquet_export_is_read_with_the_contract_types(tmp_path: Path):
+    from crm_contract import source_table
+    from orchestration.file_reader import FileReader
+
+    path = tmp_path / "payments.parquet"
+    duckdb.execute(  # amounts as text and ids as 32-bit integers, as exports often have them
+        f"copy (select 7::integer as payment_id, 3::integer as contract_id, null::integer as plan_id, "
+        f"'1250.50' as amount, '2026-06-01' as paid_date, 'wire' as method, false as is_deleted, "
+        f"timestamp '2026-06-01 10:00:00' as updated_at, 'x' as exported_by) to '{path}' (format parquet)"
+    )
+    reader = FileReader(path)
+    table = source_table("payments")
+    assert reader.check_columns(table) == ["exported_by"]
+    batch = reader.read(table)
+    assert batch.column_names == list(table.column_names)
+    assert str(batch.schema.field("amount").type) == "decimal128(18, 2)"
+    assert batch.to_pylist()[0]["amount"] == Decimal("1250.50")
+    assert str(batch.to_pylist()[0]["paid_date"]) == "2026-06-01"
