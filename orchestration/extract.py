@@ -123,5 +123,5 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, 
                 rows=result.rows_inserted + result.rows_updated,
             )
             context.log.info(f"{result.table}: file {drops[result.table]['file']} loaded, archived as {archived}")
-            metadata["archived_file"] = str(archived)
+            metadata["archived_file"] = str(archived) if archived else "not in the landing folder any more"
         yield dg.MaterializeResult(asset_key=raw_key(result.table), metadata=metadata)

@@ -84,11 +84,12 @@ class FileDropResource(dg.ConfigurableResource):
         self.ledger().record(file, outcome="rejected", run_id=run_id, reason=reason)
         return rejected
 
-    def archive_loaded(self, drop: Mapping[str, str], table: str, *, run_id: str, rows: int) -> Path:
-        """Record the run's file as loaded, then move it to archive/."""
+    def archive_loaded(self, drop: Mapping[str, str], table: str, *, run_id: str, rows: int) -> Path | None:
+        """Record the run's file as loaded, then move it to archive/; None if it is no longer in the landing
+        folder (a re-executed run whose file was rejected after the first attempt failed)."""
         file = DroppedFile(self.folder().path_of(drop["file"]), source_table(table), drop["sha256"])
         self.ledger().record(file, outcome="loaded", run_id=run_id, rows=rows)
-        return self.folder().archive(file.path)
+        return self.folder().archive(file.path) if file.path.is_file() else None
 
 
 class AlertResource(dg.ConfigurableResource):
