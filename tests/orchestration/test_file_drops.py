@@ -3,8 +3,6 @@ dropped file goes landing → gate 1 → raw like a database batch, then to the 
 
 from __future__ import annotations
 
-import os
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,24 +12,12 @@ import pytest
 
 from orchestration.alerts import error_text
 from tests.orchestration.conftest import OpsFolder, run_extract
-
-CUSTOMER_COLUMNS = ("customer_id, name, industry, city, province, region, level, source, owner_user_id, "
-                    "created_at, is_deleted, updated_at")
+from tests.support.file_drops import customers_export, drop
 
 
 @pytest.fixture()
 def ops(ops_crm: OpsFolder, tmp_path: Path) -> OpsFolder:
     return ops_crm.copy_to(tmp_path / "data")
-
-
-def drop(folder: OpsFolder, name: str, content: str | bytes) -> Path:
-    """Write a file into the landing folder as an upload that finished a minute ago."""
-    folder.landing_dir.mkdir(parents=True, exist_ok=True)
-    path = folder.landing_dir / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    finished = time.time() - 60
-    os.utime(path, (finished, finished))
-    return path
 
 
 def evaluate_sensor(folder: OpsFolder, instance: dg.DagsterInstance):
@@ -40,24 +26,9 @@ def evaluate_sensor(folder: OpsFolder, instance: dg.DagsterInstance):
     return definitions.resolve_sensor_def("crm_file_drops")(context)
 
 
-def customers_export(folder: OpsFolder) -> tuple[str, list[tuple]]:
-    """raw.customers as a CRM export: first customer renamed now, second renamed in an older version, one new."""
-    with duckdb.connect(str(folder.warehouse_path), read_only=True) as con:
-        rows = con.execute(f"select {CUSTOMER_COLUMNS} from raw.customers order by customer_id limit 2").fetchall()
-        new_id = con.execute("select max(customer_id) + 1 from raw.customers").fetchone()[0]
-    header = CUSTOMER_COLUMNS.replace(" ", "")
-    renamed, older = list(rows[0]), list(rows[1])
-    renamed[1], renamed[-1] = "Renamed In Export Ltd", "2026-06-30 12:00:00"
-    older[1], older[-1] = "Stale Export Name", "2020-01-01 00:00:00"
-    new = [new_id, "Dropped File Co", "Retail", "Shanghai", "Shanghai", "East", "B", "referral", rows[0][8],
-           "2026-06-29 09:00:00", False, "2026-06-29 09:00:00"]
-    lines = [header] + [",".join("" if v is None else str(v) for v in row) for row in (renamed, older, new)]
-    return "\n".join(lines) + "\n", [tuple(renamed), tuple(older), tuple(new)]
-
-
 def test_a_new_file_starts_a_run_that_loads_it_into_raw_once_and_archives_it(ops: OpsFolder):
-    csv_text, (renamed, older, new) = customers_export(ops)
-    drop(ops, "customers_2026-06-30.csv", csv_text)
+    csv_text, (renamed, older, new) = customers_export(ops.warehouse_path)
+    drop(ops.landing_dir, "customers_2026-06-30.csv", csv_text)
     with duckdb.connect(str(ops.warehouse_path), read_only=True) as con:
         watermark = con.execute("select watermark from raw._extract_state where table_name = 'customers'").fetchone()
         raw_before = con.execute("select count(*) from raw.customers").fetchone()[0]
@@ -84,18 +55,18 @@ def test_a_new_file_starts_a_run_that_loads_it_into_raw_once_and_archives_it(ops
         assert (ops.landing_dir / "archive" / "customers_2026-06-30.csv").read_text() == csv_text
 
         # The same content again, under another name: recognised by its checksum, archived, not loaded.
-        drop(ops, "customers_again.csv", csv_text)
+        drop(ops.landing_dir, "customers_again.csv", csv_text)
         assert isinstance(evaluate_sensor(ops, instance), dg.SkipReason)
         assert (ops.landing_dir / "archive" / "customers_again.csv").exists()
         assert not (ops.landing_dir / "customers_again.csv").exists()
 
 
 def test_broken_files_are_rejected_with_their_reason_and_start_no_run(ops: OpsFolder):
-    drop(ops, "opportunities.csv", "opportunity_id,customer_id,updated_at\n1,1,2026-06-01 00:00:00\n")
-    drop(ops, "payments.csv", "payment_id,contract_id,plan_id,amount,paid_date,method,is_deleted,updated_at\n"
-                              "1,1,1,twelve,2026-06-01,wire,false,2026-06-01 00:00:00\n")
-    drop(ops, "leads.csv", "lead_id\n1\n")
-    drop(ops, "contacts.parquet", b"not a parquet file at all")
+    drop(ops.landing_dir, "opportunities.csv", "opportunity_id,customer_id,updated_at\n1,1,2026-06-01 00:00:00\n")
+    drop(ops.landing_dir, "payments.csv", "payment_id,contract_id,plan_id,amount,paid_date,method,is_deleted,updated_at\n"
+                                          "1,1,1,twelve,2026-06-01,wire,false,2026-06-01 00:00:00\n")
+    drop(ops.landing_dir, "leads.csv", "lead_id\n1\n")
+    drop(ops.landing_dir, "contacts.parquet", b"not a parquet file at all")
 
     with dg.DagsterInstance.ephemeral() as instance:
         assert isinstance(evaluate_sensor(ops, instance), dg.SkipReason)
@@ -112,8 +83,8 @@ def test_broken_files_are_rejected_with_their_reason_and_start_no_run(ops: OpsFo
 
 
 def test_a_file_changed_after_the_sensor_accepted_it_is_rejected_by_the_run_which_names_it(ops: OpsFolder):
-    csv_text, _ = customers_export(ops)
-    path = drop(ops, "customers.csv", csv_text)
+    csv_text, _ = customers_export(ops.warehouse_path)
+    path = drop(ops.landing_dir, "customers.csv", csv_text)
     with dg.DagsterInstance.ephemeral() as instance:
         request = evaluate_sensor(ops, instance)
         path.write_text(csv_text.replace("customer_id,", "customer_key,", 1))  # overwritten before the run

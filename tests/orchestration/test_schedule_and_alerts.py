@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from tests.orchestration.conftest import OpsFolder, run_extract
-from tests.orchestration.test_file_drops import customers_export, drop
+from tests.support.file_drops import customers_export, drop
 
 
 def test_the_daily_schedule_requests_a_crm_elt_run_at_the_configured_time(ops_crm: OpsFolder):
@@ -61,11 +61,11 @@ def test_a_failed_run_is_alerted_in_the_log_and_on_the_webhook_and_its_file_reje
     ops_crm: OpsFolder, tmp_path, webhook: Webhook
 ):
     ops = ops_crm.copy_to(tmp_path / "data")
-    csv_text, _ = customers_export(ops)
+    csv_text, _ = customers_export(ops.warehouse_path)
     rows = csv_text.splitlines()
     new_customer = rows[-1].split(",")
     new_customer[8] = "999999"  # an owner who is not a user: gate 1's owner_user_id rule stops the run
-    drop(ops, "customers.csv", "\n".join([*rows[:-1], ",".join(new_customer)]) + "\n")
+    drop(ops.landing_dir, "customers.csv", "\n".join([*rows[:-1], ",".join(new_customer)]) + "\n")
     environment = {"CRM_ALERT_WEBHOOK_URL": webhook.url}
     definitions = ops.definitions(**environment)
     with dg.DagsterInstance.ephemeral() as instance:
