@@ -9,7 +9,9 @@ Two steps, so that the quality gate can look at a batch before it touches anythi
 
 Invariants the rest of the pipeline relies on: one row per primary key in every raw table; every row
 carries the id and time of the load that wrote it; a full refresh replaces the table and records the keys
-that vanished from the source (hard deletes) in `raw._hard_deletes`.
+that vanished from the source (hard deletes) in `raw._hard_deletes`. A dropped file's batch (mode "file",
+orchestration/file_drops.py) merges like a delta, but never moves the watermark (it says nothing about how far
+the database has been read) and never replaces a row raw holds in a newer version.
 """
 
 from __future__ import annotations
