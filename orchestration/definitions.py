@@ -1,27 +1,44 @@
 """The one Dagster Definitions object: `dagster dev -m orchestration.definitions` loads it."""
 
+from datetime import timedelta
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.extract import landing_assets, raw_tables
 from orchestration.publish import published_warehouse
 from orchestration.quality.checks import QualityResource, gate_1_checks, gate_2_checks
-from orchestration.resources import CrmSourceResource, WarehouseResource
+from orchestration.resources import AlertResource, CrmSourceResource, FileDropResource, WarehouseResource
 from orchestration.schedules import build_daily_schedule, crm_elt
+from orchestration.sensors import build_failure_alert_sensor, build_file_drop_sensor
 from orchestration.settings import Settings
 from orchestration.dbt_project import crm_dbt_project
-from orchestration.transform import crm_dbt_models, dbt_executable
+from orchestration.transform import crm_dbt_models, dbt_executable, published_model_keys
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything bound to one set of settings (tests build their own, on their own files)."""
     return dg.Definitions(
-        assets=[*landing_assets, raw_tables, crm_dbt_models, published_warehouse],
+        assets=[
+            *landing_assets,
+            raw_tables,
+            *with_freshness_policy([crm_dbt_models, published_warehouse], hours=settings.freshness_hours),
+        ],
         asset_checks=[*gate_1_checks, *gate_2_checks],
         jobs=[crm_elt],
         schedules=[build_daily_schedule(settings)],
+        sensors=[
+            build_file_drop_sensor(crm_elt, downstream=[*crm_dbt_models.keys, published_warehouse.key]),
+            build_failure_alert_sensor(crm_elt),
+        ],
         resources={
-            "crm_source": CrmSourceResource(url=settings.source_url),
+            "crm_source": CrmSourceResource(
+                url=settings.source_url, retries=settings.source_retries, retry_seconds=settings.source_retry_seconds
+            ),
+            "file_drops": FileDropResource(
+                landing_dir=str(settings.landing_dir), ledger_path=str(settings.data_dir / "file_ledger.sqlite")
+            ),
+            "alerts": AlertResource(log_path=str(settings.alerts_log_path), webhook_url=settings.alert_webhook_url),
             "warehouse": WarehouseResource(
                 path=str(settings.warehouse_path),
                 published_path=str(settings.published_path),
@@ -39,6 +56,19 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         },
         # Every step writes the same DuckDB file, which allows one writer: steps run one after another.
         executor=dg.in_process_executor,
+    )
+
+
+def with_freshness_policy(assets: list[dg.AssetsDefinition], *, hours: int) -> list[dg.AssetsDefinition]:
+    """Published marts (and the published file) not rebuilt for `hours` (CRM_FRESHNESS_HOURS) show as failing
+    their freshness policy in the UI, and as warning after half of it.
+
+    Dagster's daemon evaluates the policy (`freshness: enabled` in dagster.yaml, on by default).
+    """
+    policy = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=hours), warn_window=timedelta(hours=hours / 2))
+    published = {*published_model_keys(), published_warehouse.key}
+    return dg.map_asset_specs(
+        lambda spec: dg.apply_freshness_policy(spec, policy) if spec.key in published else spec, assets
     )
 
 

@@ -1,7 +1,8 @@
 """Extract: land each CRM table's delta (`landing/<table>`), then merge the batches into `raw/<table>`.
 
 Gate 1 (orchestration/quality.py) checks the landed batches; its blocking checks sit between the two
-steps, so a bad batch never reaches raw and never moves a watermark.
+steps, so a bad batch never reaches raw and never moves a watermark. In a file-drop run (orchestration/
+file_drops.py) a table's batch is read from its dropped file instead of the CRM database, and goes the same way.
 """
 
 from datetime import timedelta
@@ -9,9 +10,11 @@ from datetime import timedelta
 import dagster as dg
 
 from crm_contract import SOURCE_TABLES, SourceTable, source_table
+from orchestration.file_drops import drop_files_of
 from orchestration.incremental_load import LANDING_SCHEMA, land_table, merge_landed
 from orchestration.raw_schema import RAW_SCHEMA
-from orchestration.resources import CrmSourceResource, WarehouseResource
+from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
+from orchestration.source_reader import SourceContractError
 
 # Run tag that turns every extract (and the dbt build) into a full refresh.
 FULL_REFRESH_TAG = "crm/full_refresh"
@@ -52,17 +55,28 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
         config: ExtractConfig,
         crm_source: CrmSourceResource,
         warehouse: WarehouseResource,
+        file_drops: FileDropResource,
     ) -> dg.MaterializeResult:
-        with warehouse.connect() as con:
-            result = land_table(
-                con,
-                crm_source.reader(),
-                table,
-                load_id=context.run.run_id,
-                full_refresh=is_full_refresh(context),
-                lookback=timedelta(hours=config.lookback_hours),
-            )
-        context.log.info(f"{table.name}: read {result.rows_read} rows ({result.mode}) in {result.seconds}s")
+        drop = drop_files_of(context.run.tags).get(table.name)
+        try:
+            reader = file_drops.reader(drop) if drop else crm_source.reader(on_retry=context.log.warning)
+            with warehouse.connect() as con:
+                result = land_table(
+                    con,
+                    reader,
+                    table,
+                    load_id=context.run.run_id,
+                    full_refresh=is_full_refresh(context),
+                    lookback=timedelta(hours=config.lookback_hours),
+                )
+        except SourceContractError as error:
+            if drop is None:
+                raise
+            rejected = file_drops.reject(drop, table.name, str(error), run_id=context.run.run_id)
+            where = f"moved to {rejected}" if rejected else "not in the landing folder"
+            raise SourceContractError(f"dropped file {drop['file']} rejected ({where}): {error}") from error
+        source = f"file {drop['file']}" if drop else "the CRM database"
+        context.log.info(f"{table.name}: read {result.rows_read} rows from {source} ({result.mode}) in {result.seconds}s")
         if result.extra_source_columns:
             context.log.warning(
                 f"{table.name}: source has columns outside the contract, not loaded: {result.extra_source_columns}"
@@ -91,14 +105,23 @@ landing_assets: list[dg.AssetsDefinition] = [build_landing_asset(table) for tabl
     can_subset=True,
     pool=WAREHOUSE_POOL,
 )
-def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Merge every landed batch and advance the watermarks in one transaction."""
+def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, file_drops: FileDropResource):
+    """Merge every landed batch and advance the watermarks in one transaction; then archive merged files."""
     tables = [source_table(key.path[-1]) for key in context.selected_asset_keys]
     with warehouse.connect() as con:
         results = merge_landed(con, tables)
+    drops = drop_files_of(context.run.tags)
     for result in results:
         context.log.info(
             f"{result.table}: inserted {result.rows_inserted}, updated {result.rows_updated}, "
             f"watermark {result.watermark_before} → {result.watermark_after}"
         )
-        yield dg.MaterializeResult(asset_key=raw_key(result.table), metadata=result.as_metadata())
+        metadata = result.as_metadata()
+        if result.mode == "file" and result.table in drops:
+            archived = file_drops.archive_loaded(
+                drops[result.table], result.table, run_id=context.run.run_id,
+                rows=result.rows_inserted + result.rows_updated,
+            )
+            context.log.info(f"{result.table}: file {drops[result.table]['file']} loaded, archived as {archived}")
+            metadata["archived_file"] = str(archived) if archived else "not in the landing folder any more"
+        yield dg.MaterializeResult(asset_key=raw_key(result.table), metadata=metadata)

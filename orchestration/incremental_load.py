@@ -9,7 +9,9 @@ Two steps, so that the quality gate can look at a batch before it touches anythi
 
 Invariants the rest of the pipeline relies on: one row per primary key in every raw table; every row
 carries the id and time of the load that wrote it; a full refresh replaces the table and records the keys
-that vanished from the source (hard deletes) in `raw._hard_deletes`.
+that vanished from the source (hard deletes) in `raw._hard_deletes`. A dropped file's batch (mode "file",
+orchestration/file_drops.py) merges like a delta, but never moves the watermark (it says nothing about how far
+the database has been read) and never replaces a row raw holds in a newer version.
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ import duckdb
 
 from crm_contract import SourceTable
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
-from orchestration.source_reader import SourceContractError, SourceReader
+from orchestration.source_reader import BatchReader, SourceContractError
 
 LANDING_SCHEMA = "landing"
 BATCHES_TABLE = f"{LANDING_SCHEMA}._batches"
 EXTRACT_STATE_TABLE = f"{RAW_SCHEMA}._extract_state"
 HARD_DELETES_TABLE = f"{RAW_SCHEMA}._hard_deletes"
 
-Mode = Literal["incremental", "full_refresh"]
+# "file": a dropped export (orchestration/file_drops.py), merged like a delta without moving the watermark.
+Mode = Literal["incremental", "full_refresh", "file"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class MergeResult:
     hard_deleted: int
     watermark_before: datetime | None
     watermark_after: datetime | None
+    stale_rows_skipped: int = 0
 
     def as_metadata(self) -> dict[str, object]:
         return _metadata(self)
@@ -89,7 +93,7 @@ def read_watermark(con: duckdb.DuckDBPyConnection, table_name: str) -> datetime 
 
 def land_table(
     con: duckdb.DuckDBPyConnection,
-    reader: SourceReader,
+    reader: BatchReader,
     table: SourceTable,
     *,
     load_id: str,
@@ -106,8 +110,12 @@ def land_table(
     con.execute(raw_table_ddl(table))
     extra_columns = reader.check_columns(table)
     watermark_before = read_watermark(con, table.name)
-    incremental = watermark_before is not None and not full_refresh
-    read_since = watermark_before - lookback if incremental else None
+    mode: Mode = (
+        "file" if not reader.advances_watermark
+        else "incremental" if watermark_before is not None and not full_refresh
+        else "full_refresh"
+    )
+    read_since = watermark_before - lookback if mode == "incremental" else None
     batch = reader.read(table, updated_since=read_since)
     landed_at = utc_now()
 
@@ -131,7 +139,7 @@ def land_table(
         ).fetchone()
         con.execute(
             f"INSERT OR REPLACE INTO {BATCHES_TABLE} VALUES (?, ?, ?, ?, ?, NULL)",
-            [table.name, load_id, "incremental" if incremental else "full_refresh", landed_at, max_updated_at],
+            [table.name, load_id, mode, landed_at, max_updated_at],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -141,7 +149,7 @@ def land_table(
     return LandResult(
         table=table.name,
         load_id=load_id,
-        mode="incremental" if incremental else "full_refresh",
+        mode=mode,
         rows_read=batch.num_rows,
         rows_landed=rows_landed,
         duplicate_source_rows=batch.num_rows - rows_landed,
@@ -198,7 +206,7 @@ def merge_landed(con: duckdb.DuckDBPyConnection, tables: list[SourceTable]) -> l
 
 
 def load_table(
-    con: duckdb.DuckDBPyConnection, reader: SourceReader, table: SourceTable, *, load_id: str, **land_options
+    con: duckdb.DuckDBPyConnection, reader: BatchReader, table: SourceTable, *, load_id: str, **land_options
 ) -> tuple[LandResult, MergeResult]:
     """Land and merge one table straight away: the path without a gate in between (benchmarks, tests)."""
     landed = land_table(con, reader, table, load_id=load_id, **land_options)
@@ -215,8 +223,11 @@ def _merge_one(
     key_match = " AND ".join(f'{target}."{k}" = {batch}."{k}"' for k in table.primary_key)
     rows_in_batch = con.execute(f"SELECT count(*) FROM {batch}").fetchone()[0]
     watermark_before = read_watermark(con, table.name)
-    hard_deleted = 0
-    if mode == "incremental":
+    hard_deleted = stale_rows_skipped = 0
+    if mode == "file":
+        stale_rows_skipped = _drop_stale_rows(con, table, key_match)
+        rows_in_batch -= stale_rows_skipped
+    if mode != "full_refresh":
         rows_updated = con.execute(
             f"SELECT count(*) FROM {batch} WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})"
         ).fetchone()[0]
@@ -228,12 +239,15 @@ def _merge_one(
         hard_deleted = _record_hard_deletes(con, table, load_id=load_id) if rows_before else 0
         rows_updated = rows_before - hard_deleted
         con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {batch}")
-    candidates = [w for w in (batch_max, watermark_before if mode == "incremental" else None) if w is not None]
-    watermark_after = max(candidates, default=None)
-    con.execute(
-        f"INSERT OR REPLACE INTO {EXTRACT_STATE_TABLE} VALUES (?, ?, ?, ?)",
-        [table.name, watermark_after, load_id, utc_now()],
-    )
+    if mode == "file":  # a file says nothing about how far the database has been read
+        watermark_after = watermark_before
+    else:
+        candidates = [w for w in (batch_max, watermark_before if mode == "incremental" else None) if w is not None]
+        watermark_after = max(candidates, default=None)
+        con.execute(
+            f"INSERT OR REPLACE INTO {EXTRACT_STATE_TABLE} VALUES (?, ?, ?, ?)",
+            [table.name, watermark_after, load_id, utc_now()],
+        )
     con.execute(f"UPDATE {BATCHES_TABLE} SET merged_at = ? WHERE table_name = ?", [utc_now(), table.name])
     return MergeResult(
         table=table.name,
@@ -244,7 +258,18 @@ def _merge_one(
         hard_deleted=hard_deleted,
         watermark_before=watermark_before,
         watermark_after=watermark_after,
+        stale_rows_skipped=stale_rows_skipped,
     )
+
+
+def _drop_stale_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, key_match: str) -> int:
+    """Remove from a file's batch the rows raw already holds in a newer version: an old export never wins."""
+    target, batch = f"{RAW_SCHEMA}.{table.name}", f"{LANDING_SCHEMA}.{table.name}"
+    stale = f"{key_match} AND {target}.updated_at > {batch}.updated_at"
+    count = con.execute(f"SELECT count(*) FROM {batch} JOIN {target} ON {stale}").fetchone()[0]
+    if count:
+        con.execute(f"DELETE FROM {batch} USING {target} WHERE {stale}")
+    return count
 
 
 def check_keys_present(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:

@@ -1,21 +1,30 @@
-"""Dagster resources: the CRM source and the DuckDB warehouse, configured from Settings."""
+"""Dagster resources: the CRM source, the DuckDB warehouse, the file-drop folder and the alerts, configured from Settings."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from crm_contract import source_table
+from orchestration.alerts import append_alert, post_alert
+from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, sha256_of
+from orchestration.file_reader import FileContractError, FileReader
 from orchestration.source_reader import SourceReader
+from orchestration.transient_errors import SourceRetries
 
 
 class CrmSourceResource(dg.ConfigurableResource):
     """The CRM's operational database (CRM_SOURCE_URL)."""
 
     url: str
+    retries: int = 4
+    retry_seconds: float = 2.0
 
-    def reader(self) -> SourceReader:
-        return SourceReader(self.url)
+    def reader(self, on_retry: Callable[[str], None] | None = None) -> SourceReader:
+        """A reader that retries transient errors (CRM_SOURCE_RETRIES) and reports each retry to `on_retry`."""
+        return SourceReader(self.url, SourceRetries(self.retries, self.retry_seconds), on_retry=on_retry)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -37,3 +46,62 @@ class WarehouseResource(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
+
+
+class FileDropResource(dg.ConfigurableResource):
+    """The file-drop folder (CRM_LANDING_DIR) and the ledger of files already dealt with (orchestration/file_drops.py)."""
+
+    landing_dir: str
+    ledger_path: str
+    # A file changed less than this long ago may still be being written: the sensor leaves it for a later tick.
+    settle_seconds: float = 10.0
+
+    def folder(self) -> LandingFolder:
+        return LandingFolder(Path(self.landing_dir), settle_seconds=self.settle_seconds)
+
+    def ledger(self) -> FileLedger:
+        return FileLedger(Path(self.ledger_path))
+
+    def reader(self, drop: Mapping[str, str]) -> FileReader:
+        """The run's file for one table, checked to be the very content the sensor accepted."""
+        path = self.folder().path_of(drop["file"])
+        if not path.is_file():
+            raise FileContractError(
+                f"{drop['file']}: no longer in {self.landing_dir} (archived or rejected by an earlier run?); "
+                "drop it again to load it"
+            )
+        if sha256_of(path) != drop["sha256"]:
+            raise FileContractError(f"{drop['file']}: changed since the sensor accepted it (another checksum); "
+                                   "drop it again to load the new content")
+        return FileReader(path)
+
+    def reject(self, drop: Mapping[str, str], table: str, reason: str, *, run_id: str) -> Path | None:
+        """Move the run's file to rejected/ with its reason and record it in the ledger; None if it is gone already."""
+        file = DroppedFile(self.folder().path_of(drop["file"]), source_table(table), drop["sha256"])
+        if not file.path.is_file():
+            return None
+        rejected = self.folder().reject(file.path, reason)
+        self.ledger().record(file, outcome="rejected", run_id=run_id, reason=reason)
+        return rejected
+
+    def archive_loaded(self, drop: Mapping[str, str], table: str, *, run_id: str, rows: int) -> Path | None:
+        """Record the run's file as loaded, then move it to archive/; None if it is no longer in the landing
+        folder (a re-executed run whose file was rejected after the first attempt failed)."""
+        file = DroppedFile(self.folder().path_of(drop["file"]), source_table(table), drop["sha256"])
+        self.ledger().record(file, outcome="loaded", run_id=run_id, rows=rows)
+        return self.folder().archive(file.path) if file.path.is_file() else None
+
+
+class AlertResource(dg.ConfigurableResource):
+    """Where failed runs are reported: a JSON-lines log (CRM_ALERTS_LOG) and an optional webhook (CRM_ALERT_WEBHOOK_URL)."""
+
+    log_path: str
+    webhook_url: str | None = None
+    webhook_timeout_seconds: float = 5.0
+
+    def send(self, alert: dict[str, object]) -> list[str]:
+        """Log the alert and POST it; what went wrong, if anything (never raised: a sensor must not crash)."""
+        problems = [append_alert(Path(self.log_path), alert)]
+        if self.webhook_url:
+            problems.append(post_alert(self.webhook_url, alert, timeout_seconds=self.webhook_timeout_seconds))
+        return [problem for problem in problems if problem]

@@ -39,6 +39,12 @@ class Settings:
     quality_docs_dir: Path
     quality_docs_keep_days: int
     quality_gates_path: Path
+    landing_dir: Path
+    alerts_log_path: Path
+    alert_webhook_url: str | None
+    freshness_hours: int
+    source_retries: int
+    source_retry_seconds: float
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -61,6 +67,12 @@ class Settings:
             quality_docs_dir=_path(env.get("CRM_QUALITY_DOCS_DIR"), data_dir / "quality_docs"),
             quality_docs_keep_days=_non_negative_int("CRM_QUALITY_DOCS_KEEP_DAYS", env.get("CRM_QUALITY_DOCS_KEEP_DAYS"), 30),
             quality_gates_path=_existing_file("CRM_QUALITY_GATES", _path(env.get("CRM_QUALITY_GATES"), PROJECT_ROOT / "expectations" / "gates.yml")),
+            landing_dir=_path(env.get("CRM_LANDING_DIR"), data_dir / "landing"),
+            alerts_log_path=_path(env.get("CRM_ALERTS_LOG"), data_dir / "alerts.jsonl"),
+            alert_webhook_url=env.get("CRM_ALERT_WEBHOOK_URL") or None,
+            freshness_hours=_non_negative_int("CRM_FRESHNESS_HOURS", env.get("CRM_FRESHNESS_HOURS"), 26) or 1,
+            source_retries=_non_negative_int("CRM_SOURCE_RETRIES", env.get("CRM_SOURCE_RETRIES"), 4),
+            source_retry_seconds=_non_negative_float("CRM_SOURCE_RETRY_SECONDS", env.get("CRM_SOURCE_RETRY_SECONDS"), 2.0),
         )
 
     def export_to_environment(self) -> None:
@@ -107,6 +119,18 @@ def _timezone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"time zone {value!r} (CRM_REPORTING_TIMEZONE / CRM_SCHEDULE_TIMEZONE) is not an IANA time zone such as UTC or Asia/Shanghai") from None
     return value
+
+
+def _non_negative_float(name: str, value: str | None, default: float) -> float:
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0:
+        raise SettingsError(f"{name}={value!r} must be a number of seconds ≥ 0")
+    return number
 
 
 def _non_negative_int(name: str, value: str | None, default: int) -> int:

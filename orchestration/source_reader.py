@@ -6,14 +6,17 @@ costs what the delta costs. SQLAlchemy is used only to look at the source's colu
 "Extract" section has the measurements behind this choice.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from crm_contract import SourceTable
+from orchestration.transient_errors import SourceRetries, SourceUnavailableError
 
 _CONNECTORX_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql",
                        "mysql": "mysql", "mariadb": "mysql"}
@@ -23,23 +26,39 @@ class SourceContractError(RuntimeError):
     """The CRM database does not match domain.md §1; the message names the table and what is wrong."""
 
 
+# SQLite waits this long for a lock before "database is locked"; longer waits are SourceRetries' backoff,
+# which the run log shows.
+_SQLITE_BUSY_TIMEOUT_SECONDS = 1.0
+
+
+class BatchReader(Protocol):
+    """Where a landed batch comes from: the CRM database (SourceReader) or a dropped file (FileReader)."""
+
+    advances_watermark: bool
+
+    def check_columns(self, table: SourceTable) -> list[str]: ...
+
+    def read(self, table: SourceTable, *, updated_since: datetime | None) -> pa.Table: ...
+
+
 class SourceReader:
-    def __init__(self, url: str) -> None:
+    """Reads contract tables from the CRM database; transient errors (locked, refused) are retried with backoff."""
+
+    # A database read is the table's delta since its watermark, so merging it moves the watermark.
+    advances_watermark = True
+
+    def __init__(self, url: str, retries: SourceRetries | None = None,
+                 on_retry: Callable[[str], None] | None = None) -> None:
         self.url = url
         self._connectorx_url = _connectorx_url(url)
+        self._retries = retries or SourceRetries()
+        self._on_retry = on_retry
 
     def check_columns(self, table: SourceTable) -> list[str]:
         """Fail on a missing contract column; return the source's extra columns (reported, not loaded)."""
-        engine = sa.create_engine(self.url)
-        try:
-            inspector = sa.inspect(engine)
-            if not inspector.has_table(table.name):
-                raise SourceContractError(
-                    f"source table {table.name!r} does not exist in {_safe_url(self.url)} (domain.md §1 requires it)"
-                )
-            present = [c["name"] for c in inspector.get_columns(table.name)]
-        finally:
-            engine.dispose()
+        present = self._retries.call(
+            lambda: self._source_columns(table), what=f"source table {table.name!r}", on_retry=self._on_retry
+        )
         missing = [name for name in table.column_names if name not in present]
         if missing:
             raise SourceContractError(
@@ -47,6 +66,19 @@ class SourceReader:
                 "restore them in the CRM database (domain.md §1) before the next run"
             )
         return [name for name in present if name not in table.column_names]
+
+    def _source_columns(self, table: SourceTable) -> list[str]:
+        connect_args = {"timeout": _SQLITE_BUSY_TIMEOUT_SECONDS} if self._is_sqlite else {}
+        engine = sa.create_engine(self.url, connect_args=connect_args)
+        try:
+            inspector = sa.inspect(engine)
+            if not inspector.has_table(table.name):
+                raise SourceContractError(
+                    f"source table {table.name!r} does not exist in {_safe_url(self.url)} (domain.md §1 requires it)"
+                )
+            return [c["name"] for c in inspector.get_columns(table.name)]
+        finally:
+            engine.dispose()
 
     def read(self, table: SourceTable, *, updated_since: datetime | None) -> pa.Table:
         """Rows changed at or after `updated_since` (all rows when None), contract columns only."""
@@ -57,17 +89,19 @@ class SourceReader:
         if updated_since is not None:
             # No bind parameters in connectorx; the literal is a formatted datetime, never user text.
             query += f" WHERE updated_at >= '{updated_since.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+        if self._is_sqlite:
+            query = _sqlite_numeric_safe(query, table)
         try:
-            if self._is_sqlite:
-                query = _sqlite_numeric_safe(query, table)
-                return _restore_sqlite_numerics(
-                    connectorx.read_sql(self._connectorx_url, query, return_type="arrow"), table
-                )
-            return connectorx.read_sql(self._connectorx_url, query, return_type="arrow")
-        except SourceContractError:
+            batch = self._retries.call(
+                lambda: connectorx.read_sql(self._connectorx_url, query, return_type="arrow"),
+                what=f"reading source table {table.name!r}",
+                on_retry=self._on_retry,
+            )
+        except SourceUnavailableError:
             raise
         except Exception as error:  # the drivers' errors do not say which table; add it
             raise SourceContractError(f"reading source table {table.name!r} failed: {error}") from error
+        return _restore_sqlite_numerics(batch, table) if self._is_sqlite else batch
 
     @property
     def _quote_double(self) -> bool:
