@@ -5,8 +5,6 @@ warehouse's write lock. The page and PNGs are written to a new folder and swappe
 the published file in one step, like the Parquet exports.
 """
 
-from __future__ import annotations
-
 import base64
 from pathlib import Path
 
