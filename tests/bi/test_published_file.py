@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -81,3 +82,13 @@ def test_a_failed_publish_leaves_the_published_file_and_parquet_as_they_were(tmp
 def test_a_storage_version_that_is_no_duckdb_release_is_refused() -> None:
     with pytest.raises(SettingsError, match="CRM_PUBLISHED_STORAGE_VERSION"):
         Settings.from_environment({"CRM_PUBLISHED_STORAGE_VERSION": "1.0"})
+
+
+def test_the_bi_guides_sql_runs_on_the_published_file_and_its_parquet(clean_pipeline: Pipeline) -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "bi-guide.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```sql\n(.*?)```", guide, flags=re.DOTALL)
+    assert any("parquet" in query for query in queries) and any("marts." in query for query in queries)
+    published_dir = clean_pipeline.published_path.parent
+    with duckdb.connect(str(clean_pipeline.published_path), read_only=True) as con:
+        for query in queries:
+            assert con.execute(query.replace("data/published/", f"{published_dir}/")).fetchall(), query
