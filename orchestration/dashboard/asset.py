@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import published_folder
+from orchestration.extract import WAREHOUSE_POOL
 from orchestration.publish import published_warehouse
 from orchestration.resources import WarehouseResource
 
@@ -27,6 +28,7 @@ def dashboard_dir_of(published_path: Path) -> Path:
     group_name="published",
     kinds={"html"},
     deps=[published_warehouse.key],
+    pool=WAREHOUSE_POOL,  # one publish at a time: a second run's dashboard never swaps out this one's folder
     description="A static dashboard (one offline HTML page and a PNG per panel) drawn from the published marts.",
 )
 def published_dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -48,6 +50,7 @@ def published_dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseR
         metadata={
             "path": dg.MetadataValue.path(str(page)),
             "panels": dg.MetadataValue.json({key: str(link / png.name) for key, png in written.charts.items()}),
+            "preview_png": dg.MetadataValue.path(str(link / written.charts[PREVIEW_PANEL].name)),
             "preview": dg.MetadataValue.md(f"[{page}](file://{page})\n\n![{PREVIEW_PANEL}](data:image/png;base64,{preview})"),
         }
     )

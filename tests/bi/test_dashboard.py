@@ -120,4 +120,5 @@ def test_the_dashboard_asset_reports_its_path_and_a_preview(clean_pipeline: Pipe
     assert Path(metadata["path"].value).is_file()
     preview = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", metadata["preview"].value)
     assert preview and base64.b64decode(preview.group(1)).startswith(b"\x89PNG")
+    assert Path(metadata["preview_png"].value).read_bytes() == base64.b64decode(preview.group(1))
     assert sorted(metadata["panels"].value) == sorted(PANELS)
