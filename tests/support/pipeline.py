@@ -3,7 +3,7 @@
 Tests that dirty it work on a copy (Pipeline.copy_to); tests that only read it (tests/quality, tests/bi)
 use it as it is. The fixture is registered in tests/conftest.py.
 
-The pipeline is built from this folder's own settings (build_definitions), not orchestration.definitions,
+Each run builds its Definitions from the pipeline's own settings (build_definitions), not orchestration.definitions.defs,
 whose resources are bound to whichever environment first imported it in this pytest process.
 """
 
