@@ -5,6 +5,7 @@ from datetime import timedelta
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.dashboard.asset import published_dashboard
 from orchestration.extract import landing_assets, raw_tables
 from orchestration.publish import published_warehouse
 from orchestration.quality.checks import QualityResource, gate_1_checks, gate_2_checks
@@ -23,12 +24,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *landing_assets,
             raw_tables,
             *with_freshness_policy([crm_dbt_models, published_warehouse], hours=settings.freshness_hours),
+            published_dashboard,
         ],
         asset_checks=[*gate_1_checks, *gate_2_checks],
         jobs=[crm_elt],
         schedules=[build_daily_schedule(settings)],
         sensors=[
-            build_file_drop_sensor(crm_elt, downstream=[*crm_dbt_models.keys, published_warehouse.key]),
+            build_file_drop_sensor(crm_elt, downstream=[*crm_dbt_models.keys, published_warehouse.key, published_dashboard.key]),
             build_failure_alert_sensor(crm_elt),
         ],
         resources={
@@ -42,6 +44,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "warehouse": WarehouseResource(
                 path=str(settings.warehouse_path),
                 published_path=str(settings.published_path),
+                published_storage_version=settings.published_storage_version,
                 memory_limit=settings.duckdb_memory_limit,
                 threads=settings.duckdb_threads,
             ),

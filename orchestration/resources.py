@@ -11,6 +11,7 @@ from crm_contract import source_table
 from orchestration.alerts import append_alert, post_alert
 from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, sha256_of
 from orchestration.file_reader import FileContractError, FileReader
+from orchestration.settings import DEFAULT_STORAGE_VERSION
 from orchestration.source_reader import SourceReader
 from orchestration.transient_errors import SourceRetries
 
@@ -35,6 +36,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     published_path: str
+    published_storage_version: str = DEFAULT_STORAGE_VERSION
     memory_limit: str = "4GB"
     threads: int = 2
 

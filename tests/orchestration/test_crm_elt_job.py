@@ -17,9 +17,19 @@ from crm_contract import SOURCE_TABLES
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def run_crm_elt(**tags: str) -> dg.ExecuteInProcessResult:
-    from orchestration.definitions import defs
+def current_definitions() -> dg.Definitions:
+    """Definitions bound to this folder's environment. Not orchestration.definitions.defs: that one is bound to
+    whichever environment first imported the module in this pytest process (tests/bi may run first)."""
+    from orchestration.definitions import build_definitions
+    from orchestration.settings import Settings
 
+    settings = Settings.from_environment()
+    settings.export_to_environment()
+    return build_definitions(settings)
+
+
+def run_crm_elt(**tags: str) -> dg.ExecuteInProcessResult:
+    defs = current_definitions()
     with dg.DagsterInstance.get() as instance:
         return defs.resolve_job_def("crm_elt").execute_in_process(instance=instance, tags=tags)
 
@@ -48,14 +58,14 @@ def first_run(pipeline):
 
 
 def test_definitions_hold_the_job_the_schedule_and_an_asset_per_source_table(pipeline):
-    from orchestration.definitions import defs
-
+    defs = current_definitions()
     assert defs.resolve_job_def("crm_elt").name == "crm_elt"
     assert defs.resolve_schedule_def("crm_elt_daily").cron_schedule == "0 6 * * *"
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {f"raw/{t.name}" for t in SOURCE_TABLES} <= keys
     assert {f"landing/{t.name}" for t in SOURCE_TABLES} <= keys
-    assert {"marts/fct_opportunities", "marts/mart_sales_funnel", "published/crm_warehouse"} <= keys
+    assert {"marts/fct_opportunities", "marts/mart_sales_funnel", "published/crm_warehouse",
+            "published/dashboard"} <= keys
 
 
 def test_a_run_publishes_every_published_model_with_the_warehouse_rows(pipeline, first_run):
