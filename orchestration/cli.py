@@ -49,6 +49,9 @@ def run_job(*, full_refresh: bool) -> bool:
 def print_headlines(published_path: Path) -> None:
     import duckdb
 
+    from orchestration.dashboard.asset import dashboard_dir_of
+    from orchestration.publish import parquet_dir_of
+
     with duckdb.connect(str(published_path), read_only=True) as con:
         totals = con.execute(
             """
@@ -70,6 +73,8 @@ def print_headlines(published_path: Path) -> None:
     print("  funnel: " + "  →  ".join(
         f"{stage} {reached:,}" + (f" ({rate:.0%})" if rate is not None else "") for stage, reached, rate in funnel
     ))
+    print(f"  dashboard (open in a browser, works offline): {dashboard_dir_of(published_path) / 'index.html'}")
+    print(f"  every published model as Parquet: {parquet_dir_of(published_path)}/<model>.parquet")
     print(f"\nQuery it read-only: .venv/bin/python -c \"import duckdb; "
           f"print(duckdb.connect('{published_path}', read_only=True).sql('show all tables'))\"")
 

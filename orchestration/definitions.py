@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.dashboard.asset import published_dashboard
 from orchestration.extract import landing_assets, raw_tables
 from orchestration.publish import published_warehouse
 from orchestration.quality.checks import QualityResource, gate_1_checks, gate_2_checks
@@ -16,7 +17,7 @@ from orchestration.transform import crm_dbt_models, dbt_executable
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything bound to one set of settings (tests build their own, on their own files)."""
     return dg.Definitions(
-        assets=[*landing_assets, raw_tables, crm_dbt_models, published_warehouse],
+        assets=[*landing_assets, raw_tables, crm_dbt_models, published_warehouse, published_dashboard],
         asset_checks=[*gate_1_checks, *gate_2_checks],
         jobs=[crm_elt],
         schedules=[build_daily_schedule(settings)],
@@ -25,6 +26,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "warehouse": WarehouseResource(
                 path=str(settings.warehouse_path),
                 published_path=str(settings.published_path),
+                published_storage_version=settings.published_storage_version,
                 memory_limit=settings.duckdb_memory_limit,
                 threads=settings.duckdb_threads,
             ),

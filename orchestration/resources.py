@@ -6,6 +6,7 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 
+from orchestration.settings import DEFAULT_STORAGE_VERSION
 from orchestration.source_reader import SourceReader
 
 
@@ -26,6 +27,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     published_path: str
+    published_storage_version: str = DEFAULT_STORAGE_VERSION
     memory_limit: str = "4GB"
     threads: int = 2
 

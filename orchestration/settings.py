@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# The published file's on-disk format: DuckDB 1.0 and every later 1.x release (the readers BI drivers embed)
+# open it. The newest format (DuckDB 2.0's) is unreadable by them. v1.0.0 holds every type the marts use.
+DEFAULT_STORAGE_VERSION = "v1.0.0"
 
 
 class SettingsError(ValueError):
@@ -27,6 +30,7 @@ class Settings:
     source_url: str
     warehouse_path: Path
     published_path: Path
+    published_storage_version: str
     as_of_date: date | None
     reporting_currency: str
     reporting_timezone: str
@@ -49,6 +53,7 @@ class Settings:
             source_url=env.get("CRM_SOURCE_URL") or f"sqlite:///{data_dir / 'crm.sqlite'}",
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
+            published_storage_version=_storage_version(env.get("CRM_PUBLISHED_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION),
             as_of_date=_as_of_date(env.get("CRM_AS_OF_DATE")),
             reporting_currency=_currency(env.get("CRM_REPORTING_CURRENCY") or "USD"),
             reporting_timezone=_timezone(env.get("CRM_REPORTING_TIMEZONE") or "UTC"),
@@ -93,6 +98,12 @@ def _as_of_date(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise SettingsError(f"CRM_AS_OF_DATE={value!r} is not a date: use YYYY-MM-DD, or unset it for today") from None
+
+
+def _storage_version(value: str) -> str:
+    if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", value):
+        raise SettingsError(f"CRM_PUBLISHED_STORAGE_VERSION={value!r} is not a DuckDB release such as v1.0.0 (or latest)")
+    return value
 
 
 def _currency(value: str) -> str:
