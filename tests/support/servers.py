@@ -78,7 +78,7 @@ def postgres_server() -> Iterator[Server]:
         raise ServerUnavailable(reason)
     os_user = _unprivileged_user("postgres")
     with _owned_tempdir(os_user) as root:
-        data, port = root / "data", _free_port()
+        data, port = root / "data", free_port()
         password_file = root / "pwfile"
         password_file.write_text(SUPERUSER_PASSWORD)
         _chown(password_file, os_user)
@@ -100,7 +100,7 @@ def mariadb_server() -> Iterator[Server]:
         raise ServerUnavailable(reason)
     os_user = _unprivileged_user("mysql")
     with _owned_tempdir(os_user) as root:
-        data, port, sock = root / "data", _free_port(), root / "mysqld.sock"
+        data, port, sock = root / "data", free_port(), root / "mysqld.sock"
         install_db = shutil.which("mariadb-install-db", path=_sbin_path())
         _run_as(os_user, [install_db, f"--datadir={data}", "--auth-root-authentication-method=normal",
                           "--skip-test-db", "--skip-name-resolve"])
@@ -181,7 +181,7 @@ def _chown(path: Path, os_user: str | None) -> None:
         shutil.chown(path, user=os_user, group=pwd.getpwnam(os_user).pw_gid)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
