@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_project/profiles.yml
 
 
 class SettingsError(ValueError):
@@ -25,6 +26,7 @@ class SettingsError(ValueError):
 class Settings:
     data_dir: Path
     source_url: str
+    warehouse_target: str
     warehouse_path: Path
     published_path: Path
     as_of_date: date | None
@@ -47,6 +49,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             source_url=env.get("CRM_SOURCE_URL") or f"sqlite:///{data_dir / 'crm.sqlite'}",
+            warehouse_target=_warehouse_target(env.get("CRM_WAREHOUSE_TARGET") or "duckdb"),
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
             as_of_date=_as_of_date(env.get("CRM_AS_OF_DATE")),
@@ -65,6 +68,7 @@ class Settings:
 
     def export_to_environment(self) -> None:
         """Make dbt (a subprocess) and Dagster's instance see exactly these resolved values."""
+        os.environ["CRM_WAREHOUSE_TARGET"] = self.warehouse_target
         os.environ["CRM_WAREHOUSE_PATH"] = str(self.warehouse_path)
         os.environ["CRM_PUBLISHED_PATH"] = str(self.published_path)
         os.environ["CRM_REPORTING_CURRENCY"] = self.reporting_currency
@@ -93,6 +97,12 @@ def _as_of_date(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise SettingsError(f"CRM_AS_OF_DATE={value!r} is not a date: use YYYY-MM-DD, or unset it for today") from None
+
+
+def _warehouse_target(value: str) -> str:
+    if value not in WAREHOUSE_TARGETS:
+        raise SettingsError(f"CRM_WAREHOUSE_TARGET={value!r} is not a warehouse target: use one of {', '.join(WAREHOUSE_TARGETS)}")
+    return value
 
 
 def _currency(value: str) -> str:
