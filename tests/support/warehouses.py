@@ -95,8 +95,17 @@ def build_postgres(source_url: str, server: Server, database: str, folder: Path,
 
 # The Spark build runs the models, seeds and the macros' own tests (dbt_project/tests/macros), not the generic data
 # tests and unit tests: identical rows to DuckDB's, where those pass, say the same, at a fraction of Spark's time
-# (each test is a Spark job: the full `dbt build` took about 11 minutes here). CRM_TEST_SPARK_FULL_BUILD=1 runs all.
+# (each test is a Spark job: the full `dbt build` took 11–16 minutes here). CRM_TEST_SPARK_FULL_BUILD=1 runs all.
 SPARK_LEAN_BUILD = ["build", "--exclude", "test_type:generic", "test_type:unit"]
+
+
+def spark_unavailable_reason() -> str | None:
+    """Why the Spark target cannot run here (pyspark or Java missing), or None when it can."""
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed: pip install -r requirements-spark.lock (the optional `spark` group)"
+    if shutil.which("java") is None:
+        return "java is not on PATH: Spark's local session needs Java 17 (apt-get install openjdk-17-jre-headless)"
+    return None
 
 
 def spark_env(spark_dir: Path, raw_parquet_dir: Path) -> dict[str, str]:
