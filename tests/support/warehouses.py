@@ -11,7 +11,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -171,6 +171,18 @@ def sqlalchemy_rows(url: str, model: str, columns: Sequence[str]) -> list[tuple]
             return [tuple(row) for row in con.exec_driver_sql(f'SELECT {_column_list(columns)} FROM marts."{model}"')]
     finally:
         engine.dispose()
+
+
+def assert_same_published_rows(reference: Path, engine: str, rows: Callable[[str, Sequence[str]], list[tuple]]) -> None:
+    """Every published model of the DuckDB reference has the same rows on `engine`, read by rows(model, columns)."""
+    models = duckdb_models(reference)
+    assert "mart_sales_funnel" in models and "fct_payments" in models
+    for model in models:
+        columns = compared_columns(reference, model)
+        expected = duckdb_rows(reference, model, columns)
+        assert expected, f"marts.{model} is empty: the comparison would prove nothing"
+        diff = differences(expected, rows(model, columns))
+        assert not diff, f"marts.{model}: DuckDB and {engine} differ, e.g. {diff[0][0]} vs {diff[0][1]}"
 
 
 def _column_list(columns: Sequence[str]) -> str:
