@@ -18,6 +18,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The published file's on-disk format: DuckDB 1.0 and every later 1.x release (the readers BI drivers embed)
 # open it. The newest format (DuckDB 2.0's) is unreadable by them. v1.0.0 holds every type the marts use.
 DEFAULT_STORAGE_VERSION = "v1.0.0"
+WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_project/profiles.yml
 
 
 class SettingsError(ValueError):
@@ -28,6 +29,7 @@ class SettingsError(ValueError):
 class Settings:
     data_dir: Path
     source_url: str
+    warehouse_target: str
     warehouse_path: Path
     published_path: Path
     published_storage_version: str
@@ -57,6 +59,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             source_url=env.get("CRM_SOURCE_URL") or f"sqlite:///{data_dir / 'crm.sqlite'}",
+            warehouse_target=_warehouse_target(env.get("CRM_WAREHOUSE_TARGET") or "duckdb"),
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
             published_storage_version=_storage_version(env.get("CRM_PUBLISHED_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION),
@@ -82,6 +85,7 @@ class Settings:
 
     def export_to_environment(self) -> None:
         """Make dbt (a subprocess) and Dagster's instance see exactly these resolved values."""
+        os.environ["CRM_WAREHOUSE_TARGET"] = self.warehouse_target
         os.environ["CRM_WAREHOUSE_PATH"] = str(self.warehouse_path)
         os.environ["CRM_PUBLISHED_PATH"] = str(self.published_path)
         os.environ["CRM_REPORTING_CURRENCY"] = self.reporting_currency
@@ -115,6 +119,12 @@ def _as_of_date(value: str | None) -> date | None:
 def _storage_version(value: str) -> str:
     if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", value):
         raise SettingsError(f"CRM_PUBLISHED_STORAGE_VERSION={value!r} is not a DuckDB release such as v1.0.0 (or latest)")
+    return value
+
+
+def _warehouse_target(value: str) -> str:
+    if value not in WAREHOUSE_TARGETS:
+        raise SettingsError(f"CRM_WAREHOUSE_TARGET={value!r} is not a warehouse target: use one of {', '.join(WAREHOUSE_TARGETS)}")
     return value
 
 

@@ -47,13 +47,12 @@
 {%- endmacro %}
 
 
-{% macro to_reporting_date(timestamp_col) -%}
-    {{ return(adapter.dispatch('to_reporting_date')(timestamp_col)) }}
+{% macro to_reporting_date(timestamp_col, timezone=none) -%}
+    {{ return(adapter.dispatch('to_reporting_date')(timestamp_col, timezone or reporting_timezone())) }}
 {%- endmacro %}
 
 {#- DuckDB and Postgres share the SQL-standard AT TIME ZONE: a naive timestamp read as UTC, then shown in the zone. -#}
-{% macro default__to_reporting_date(timestamp_col) -%}
-    {%- set timezone = reporting_timezone() -%}
+{% macro default__to_reporting_date(timestamp_col, timezone) -%}
     {%- if timezone in ('UTC', 'Etc/UTC') -%}
         cast({{ timestamp_col }} as date)
     {%- else -%}
@@ -61,8 +60,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro spark__to_reporting_date(timestamp_col) -%}
-    {%- set timezone = reporting_timezone() -%}
+{% macro spark__to_reporting_date(timestamp_col, timezone) -%}
     {%- if timezone in ('UTC', 'Etc/UTC') -%}
         cast({{ timestamp_col }} as date)
     {%- else -%}

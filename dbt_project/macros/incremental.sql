@@ -12,9 +12,29 @@
 {%- endmacro %}
 
 
+{#- How the incremental facts are materialized: incrementally, except on Spark. Spark's Parquet tables cannot
+    delete or merge rows (that takes Delta Lake or Iceberg), so there the facts are rebuilt whole every run:
+    the same rows, more work. -#}
+{% macro fact_materialization() -%}
+    {{ return(adapter.dispatch('fact_materialization')()) }}
+{%- endmacro %}
+
+{% macro default__fact_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__fact_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+
 {#- Post-hook: remove the rows whose key is not among the live rows of `relation` (soft-deleted since the row
     was built, or its parent was). delete+insert only replaces keys present in the new batch, so it cannot. -#}
 {% macro delete_rows_not_in(key_column, relation, live_condition) -%}
+    {{ return(adapter.dispatch('delete_rows_not_in')(key_column, relation, live_condition)) }}
+{%- endmacro %}
+
+{% macro default__delete_rows_not_in(key_column, relation, live_condition) -%}
     delete from {{ this }} as target
     where not exists (
         select 1
@@ -22,4 +42,8 @@
         where live.{{ key_column }} = target.{{ key_column }}
           and {{ live_condition }}
     )
+{%- endmacro %}
+
+{#- Nothing to remove on Spark: the fact is rebuilt whole from the live rows (fact_materialization). -#}
+{% macro spark__delete_rows_not_in(key_column, relation, live_condition) -%}
 {%- endmacro %}

@@ -2,7 +2,7 @@
 -- Incremental: each build takes the activities loaded after the newest row the table holds (delete+insert on
 -- activity_id); the post-hook then removes the rows soft-deleted since, which delete+insert alone cannot do.
 {{ config(
-    materialized='incremental',
+    materialized=fact_materialization(),
     unique_key='activity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',

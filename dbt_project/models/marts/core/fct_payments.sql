@@ -4,7 +4,7 @@
 -- row the table holds (delete+insert on payment_id); the post-hooks then remove the rows whose payment or
 -- contract is no longer live (soft-deleted since), which delete+insert alone cannot do.
 {{ config(
-    materialized='incremental',
+    materialized=fact_materialization(),
     unique_key='payment_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
