@@ -10,7 +10,7 @@ stages as (
 
 stage_changes as (  -- a change without a time cannot be placed in the sequence
     select history.*
-    from {{ ref('stg_crm__opportunity_stage_history') }} as history
+    from {{ ref('int_opportunity_stage_changes__unioned') }} as history
     inner join opportunities
         on opportunities.opportunity_id = history.opportunity_id
     where history.changed_at is not null
