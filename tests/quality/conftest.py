@@ -1,77 +1,17 @@
-"""A small simulated CRM taken through one clean crm_elt run, copied for every test that dirties it.
-
-The pipeline is built from this folder's own settings (build_definitions), not orchestration.definitions,
-whose resources are bound to whichever environment first imported it in this pytest process.
-"""
+"""A small simulated CRM taken through one clean crm_elt run, copied for every test that dirties it."""
 
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 import simulator
 from crm_contract import SOURCE_TABLES
-
-AS_OF = date(2026, 6, 30)
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    """One data folder: the CRM source, the warehouse, the published file, the Data Docs."""
-
-    data_dir: Path
-
-    @property
-    def source_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'crm.sqlite'}"
-
-    @property
-    def warehouse_path(self) -> Path:
-        return self.data_dir / "warehouse.duckdb"
-
-    @property
-    def published_path(self) -> Path:
-        return self.data_dir / "published" / "crm.duckdb"
-
-    @property
-    def docs_dir(self) -> Path:
-        return self.data_dir / "quality_docs"
-
-    def environment(self) -> dict[str, str]:
-        return {
-            "CRM_DATA_DIR": str(self.data_dir),
-            "CRM_SOURCE_URL": self.source_url,
-            "CRM_WAREHOUSE_PATH": str(self.warehouse_path),
-            "CRM_PUBLISHED_PATH": str(self.published_path),
-            "CRM_AS_OF_DATE": AS_OF.isoformat(),
-        }
-
-    def run(self, *, tags: dict[str, str] | None = None, asset_selection: list[dg.AssetKey] | None = None,
-            environment: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
-        """crm_elt on this folder's files, in-process, with its own throwaway run history."""
-        from orchestration.definitions import build_definitions
-        from orchestration.settings import Settings
-
-        with pytest.MonkeyPatch.context() as env:
-            for name, value in {**self.environment(), **(environment or {})}.items():
-                env.setenv(name, value)  # dbt runs as a subprocess and reads the warehouse path from here
-            settings = Settings.from_environment()
-            job = build_definitions(settings).resolve_job_def("crm_elt")
-            with dg.DagsterInstance.ephemeral() as instance:
-                return job.execute_in_process(instance=instance, tags=tags, asset_selection=asset_selection,
-                                              raise_on_error=False)
-
-    def copy_to(self, data_dir: Path) -> Pipeline:
-        shutil.copytree(self.data_dir, data_dir, ignore=shutil.ignore_patterns("quality_docs"))
-        return Pipeline(data_dir)
+from tests.support.pipeline import AS_OF, Pipeline, failure_messages  # noqa: F401  (the suites import them from here)
 
 
 def file_digest(path: Path) -> str:
@@ -87,19 +27,6 @@ def raw_fingerprint(pipeline: Pipeline) -> dict[str, object]:
         }
         tables["_extract_state"] = con.execute("select * from raw._extract_state order by table_name").fetchall()
     return tables
-
-
-def failure_messages(result: dg.ExecuteInProcessResult) -> dict[str, str]:
-    """Each failed step's error with its causes, as the Dagster UI shows them."""
-    messages = {}
-    for event in result.all_events:
-        if event.is_step_failure:
-            error, parts = event.event_specific_data.error, []
-            while error is not None:
-                parts.append(error.message)
-                error = error.cause
-            messages[event.step_key] = "\n".join(parts)
-    return messages
 
 
 @pytest.fixture(scope="session")
