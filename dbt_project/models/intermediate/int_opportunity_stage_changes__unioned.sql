@@ -12,7 +12,8 @@ with recorded_changes as (
         to_stage,
         changed_at,
         changed_by_user_id,
-        false as is_derived_from_snapshots
+        false as is_derived_from_snapshots,
+        loaded_at
     from {{ ref('stg_crm__opportunity_stage_history') }}
 ),
 
@@ -26,6 +27,7 @@ snapshot_versions as (
         opportunity_id,
         stage,
         dbt_valid_from,
+        loaded_at,
         lag(stage) over (partition by opportunity_id order by dbt_valid_from) as previous_stage
     from {{ ref('snap_opportunities') }}
 ),
@@ -38,7 +40,8 @@ derived_changes as (  -- only for opportunities the CRM recorded no change of
         snapshot_versions.stage         as to_stage,
         snapshot_versions.dbt_valid_from as changed_at,
         cast(null as bigint)            as changed_by_user_id,
-        true                            as is_derived_from_snapshots
+        true                            as is_derived_from_snapshots,
+        snapshot_versions.loaded_at
     from snapshot_versions
     left join opportunities_with_recorded_changes
         on opportunities_with_recorded_changes.opportunity_id = snapshot_versions.opportunity_id
