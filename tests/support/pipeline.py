@@ -53,17 +53,23 @@ class Pipeline:
         """The same files, run as of another day (a daily run after the CRM's clock moved)."""
         return replace(self, as_of=as_of)
 
-    def run(self, *, tags: dict[str, str] | None = None, asset_selection: list[dg.AssetKey] | None = None,
+    def run(self, *, tags: dict[str, str] | None = None,
+            asset_selection: list[dg.AssetKey] | dg.AssetSelection | None = None,
             environment: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
-        """crm_elt on this folder's files, in-process, with its own throwaway run history."""
+        """crm_elt on this folder's files, in-process, with its own throwaway run history.
+
+        asset_selection: the assets to materialize (their checks run with them); everything when None.
+        """
         from orchestration.definitions import build_definitions
         from orchestration.settings import Settings
 
         with pytest.MonkeyPatch.context() as env:
             for name, value in {**self.environment(), **(environment or {})}.items():
                 env.setenv(name, value)  # dbt runs as a subprocess and reads the warehouse path from here
-            settings = Settings.from_environment()
-            job = build_definitions(settings).resolve_job_def("crm_elt")
+            definitions = build_definitions(Settings.from_environment())
+            job = definitions.resolve_job_def("crm_elt")
+            if isinstance(asset_selection, dg.AssetSelection):
+                asset_selection = sorted(asset_selection.resolve(definitions.resolve_asset_graph()))
             with dg.DagsterInstance.ephemeral() as instance:
                 return job.execute_in_process(instance=instance, tags=tags, asset_selection=asset_selection,
                                               raise_on_error=False)
