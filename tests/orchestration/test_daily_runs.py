@@ -22,17 +22,20 @@ import pytest
 
 import simulator
 from tests.support.dbt import run_dbt
-from tests.support.pipeline import Pipeline, failure_messages
+from tests.support.pipeline import Pipeline, failure_messages, materialization_metadata, observation_metadata
 from tests.support.raw_comparison import assert_raw_matches_source
 
 FIRST_DAY = date(2026, 6, 30)
 DAYS_ADVANCED = 3
 # Models whose build merges a delta into what the table already holds; every other model is rebuilt whole.
 INCREMENTAL_SELECTOR = "config.materialized:incremental"
+# The models these tests read, and those the dbt tests of their upstream models join to.
 DAILY_RUN_SELECTION = dg.AssetSelection.key_prefixes(["landing"], ["raw"]) | dg.AssetSelection.keys(
     *(["marts", name] for name in ("fct_activities", "fct_payments", "fct_contracts", "fct_opportunity_stage_history",
-                                   "mart_pipeline_snapshot_daily", "mart_opportunity_kpis_monthly", "mart_sales_funnel")),
+                                   "mart_pipeline_snapshot_daily", "mart_opportunity_kpis_monthly", "mart_sales_funnel",
+                                   "dim_users", "fct_opportunity_lines", "fct_payment_plans")),
     *(["snapshots", name] for name in ("snap_opportunities", "snap_customers", "snap_users")),
+    *(["staging", name] for name in ("stg_crm__contacts", "stg_crm__invoices")),
 ).upstream()
 
 
@@ -121,25 +124,6 @@ def daily_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DailyRuns]:
     rerun = pipeline.run(asset_selection=DAILY_RUN_SELECTION)
     assert rerun.success, failure_messages(rerun)
     yield DailyRuns(pipeline, days, table_fingerprints(pipeline.warehouse_path, "marts"))
-
-
-def materialization_metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, object]:
-    (event,) = [
-        e.event_specific_data.materialization
-        for e in result.get_asset_materialization_events()
-        if e.event_specific_data.materialization.asset_key == dg.AssetKey(list(key))
-    ]
-    return {name: value.value for name, value in event.metadata.items()}
-
-
-def observation_metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, object]:
-    (observation,) = [
-        e.event_specific_data.asset_observation
-        for e in result.all_events
-        if e.event_type_value == "ASSET_OBSERVATION"
-        and e.event_specific_data.asset_observation.asset_key == dg.AssetKey(list(key))
-    ]
-    return {name: value.value for name, value in observation.metadata.items()}
 
 
 def test_each_day_raw_and_incremental_marts_equal_a_rebuild_from_scratch(daily_runs):

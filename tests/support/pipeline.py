@@ -90,3 +90,24 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> dict[str, str]:
                 error = error.cause
             messages[event.step_key] = "\n".join(parts)
     return messages
+
+
+def materialization_metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, object]:
+    """The metadata of the run's one materialization of the asset key."""
+    (event,) = [
+        e.event_specific_data.materialization
+        for e in result.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key == dg.AssetKey(list(key))
+    ]
+    return {name: value.value for name, value in event.metadata.items()}
+
+
+def observation_metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, object]:
+    """The metadata of the run's one observation of the asset key."""
+    (observation,) = [
+        e.event_specific_data.asset_observation
+        for e in result.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
+        and e.event_specific_data.asset_observation.asset_key == dg.AssetKey(list(key))
+    ]
+    return {name: value.value for name, value in observation.metadata.items()}
