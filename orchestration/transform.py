@@ -14,6 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.dbt_project import crm_dbt_project
 from orchestration.extract import FULL_REFRESH_TAG, WAREHOUSE_POOL, is_full_refresh
 from orchestration.raw_schema import RAW_SCHEMA
+from orchestration.resources import WarehouseResource
 
 # Under `dagster dev` the manifest is re-parsed on load; everywhere else it must already exist
 # (`crm-warehouse prepare`, which the install scripts run, or `dagster-dbt project prepare-and-package`).
@@ -46,13 +47,52 @@ crm_dbt_translator = CrmDbtTranslator(settings=DagsterDbtTranslatorSettings(enab
     dagster_dbt_translator=crm_dbt_translator,
     pool=WAREHOUSE_POOL,
 )
-def crm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """`dbt build` of the selected models: runs, seeds, snapshots and their tests, in dependency order."""
+def crm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """`dbt build` of the selected models: runs, seeds, snapshots and their tests, in dependency order.
+
+    Then an observation per snapshot says how many versions the run recorded: dbt holds the warehouse file until
+    it exits, so they are counted before and after the build.
+    """
     args = ["build"]
     if is_full_refresh(context):
         context.log.info(f"run tag {FULL_REFRESH_TAG}=true: rebuilding incremental models from scratch")
         args.append("--full-refresh")
+    snapshot_keys = selected_snapshot_keys(context)
+    before = snapshot_version_counts(warehouse, snapshot_keys)
     yield from dbt.cli(args, context=context).stream()
+    after = snapshot_version_counts(warehouse, snapshot_keys)
+    for key in sorted(snapshot_keys, key=lambda k: k.to_user_string()):
+        yield dg.AssetObservation(asset_key=key, metadata=snapshot_change_metadata(before[key], after[key]))
+
+
+def selected_snapshot_keys(context: dg.AssetExecutionContext) -> set[dg.AssetKey]:
+    manifest = json.loads(crm_dbt_project.manifest_path.read_text())
+    keys = {crm_dbt_translator.get_asset_key(node) for node in manifest["nodes"].values()
+            if node["resource_type"] == "snapshot"}
+    return keys & set(context.selected_asset_keys)
+
+
+def snapshot_version_counts(warehouse: WarehouseResource, keys: set[dg.AssetKey]) -> dict[dg.AssetKey, tuple[int, int]]:
+    """(versions, versions closed) per snapshot table; (0, 0) before its first run."""
+    counts = {}
+    with warehouse.connect() as con:
+        for key in keys:
+            schema, table = key.path
+            exists = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                                 [schema, table]).fetchone()[0]
+            counts[key] = con.execute(
+                f'select count(*), count(dbt_valid_to) from "{schema}"."{table}"').fetchone() if exists else (0, 0)
+    return counts
+
+
+def snapshot_change_metadata(before: tuple[int, int], after: tuple[int, int]) -> dict[str, int]:
+    """A changed row closes its current version and adds one; a new row only adds one."""
+    return {
+        "versions_added": after[0] - before[0],
+        "rows_changed": after[1] - before[1],
+        "rows_new": (after[0] - before[0]) - (after[1] - before[1]),
+        "dagster/row_count": after[0],
+    }
 
 
 @cache

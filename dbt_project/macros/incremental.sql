@@ -1,8 +1,9 @@
 {#- Incremental facts (documented in _macros.yml). -#}
 
-{#- Rows loaded after the newest row the model already holds; every row on a full build. -#}
+{#- Rows loaded after the newest row the model already holds; every row on a full build, and on the first
+    build after a model became incremental (the table it replaces has no loaded_at column yet). -#}
 {% macro loaded_after_last_build(loaded_at_col='loaded_at') -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and 'loaded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
         {{ loaded_at_col }} > (
             select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
         )

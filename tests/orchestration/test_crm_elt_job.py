@@ -13,6 +13,7 @@ import pytest
 
 import simulator
 from crm_contract import SOURCE_TABLES
+from tests.support.pipeline import materialization_metadata
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -39,15 +40,6 @@ def published_tables(path: Path) -> dict[str, int]:
         names = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
         return {name: con.execute(f"select count(*) from marts.{name}").fetchone()[0] for name in names}
-
-
-def materialization_metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, object]:
-    (event,) = [
-        e.event_specific_data.materialization
-        for e in result.get_asset_materialization_events()
-        if e.event_specific_data.materialization.asset_key == dg.AssetKey(list(key))
-    ]
-    return {name: value.value for name, value in event.metadata.items()}
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +31,7 @@ class Pipeline:
     """One data folder: the CRM source, the warehouse, the published file, the Data Docs."""
 
     data_dir: Path
+    as_of: date = AS_OF
 
     @property
     def source_url(self) -> str:
@@ -54,27 +55,37 @@ class Pipeline:
             "CRM_SOURCE_URL": self.source_url,
             "CRM_WAREHOUSE_PATH": str(self.warehouse_path),
             "CRM_PUBLISHED_PATH": str(self.published_path),
-            "CRM_AS_OF_DATE": AS_OF.isoformat(),
+            "CRM_AS_OF_DATE": self.as_of.isoformat(),
         }
 
-    def run(self, *, tags: dict[str, str] | None = None, asset_selection: list[dg.AssetKey] | None = None,
+    def on(self, as_of: date) -> Pipeline:
+        """The same files, run as of another day (a daily run after the CRM's clock moved)."""
+        return replace(self, as_of=as_of)
+
+    def run(self, *, tags: dict[str, str] | None = None,
+            asset_selection: list[dg.AssetKey] | dg.AssetSelection | None = None,
             environment: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
-        """crm_elt on this folder's files, in-process, with its own throwaway run history."""
+        """crm_elt on this folder's files, in-process, with its own throwaway run history.
+
+        asset_selection: the assets to materialize (their checks run with them); everything when None.
+        """
         from orchestration.definitions import build_definitions
         from orchestration.settings import Settings
 
         with pytest.MonkeyPatch.context() as env:
             for name, value in {**self.environment(), **(environment or {})}.items():
                 env.setenv(name, value)  # dbt runs as a subprocess and reads the warehouse path from here
-            settings = Settings.from_environment()
-            job = build_definitions(settings).resolve_job_def("crm_elt")
+            definitions = build_definitions(Settings.from_environment())
+            job = definitions.resolve_job_def("crm_elt")
+            if isinstance(asset_selection, dg.AssetSelection):
+                asset_selection = sorted(asset_selection.resolve(definitions.resolve_asset_graph()))
             with dg.DagsterInstance.ephemeral() as instance:
                 return job.execute_in_process(instance=instance, tags=tags, asset_selection=asset_selection,
                                               raise_on_error=False)
 
     def copy_to(self, data_dir: Path) -> Pipeline:
         shutil.copytree(self.data_dir, data_dir, ignore=shutil.ignore_patterns("quality_docs"))
-        return Pipeline(data_dir)
+        return replace(self, data_dir=data_dir)
 
 
 def file_digest(path: Path) -> str:
@@ -116,3 +127,23 @@ def clean_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipelin
     assert result.success, failure_messages(result)
     yield pipeline
 
+
+def materialization_metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, object]:
+    """The metadata of the run's one materialization of the asset key."""
+    (event,) = [
+        e.event_specific_data.materialization
+        for e in result.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key == dg.AssetKey(list(key))
+    ]
+    return {name: value.value for name, value in event.metadata.items()}
+
+
+def observation_metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, object]:
+    """The metadata of the run's one observation of the asset key."""
+    (observation,) = [
+        e.event_specific_data.asset_observation
+        for e in result.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
+        and e.event_specific_data.asset_observation.asset_key == dg.AssetKey(list(key))
+    ]
+    return {name: value.value for name, value in observation.metadata.items()}

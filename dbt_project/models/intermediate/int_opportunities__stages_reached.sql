@@ -56,7 +56,7 @@ stages_been_at as (
     select
         history.opportunity_id,
         history.to_stage as stage
-    from {{ ref('stg_crm__opportunity_stage_history') }} as history
+    from {{ ref('int_opportunity_stage_changes__unioned') }} as history
     inner join opportunities
         on opportunities.opportunity_id = history.opportunity_id
 ),

@@ -1,5 +1,5 @@
 -- One row per opportunity that is not deleted: its stage, status and amount in the reporting currency,
--- its dates in the reporting time zone and the days it took to close.
+-- its dates in the reporting time zone and the days it took to close, and who owned it when it closed.
 with opportunities as (
     select * from {{ ref('stg_crm__opportunities') }}
     where not is_deleted
@@ -13,6 +13,10 @@ customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
+opportunity_versions as (  -- every version the warehouse's snapshots recorded
+    select * from {{ ref('snap_opportunities') }}
+),
+
 with_status_flags as (
     select
         *,
@@ -22,11 +26,38 @@ with_status_flags as (
     from opportunities
 ),
 
+-- The owner in the version in effect at closed_at; when the history starts after the close, the owner in the
+-- earliest version the warehouse saw (the best it knows). Null while open.
+owner_at_close as (
+    select
+        opportunity_id,
+        owner_user_id
+    from (
+        select
+            opportunity_versions.opportunity_id,
+            opportunity_versions.owner_user_id,
+            row_number() over (
+                partition by opportunity_versions.opportunity_id
+                order by
+                    case when opportunity_versions.dbt_valid_from <= with_status_flags.closed_at then 0 else 1 end,
+                    case when opportunity_versions.dbt_valid_from <= with_status_flags.closed_at
+                        then opportunity_versions.dbt_valid_from end desc,
+                    opportunity_versions.dbt_valid_from
+            ) as closest_to_close_first
+        from opportunity_versions
+        inner join with_status_flags
+            on with_status_flags.opportunity_id = opportunity_versions.opportunity_id
+        where with_status_flags.is_closed
+    ) as ranked_versions
+    where closest_to_close_first = 1
+),
+
 final as (
     select
         with_status_flags.opportunity_id,
         with_status_flags.customer_id,
         with_status_flags.owner_user_id,
+        owner_at_close.owner_user_id                                                   as owner_at_close_user_id,
         with_status_flags.opportunity_name,
         with_status_flags.source,
         with_status_flags.stage,
@@ -56,6 +87,8 @@ final as (
         on stages.stage = with_status_flags.stage
     left join customers
         on customers.customer_id = with_status_flags.customer_id
+    left join owner_at_close
+        on owner_at_close.opportunity_id = with_status_flags.opportunity_id
 )
 
 select * from final
