@@ -6,7 +6,6 @@ The Definitions read the environment when first imported, so the environment is 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import simulator
+from tests.support import pipeline as support_pipeline
 
 SIMULATED_END = date(2026, 6, 30)
 
@@ -58,22 +58,12 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
 
 
 @dataclass(frozen=True)
-class OpsFolder:
+class OpsFolder(support_pipeline.Pipeline):
     """A data folder for the operations tests: its own CRM, warehouse, landing folder and alerts log.
 
     Definitions are built from an explicit environment (not os.environ), so these tests never disturb the
     `pipeline` fixture's settings, and runs use a throwaway Dagster instance.
     """
-
-    data_dir: Path
-
-    @property
-    def source_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'crm.sqlite'}"
-
-    @property
-    def warehouse_path(self) -> Path:
-        return self.data_dir / "warehouse.duckdb"
 
     @property
     def landing_dir(self) -> Path:
@@ -94,12 +84,9 @@ class OpsFolder:
 
         return build_definitions(Settings.from_environment(self.environment(**overrides)))
 
-    def copy_to(self, data_dir: Path) -> OpsFolder:
-        shutil.copytree(self.data_dir, data_dir)
-        return OpsFolder(data_dir)
-
     def resources(self, **overrides: str) -> dict[str, object]:
         return self.definitions(**overrides).resources
+
 
 def run_extract(definitions, instance, *tables: str, tags: dict[str, str] | None = None):
     """crm_elt restricted to the tables' landing and raw assets (gate 1 included; no dbt, to stay fast)."""
