@@ -1,0 +1,91 @@
+"""One crm_elt run in this process, timed step by step: the child process that bench/run.py samples.
+
+    python -m bench.pipeline_run --out timings.json     (settings from the CRM_* environment, as in production)
+
+Step times come from Dagster's own events (step start and success), so they are what the Dagster UI shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+STAGES = ("extract", "gate_1", "dbt", "gate_2", "publish")
+
+
+def stage_of(step_key: str) -> str:
+    """The benchmark stage a step of crm_elt belongs to (extract = the landing steps plus the raw merge)."""
+    if step_key.startswith("landing__") or step_key == "raw_tables":
+        return "extract"
+    if step_key in ("gate_1", "gate_2"):
+        return step_key
+    if step_key.startswith("published"):
+        return "publish"
+    if "dbt" in step_key:
+        return "dbt"
+    raise ValueError(f"crm_elt step {step_key!r} belongs to no benchmark stage: add it to bench/pipeline_run.stage_of")
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    step_key: str
+    stage: str
+    started_at: float  # unix time, to match the memory samples
+    ended_at: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class JobTiming:
+    success: bool
+    seconds: float
+    steps: list[StepTiming]
+    rows_read: int
+    published_row_counts: dict[str, int]
+
+    def stage_seconds(self) -> dict[str, float]:
+        return {stage: round(sum(s.seconds for s in self.steps if s.stage == stage), 2) for stage in STAGES}
+
+
+def run_crm_elt() -> JobTiming:
+    """crm_elt on the files the environment names, with a throwaway run history."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.settings import Settings
+
+    job = build_definitions(Settings.from_environment()).resolve_job_def("crm_elt")
+    with dg.DagsterInstance.ephemeral() as instance:
+        started = time.perf_counter()
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        seconds = time.perf_counter() - started
+        entries = [e for e in instance.all_logs(result.run_id) if e.dagster_event is not None and e.step_key]
+    starts = {e.step_key: e.timestamp for e in entries if e.dagster_event.is_step_start}
+    steps = [
+        StepTiming(e.step_key, stage_of(e.step_key), starts[e.step_key], e.timestamp,
+                   round(e.dagster_event.event_specific_data.duration_ms / 1000, 3))
+        for e in entries if e.dagster_event.is_step_success
+    ]
+    metadata = {
+        event.asset_key.to_user_string(): event.step_materialization_data.materialization.metadata
+        for event in result.all_events if event.is_step_materialization
+    }
+    rows_read = sum(int(m["rows_read"].value) for key, m in metadata.items() if key.startswith("landing/"))
+    published = metadata.get("published/crm_warehouse", {}).get("row_counts")
+    return JobTiming(success=result.success, seconds=round(seconds, 2), steps=steps, rows_read=rows_read,
+                     published_row_counts=dict(published.value) if published else {})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True)
+    out = parser.parse_args().out
+    timing = run_crm_elt()
+    out.write_text(json.dumps({**asdict(timing), "stage_seconds": timing.stage_seconds()}))
+
+
+if __name__ == "__main__":
+    main()
