@@ -45,6 +45,7 @@ class JobTiming:
     steps: list[StepTiming]
     rows_read: int
     published_row_counts: dict[str, int]
+    dbt_breakdown: dict[str, object]
 
     def stage_seconds(self) -> dict[str, float]:
         return {stage: round(sum(s.seconds for s in self.steps if s.stage == stage), 2) for stage in STAGES}
@@ -59,7 +60,7 @@ def run_crm_elt() -> JobTiming:
 
     job = build_definitions(Settings.from_environment()).resolve_job_def("crm_elt")
     with dg.DagsterInstance.ephemeral() as instance:
-        started = time.perf_counter()
+        started_at, started = time.time(), time.perf_counter()
         result = job.execute_in_process(instance=instance, raise_on_error=False)
         seconds = time.perf_counter() - started
         entries = [e for e in instance.all_logs(result.run_id) if e.dagster_event is not None and e.step_key]
@@ -76,7 +77,30 @@ def run_crm_elt() -> JobTiming:
     rows_read = sum(int(m["rows_read"].value) for key, m in metadata.items() if key.startswith("landing/"))
     published = metadata.get("published/crm_warehouse", {}).get("row_counts")
     return JobTiming(success=result.success, seconds=round(seconds, 2), steps=steps, rows_read=rows_read,
-                     published_row_counts=dict(published.value) if published else {})
+                     published_row_counts=dict(published.value) if published else {},
+                     dbt_breakdown=dbt_breakdown(since=started_at))
+
+
+def dbt_breakdown(*, since: float) -> dict[str, object]:
+    """Where `dbt build` spent its time, from the run_results.json dagster-dbt left for this run.
+
+    Node times add up to more than dbt's elapsed time when threads overlap; what the dbt step took beyond
+    dbt's elapsed time is the dbt process starting and parsing, outside any node.
+    """
+    from orchestration.dbt_project import crm_dbt_project
+
+    written = [p for p in Path(crm_dbt_project.project_dir, "target").glob("*/run_results.json") if p.stat().st_mtime >= since]
+    if not written:
+        return {}
+    results = json.loads(max(written, key=lambda p: p.stat().st_mtime).read_text())
+    by_type: dict[str, dict[str, float]] = {}
+    for node in results["results"]:
+        kind = by_type.setdefault(node["unique_id"].split(".")[0], {"nodes": 0, "seconds": 0.0})
+        kind["nodes"] += 1
+        kind["seconds"] = round(kind["seconds"] + node["execution_time"], 2)
+    slowest = sorted(results["results"], key=lambda node: -node["execution_time"])[:8]
+    return {"elapsed_seconds": round(results["elapsed_time"], 2), "by_resource_type": by_type,
+            "slowest": {node["unique_id"]: round(node["execution_time"], 2) for node in slowest}}
 
 
 def main() -> None:

@@ -24,8 +24,16 @@ class MemoryTrace:
     samples: list[tuple[float, int]] = field(default_factory=list)
 
     def peak_mb(self, start: float | None = None, end: float | None = None) -> float:
-        """The highest sample between start and end (unix times), or over the whole trace."""
-        window = [b for t, b in self.samples if (start is None or t >= start) and (end is None or t <= end)]
+        """The highest sample between start and end (unix times), or over the whole trace.
+
+        The samples just before and after the window count too: a step shorter than the sampling interval
+        still gets the memory the tree held around it.
+        """
+        inside = [i for i, (t, _) in enumerate(self.samples)
+                  if (start is None or t >= start) and (end is None or t <= end)]
+        before = [i for i, (t, _) in enumerate(self.samples) if start is not None and t < start][-1:]
+        after = [i for i, (t, _) in enumerate(self.samples) if end is not None and t > end][:1]
+        window = [self.samples[i][1] for i in before + inside + after]
         return round(max(window, default=0) / 2**20, 1)
 
 

@@ -35,6 +35,11 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"files: warehouse {full['warehouse_bytes'] / 1e6:,.1f} MB after the full run, "
               f"{incremental['warehouse_bytes'] / 1e6:,.1f} MB after the incremental; published "
               f"{incremental['published_bytes'] / 1e6:,.1f} MB; source {scale['source_bytes'] / 1e6:,.1f} MB")
+        for run in ("full", "incremental"):
+            if breakdown := scale[run].get("dbt_breakdown"):
+                kinds = ", ".join(f"{kind} {v['seconds']:,.1f} s ({v['nodes']})" for kind, v in breakdown["by_resource_type"].items())
+                print(f"dbt ({run}): step {scale[run]['stages']['dbt']['seconds']:,.1f} s, dbt elapsed "
+                      f"{breakdown['elapsed_seconds']:,.1f} s; node time summed over threads: {kinds}")
         print("targets: " + "; ".join(
             f"{name} {t['value']} ({'≤' if name != 'extract_rows_per_second' else '≥'} {t['limit']}) "
             f"{'met' if t['met'] else 'MISSED' if t['met'] is not None else 'n/a'}"

@@ -76,6 +76,7 @@ def measure_pipeline(env: dict[str, str], out: Path) -> dict[str, Any]:
         "warehouse_bytes": file_bytes(Path(env["CRM_WAREHOUSE_PATH"])),
         "published_bytes": file_bytes(Path(env["CRM_PUBLISHED_PATH"])),
         "published_row_counts": timing["published_row_counts"],
+        "dbt_breakdown": timing["dbt_breakdown"],
     }
 
 
