@@ -1,7 +1,7 @@
 """The benchmark at a tiny scale, so that it cannot rot: every stage measured, and a baseline that did the same work.
 
-One run of `python -m bench` (a few hundred opportunities: a full run, the baseline and an incremental run,
-about a minute and a half on a quiet 2-core machine) is shared by every test here. The figures themselves are
+One run of `python -m bench` at 300 opportunities (a full run, the baseline and an incremental run: two
+`dbt build`s, about 4.5 CPU-minutes) is shared by every test here. The figures themselves are
 not asserted: speed belongs in the benchmark's output, not in a test.
 """
 
