@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -88,6 +89,10 @@ def compile_models(env: dict[str, str], target_path: Path) -> Path:
     """
     from orchestration.transform import dbt_executable
 
+    # dbt reads partial-parse state from the target path: start from the one the full run's manifest left
+    # (same settings), as dagster-dbt does, or dbt parses the whole project again.
+    target_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DBT_PROJECT_DIR / "target" / "partial_parse.msgpack", target_path)
     subprocess.run(
         [dbt_executable(), "--quiet", "compile", "--full-refresh", "--select", "resource_type:model", "resource_type:seed",
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target_path)],
@@ -179,9 +184,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare-engine baseline")
     args = parser.parse_args(argv)
 
-    from orchestration.dbt_project import prepare_dbt_manifest
-
-    prepare_dbt_manifest()
     work_dir = args.work_dir.resolve()
     if args.source:
         sources = [args.source.resolve()]
