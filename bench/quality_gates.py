@@ -14,7 +14,6 @@ import os
 import resource
 import shutil
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,24 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def run_once(label: str) -> None:
-    import dagster as dg
+    from bench.pipeline_run import run_crm_elt
 
-    from orchestration.definitions import build_definitions
-    from orchestration.settings import Settings
-
-    job = build_definitions(Settings.from_environment()).resolve_job_def("crm_elt")
-    started = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-    total = time.perf_counter() - started
+    timing = run_crm_elt()
     steps: dict[str, float] = defaultdict(float)
-    for event in result.all_events:
-        if event.is_step_success:
-            name = "landing (17 steps)" if event.step_key.startswith("landing__") else event.step_key
-            steps[name] += event.event_specific_data.duration_ms / 1000
+    for step in timing.steps:
+        steps["landing (17 steps)" if step.step_key.startswith("landing__") else step.step_key] += step.seconds
     gates = steps["gate_1"] + steps["gate_2"]
-    print(f"\n{label}: {'ok' if result.success else 'FAILED'} in {total:.1f} s; "
-          f"gates {gates:.1f} s = {gates / total:.0%} of the run")
+    print(f"\n{label}: {'ok' if timing.success else 'FAILED'} in {timing.seconds:.1f} s; "
+          f"gates {gates:.1f} s = {gates / timing.seconds:.0%} of the run")
     for name, seconds in sorted(steps.items(), key=lambda item: -item[1]):
         print(f"  {name:<28} {seconds:8.1f} s")
 
