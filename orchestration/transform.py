@@ -53,7 +53,9 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     Then an observation per snapshot says how many versions the run recorded: dbt holds the warehouse file until
     it exits, so they are counted before and after the build.
     """
-    args = ["build"]
+    # Unit tests check the SQL's logic on fixed inputs, not the data: they run in CI (tests/dbt runs a plain
+    # `dbt build`), and dbt recommends leaving them out of production builds (47 s of 350 s at 1M opportunities).
+    args = ["build", "--exclude-resource-type", "unit_test"]
     if is_full_refresh(context):
         context.log.info(f"run tag {FULL_REFRESH_TAG}=true: rebuilding incremental models from scratch")
         args.append("--full-refresh")
