@@ -22,7 +22,7 @@ from tests.support.dbt import run_dbt
 from tests.support.raw_fixture import write_raw_tables
 
 AS_OF_DATE = "2025-03-31"
-BUILD_CORE = ["build", "--select", "staging", "marts.core", "stage_catalogue"]
+BUILD_CORE = ["build", "--select", "staging", "+marts.core"]  # and what the core needs: seed, snapshots, intermediates
 SECOND_LOAD_AT = datetime(2025, 1, 2)
 
 
@@ -312,10 +312,12 @@ def test_stage_spells_and_days_in_stage(warehouse: Path) -> None:
         (1, 1, "lead", 1, 10, False, ts("2025-01-20 12:00")),
         (1, 2, "qualified", 3, 31, False, ts("2025-02-20 15:00")),
         (1, 3, "won", 6, None, True, None),          # closed in a closed stage: no end, no duration
+        (2, 1, "proposal", 4, 26, True, None),       # no recorded change: its stage from the snapshot history
         (3, 1, "lead", 1, 28, False, ts("2025-03-01 10:00")),  # ordered by changed_at, not history_id
         (3, 2, "negotiation", 5, 30, True, None),    # still open: 2025-03-01 -> as-of 2025-03-31
         (4, 1, "lead", 1, 13, False, ts("2025-01-15 08:00")),
         (4, 2, "lost", None, None, True, None),
+        (6, 1, "lead", 1, 89, True, None),           # no recorded change either: still open at the as-of date
     ]  # deleted opportunity 5 has no spells
 
 

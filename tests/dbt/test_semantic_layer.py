@@ -46,7 +46,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
         "DBT_PROFILES_DIR": str(project_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    _run([str(BIN / "dbt"), "build", "--resource-type", "seed", "--resource-type", "model", "--no-version-check"],
+    _run([str(BIN / "dbt"), "build", "--resource-type", "seed", "--resource-type", "snapshot", "--resource-type", "model", "--no-version-check"],
          project_dir, env)
     return project_dir, env
 

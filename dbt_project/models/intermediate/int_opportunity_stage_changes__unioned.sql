@@ -29,7 +29,7 @@ snapshot_versions as (
         dbt_valid_from,
         loaded_at,
         lag(stage) over (partition by opportunity_id order by dbt_valid_from) as previous_stage
-    from {{ ref('snap_opportunities') }}
+    from {{ snapshot_history('snap_opportunities', 'stg_crm__opportunities') }}
 ),
 
 derived_changes as (  -- only for opportunities the CRM recorded no change of

@@ -14,7 +14,7 @@ customers as (
 ),
 
 opportunity_versions as (  -- every version the warehouse's snapshots recorded
-    select * from {{ ref('snap_opportunities') }}
+    select * from {{ snapshot_history('snap_opportunities', 'stg_crm__opportunities') }}
 ),
 
 with_status_flags as (

@@ -18,7 +18,7 @@ with versions as (
         loaded_at,
         {{ to_reporting_date('dbt_valid_from') }} as valid_from_date,
         {{ to_reporting_date('dbt_valid_to') }}   as valid_to_date
-    from {{ ref('snap_opportunities') }}
+    from {{ snapshot_history('snap_opportunities', 'stg_crm__opportunities') }}
 ),
 
 -- The first snapshot recorded every row with the CRM's clock at the warehouse's first run: its newest
