@@ -3,7 +3,7 @@
 -- table holds (delete+insert on contract_id); the post-hook then removes the contracts soft-deleted since, which
 -- delete+insert alone cannot do.
 {{ config(
-    materialized='incremental',
+    materialized=fact_materialization(),
     unique_key='contract_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',

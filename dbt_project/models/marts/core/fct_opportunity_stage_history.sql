@@ -6,7 +6,7 @@
 -- spell counts up to the as-of date); the post-hook removes the spells of opportunities no longer live.
 -- A changed stage catalogue (stage_order) needs a full refresh.
 {{ config(
-    materialized='incremental',
+    materialized=fact_materialization(),
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
