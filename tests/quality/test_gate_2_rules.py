@@ -33,6 +33,10 @@ def break_rule(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule) -> None
         con.execute(f"update {mart} set {column} = {value} where rowid = (select min(rowid) from {mart} where {column} is not null)")
     elif rule.type == "expect_column_values_to_be_in_set":
         con.execute(f"update {mart} set {column} = 'bogus' where rowid = (select min(rowid) from {mart})")
+    elif rule.name == "weighted_amount_within_open_amount":
+        con.execute(f"update {mart} set weighted_amount = open_amount + 1 where rowid = (select max(rowid) from {mart})")
+    elif rule.name == "as_of_day_reconciles_with_opportunity_kpis":  # the newest day's total no longer adds up
+        con.execute(f"update {mart} set open_amount = open_amount + 1000 where date_day = (select max(date_day) from {mart})")
     else:  # a rule in SQL: the last row's first count or amount no longer adds up
         measure = {"funnel_never_increases": "opportunities_reached", "first_stage_reconciles_with_opportunities":
                    "opportunities_reached", "receivable_is_due_minus_paid": "receivable_amount"}.get(rule.name) \
