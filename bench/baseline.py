@@ -26,11 +26,11 @@ import duckdb
 from bench.routes import duckdb_connection, route_sqlite_scanner
 from orchestration.publish import publish_models
 
-_BUILT = ("model", "seed")
+_BUILT = ("model", "seed", "snapshot")
 
 
 def build_order(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """Seeds and models, each after everything it selects from."""
+    """Seeds, snapshots and models, each after everything it selects from."""
     nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in _BUILT}
     graph = {uid: [d for d in n.get("depends_on", {}).get("nodes", []) if d in nodes] for uid, n in nodes.items()}
     return [nodes[uid] for uid in TopologicalSorter(graph).static_order()]
@@ -43,6 +43,13 @@ def build_node(con: duckdb.DuckDBPyConnection, node: dict[str, Any]) -> None:
         types = node["config"].get("column_types") or {}
         type_map = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in types.items()) + "}"
         con.execute(f"CREATE TABLE {node['relation_name']} AS SELECT * FROM read_csv('{path}', header = true, types = {type_map})")
+        return
+    if node["resource_type"] == "snapshot":  # a first snapshot: every row, one version, valid from updated_at
+        updated_at, key = node["config"]["updated_at"], node["config"]["unique_key"]
+        con.execute(f"CREATE TABLE {node['relation_name']} AS SELECT *, "
+                    f"md5(CAST({key} AS VARCHAR) || '|' || CAST({updated_at} AS VARCHAR)) AS dbt_scd_id, "
+                    f"{updated_at} AS dbt_updated_at, {updated_at} AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to "
+                    f"FROM ({node['compiled_code']})")
         return
     kind = "VIEW" if node["config"]["materialized"] == "view" else "TABLE"
     con.execute(f"CREATE {kind} {node['relation_name']} AS {node['compiled_code']}")

@@ -94,7 +94,7 @@ def compile_models(env: dict[str, str], target_path: Path) -> Path:
     target_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(DBT_PROJECT_DIR / "target" / "partial_parse.msgpack", target_path)
     subprocess.run(
-        [dbt_executable(), "--quiet", "compile", "--full-refresh", "--select", "resource_type:model", "resource_type:seed",
+        [dbt_executable(), "--quiet", "compile", "--full-refresh", "--select", "resource_type:model", "resource_type:seed", "resource_type:snapshot",
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target_path)],
         env=env, check=True, cwd=DBT_PROJECT_DIR,
     )
