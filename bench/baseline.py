@@ -25,6 +25,7 @@ import duckdb
 
 from bench.routes import duckdb_connection, route_sqlite_scanner
 from orchestration.publish import publish_models
+from orchestration.settings import DEFAULT_STORAGE_VERSION  # the format our publish writes by default
 
 _BUILT = ("model", "seed", "snapshot")
 
@@ -75,7 +76,8 @@ def run_baseline(source: Path, manifest_path: Path, warehouse: Path, published: 
     with duckdb_connection(warehouse, memory_limit=memory_limit, threads=threads) as con:
         rows = timed("extract", lambda: route_sqlite_scanner(con, source))
         timed("dbt", lambda: [build_node(con, node) for node in build_order(manifest)])
-        publish = timed("publish", lambda: publish_models(con, published_models(manifest), published))
+        publish = timed("publish", lambda: publish_models(con, published_models(manifest), published,
+                                                                     DEFAULT_STORAGE_VERSION))
     return {"rows_read": rows, "stages": stages, "published_row_counts": publish.row_counts}
 
 
