@@ -11,7 +11,7 @@ import dagster as dg
 
 from crm_contract import SOURCE_TABLES, SourceTable, source_table
 from orchestration.file_drops import drop_files_of
-from orchestration.incremental_load import LANDING_SCHEMA, land_table, merge_landed
+from orchestration.incremental_load import LANDING_SCHEMA
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
 from orchestration.source_reader import SourceContractError
@@ -60,15 +60,13 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
         drop = drop_files_of(context.run.tags).get(table.name)
         try:
             reader = file_drops.reader(drop) if drop else crm_source.reader(on_retry=context.log.warning)
-            with warehouse.connect() as con:
-                result = land_table(
-                    con,
-                    reader,
-                    table,
-                    load_id=context.run.run_id,
-                    full_refresh=is_full_refresh(context),
-                    lookback=timedelta(hours=config.lookback_hours),
-                )
+            result = warehouse.raw_loader().land_table(
+                reader,
+                table,
+                load_id=context.run.run_id,
+                full_refresh=is_full_refresh(context),
+                lookback=timedelta(hours=config.lookback_hours),
+            )
         except SourceContractError as error:
             if drop is None:
                 raise
@@ -108,8 +106,7 @@ landing_assets: list[dg.AssetsDefinition] = [build_landing_asset(table) for tabl
 def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, file_drops: FileDropResource):
     """Merge every landed batch and advance the watermarks in one transaction; then archive merged files."""
     tables = [source_table(key.path[-1]) for key in context.selected_asset_keys]
-    with warehouse.connect() as con:
-        results = merge_landed(con, tables)
+    results = warehouse.raw_loader().merge_landed(tables)
     drops = drop_files_of(context.run.tags)
     for result in results:
         context.log.info(

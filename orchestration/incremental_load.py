@@ -17,15 +17,18 @@ the database has been read) and never replaces a row raw holds in a newer versio
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import Literal, Protocol
 
 import duckdb
 
 from crm_contract import SourceTable
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
 from orchestration.source_reader import BatchReader, SourceContractError
+from orchestration.warehouse_sql import duckdb_key_text
 
 LANDING_SCHEMA = "landing"
 BATCHES_TABLE = f"{LANDING_SCHEMA}._batches"
@@ -67,6 +70,30 @@ class MergeResult:
 
     def as_metadata(self) -> dict[str, object]:
         return _metadata(self)
+
+
+class RawLoader(Protocol):
+    """The two steps on one warehouse engine: this module's for DuckDB, orchestration/postgres_raw.py's for Postgres."""
+
+    def land_table(self, reader: BatchReader, table: SourceTable, *, load_id: str, full_refresh: bool = False,
+                   lookback: timedelta = timedelta(hours=24)) -> LandResult: ...
+
+    def merge_landed(self, tables: list[SourceTable]) -> list[MergeResult]: ...
+
+
+class DuckDBRawLoader:
+    """land_table and merge_landed on a DuckDB file, each on a connection of its own (DuckDB has one writer)."""
+
+    def __init__(self, connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]) -> None:
+        self.connect = connect
+
+    def land_table(self, reader: BatchReader, table: SourceTable, **options) -> LandResult:
+        with self.connect() as con:
+            return land_table(con, reader, table, **options)
+
+    def merge_landed(self, tables: list[SourceTable]) -> list[MergeResult]:
+        with self.connect() as con:
+            return merge_landed(con, tables)
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
@@ -286,7 +313,7 @@ def check_keys_present(con: duckdb.DuckDBPyConnection, table: SourceTable) -> No
 def _record_hard_deletes(con: duckdb.DuckDBPyConnection, table: SourceTable, *, load_id: str) -> int:
     """On a full refresh: keys held in raw but no longer in the source were hard-deleted there."""
     keys = ", ".join(f'"{k}"' for k in table.primary_key)
-    key_text = "CAST(struct_pack(" + ", ".join(f'"{k}" := "{k}"' for k in table.primary_key) + ") AS VARCHAR)"
+    key_text = duckdb_key_text(table.primary_key)
     vanished = f"SELECT {keys} FROM {RAW_SCHEMA}.{table.name} EXCEPT SELECT {keys} FROM {LANDING_SCHEMA}.{table.name}"
     con.execute(
         f"INSERT INTO {HARD_DELETES_TABLE} SELECT ?, {key_text}, ?, ? FROM ({vanished})",

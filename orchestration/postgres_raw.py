@@ -27,7 +27,8 @@ from orchestration.incremental_load import (
     check_keys_present, ensure_schemas, typed_batch_query, utc_now,
 )
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl
-from orchestration.source_reader import SourceContractError, SourceReader
+from orchestration.source_reader import BatchReader, SourceContractError
+from orchestration.warehouse_sql import postgres_key_text
 
 
 class PostgresRawLoader:
@@ -55,9 +56,13 @@ class PostgresRawLoader:
         with self._transaction() as cursor:
             return _watermark(cursor, table_name)
 
-    def land_table(self, reader: SourceReader, table: SourceTable, *, load_id: str, full_refresh: bool = False,
+    def land_table(self, reader: BatchReader, table: SourceTable, *, load_id: str, full_refresh: bool = False,
                    lookback: timedelta = timedelta(hours=24)) -> LandResult:
         """Read one table's delta (or everything) into landing.<table>, replacing the previous batch."""
+        if not reader.advances_watermark:
+            raise SourceContractError(
+                f"{table.name}: file drops load into the DuckDB warehouse only; on Postgres, load the export into "
+                "the CRM database (or a staging copy of it) and let the extract read it")
         started = time.perf_counter()
         extra_columns = reader.check_columns(table)
         with self._transaction() as cursor:
@@ -148,7 +153,7 @@ def _merge_one(cursor, table: SourceTable, load_id: str, mode: Mode, batch_max: 
 def _record_hard_deletes(cursor, table: SourceTable, *, load_id: str) -> int:
     """Keys in raw but no longer in the full batch, written as DuckDB's path writes them: {'key': value}."""
     keys = ", ".join(f'"{k}"' for k in table.primary_key)
-    key_text = "'{' || " + " || ', ' || ".join(f"'''{k}'': ' || \"{k}\"::text" for k in table.primary_key) + " || '}'"
+    key_text = postgres_key_text(table.primary_key)
     vanished = f"SELECT {keys} FROM {RAW_SCHEMA}.{table.name} EXCEPT SELECT {keys} FROM {LANDING_SCHEMA}.{table.name}"
     cursor.execute(f"INSERT INTO {HARD_DELETES_TABLE} SELECT %s, {key_text}, %s, %s FROM ({vanished}) AS vanished",
                    [table.name, utc_now(), load_id])

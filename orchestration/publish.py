@@ -22,6 +22,7 @@ from orchestration import published_folder
 from orchestration.extract import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from orchestration.transform import published_model_keys
+from orchestration.warehouse_sql import SqlSession, scalar
 
 PUBLISHED_SCHEMA = "marts"
 
@@ -70,16 +71,65 @@ def publish_models(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]
                          row_counts=row_counts, size_bytes=published_path.stat().st_size)
 
 
+@dataclass(frozen=True)
+class PublishedSchema:
+    schema: str
+    row_counts: dict[str, int]
+    carried_over: list[str]  # models this run did not rebuild, published as they were
+
+
+def publish_schema(session: SqlSession, models: list[str], build_schema: str, reader_role: str) -> PublishedSchema:
+    """Swap the schema dbt built (`build_schema`) in as `marts`, in one transaction.
+
+    A model the run did not rebuild (a partial materialization) is copied from the current `marts` first, so
+    publishing never loses a model; a model in neither schema stops the publish, naming it.
+    """
+    built = {name for (name,) in session.rows(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [build_schema])}
+    published = {name for (name,) in session.rows(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [PUBLISHED_SCHEMA])}
+    missing = sorted(set(models) - built - published)
+    if missing:
+        raise PublishError(f"cannot publish: {build_schema} and {PUBLISHED_SCHEMA} lack {missing}; "
+                           "materialize those models (or run the whole crm_elt job) first")
+    carried_over = sorted(set(models) - built)
+    with session.transaction():
+        session.execute(f'CREATE SCHEMA IF NOT EXISTS "{build_schema}"')
+        for name in carried_over:
+            session.execute(f'CREATE TABLE "{build_schema}"."{name}" AS TABLE {PUBLISHED_SCHEMA}."{name}"')
+            session.execute(f'GRANT SELECT ON "{build_schema}"."{name}" TO "{reader_role}"')
+        session.execute(f"DROP SCHEMA IF EXISTS {PUBLISHED_SCHEMA} CASCADE")
+        session.execute(f'ALTER SCHEMA "{build_schema}" RENAME TO {PUBLISHED_SCHEMA}')
+        # Schema usage is granted here, not by dbt, so that readers never enter the schema being built.
+        session.execute(f'GRANT USAGE ON SCHEMA {PUBLISHED_SCHEMA} TO "{reader_role}"')
+        row_counts = {name: scalar(session, f'SELECT count(*) FROM {PUBLISHED_SCHEMA}."{name}"') for name in models}
+    return PublishedSchema(schema=PUBLISHED_SCHEMA, row_counts=row_counts, carried_over=carried_over)
+
+
+class PublishError(RuntimeError):
+    """The published models cannot be swapped in; the message names what is missing and what to do."""
+
+
 @dg.asset(
     key=dg.AssetKey(["published", "crm_warehouse"]),
     group_name="published",
     kinds={"duckdb"},
     deps=published_model_keys(),
     pool=WAREHOUSE_POOL,
-    description="The read-only copy of every published model (schema `marts`) that analysts and BI tools open.",
+    description="What analysts and BI tools read: every published model in schema `marts`, as a read-only DuckDB "
+    "file (target duckdb) or the Postgres warehouse's own `marts` schema (target postgres).",
 )
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     models = [(key.path[0], key.path[-1]) for key in published_model_keys()]
+    if warehouse.target == "postgres":
+        with warehouse.session() as session:
+            swapped = publish_schema(session, [name for _, name in models], warehouse.marts_schema,
+                                     warehouse.reader_role)
+        context.log.info(f"published {len(models)} models: schema {warehouse.marts_schema} is now "
+                         f"{swapped.schema}" + (f" (carried over unchanged: {swapped.carried_over})"
+                                                if swapped.carried_over else ""))
+        return dg.MaterializeResult(metadata={"schema": swapped.schema, "row_counts": swapped.row_counts,
+                                              "carried_over": swapped.carried_over})
     with warehouse.connect() as con:
         published = publish_models(con, models, Path(warehouse.published_path), warehouse.published_storage_version)
     context.log.info(f"published {len(models)} models to {published.path} (DuckDB storage {published.storage_version})"

@@ -1,5 +1,6 @@
 """Dagster resources: the CRM source, the DuckDB warehouse, the file-drop folder and the alerts, configured from Settings."""
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,9 +12,12 @@ from crm_contract import source_table
 from orchestration.alerts import append_alert, post_alert
 from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, sha256_of
 from orchestration.file_reader import FileContractError, FileReader
+from orchestration.incremental_load import DuckDBRawLoader, RawLoader
+from orchestration.postgres_raw import PostgresRawLoader
 from orchestration.settings import DEFAULT_STORAGE_VERSION
 from orchestration.source_reader import SourceReader
 from orchestration.transient_errors import SourceRetries
+from orchestration.warehouse_sql import DuckDBSession, PostgresSession, SqlSession
 
 
 class CrmSourceResource(dg.ConfigurableResource):
@@ -29,25 +33,67 @@ class CrmSourceResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file the pipeline writes (CRM_WAREHOUSE_PATH) and its published copy (CRM_PUBLISHED_PATH).
+    """The warehouse the pipeline writes (CRM_WAREHOUSE_TARGET): the DuckDB file (CRM_WAREHOUSE_PATH) and its
+    published copy (CRM_PUBLISHED_PATH), or a Postgres database (CRM_PG_*) whose `marts` schema is the
+    published one.
 
     One writer at a time: see the executor and run-concurrency settings in definitions.
     """
 
+    target: str = "duckdb"
     path: str
     published_path: str
     published_storage_version: str = DEFAULT_STORAGE_VERSION
     memory_limit: str = "4GB"
     threads: int = 2
+    # Where dbt builds the published models (settings.marts_build_schema).
+    marts_schema: str = "marts"
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_dbname: str = "crm_warehouse"
+    pg_user: str = "crm_loader"
+    reader_role: str = "crm_reader"
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The DuckDB file (the warehouse on target duckdb)."""
         con = duckdb.connect(self.path, config={"memory_limit": self.memory_limit, "threads": self.threads})
         try:
             con.execute("SET TimeZone = 'UTC'")  # source timestamps are UTC; never shift them
             yield con
         finally:
             con.close()
+
+    def postgres_url(self) -> str:
+        """SQLAlchemy URL of the Postgres warehouse, with the password read from CRM_PG_PASSWORD now."""
+        import sqlalchemy as sa
+
+        url = sa.engine.URL.create("postgresql+psycopg2", username=self.pg_user,
+                                   password=os.environ.get("CRM_PG_PASSWORD") or None, host=self.pg_host,
+                                   port=self.pg_port, database=self.pg_dbname)
+        return url.render_as_string(hide_password=False)
+
+    @contextmanager
+    def session(self) -> Iterator[SqlSession]:
+        """The target's warehouse, for the few queries the gates and counts need (orchestration/warehouse_sql.py)."""
+        if self.target == "postgres":
+            import psycopg2
+
+            con = psycopg2.connect(host=self.pg_host, port=self.pg_port, user=self.pg_user, dbname=self.pg_dbname,
+                                   password=os.environ.get("CRM_PG_PASSWORD"))
+            try:
+                yield PostgresSession(con)
+            finally:
+                con.close()
+        else:
+            with self.connect() as con:
+                yield DuckDBSession(con)
+
+    def raw_loader(self) -> RawLoader:
+        """Lands and merges source batches into the target's raw schema (same steps and guarantees on each)."""
+        if self.target == "postgres":
+            return PostgresRawLoader(self.postgres_url())
+        return DuckDBRawLoader(self.connect)
 
 
 class FileDropResource(dg.ConfigurableResource):

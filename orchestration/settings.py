@@ -19,6 +19,9 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # open it. The newest format (DuckDB 2.0's) is unreadable by them. v1.0.0 holds every type the marts use.
 DEFAULT_STORAGE_VERSION = "v1.0.0"
 WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_project/profiles.yml
+# On a server target dbt builds the published models in this schema; publishing renames it to `marts`
+# (orchestration/publish.py), so readers never see a half-built or ungated mart.
+POSTGRES_MARTS_BUILD_SCHEMA = "marts_next"
 
 
 class SettingsError(ValueError):
@@ -51,6 +54,7 @@ class Settings:
     freshness_hours: int
     source_retries: int
     source_retry_seconds: float
+    postgres: PostgresSettings
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -81,6 +85,13 @@ class Settings:
             freshness_hours=_non_negative_int("CRM_FRESHNESS_HOURS", env.get("CRM_FRESHNESS_HOURS"), 26) or 1,
             source_retries=_non_negative_int("CRM_SOURCE_RETRIES", env.get("CRM_SOURCE_RETRIES"), 4),
             source_retry_seconds=_non_negative_float("CRM_SOURCE_RETRY_SECONDS", env.get("CRM_SOURCE_RETRY_SECONDS"), 2.0),
+            postgres=PostgresSettings(
+                host=env.get("CRM_PG_HOST") or "127.0.0.1",
+                port=_non_negative_int("CRM_PG_PORT", env.get("CRM_PG_PORT"), 5432),
+                dbname=env.get("CRM_PG_DBNAME") or "crm_warehouse",
+                user=env.get("CRM_PG_USER") or "crm_loader",
+                reader_role=env.get("CRM_READER_ROLE") or "crm_reader",
+            ),
         )
 
     def export_to_environment(self) -> None:
@@ -95,6 +106,24 @@ class Settings:
         os.environ.setdefault("DAGSTER_HOME", str(self.dagster_home))
         if self.as_of_date is not None:
             os.environ["CRM_AS_OF_DATE"] = self.as_of_date.isoformat()
+
+    @property
+    def marts_build_schema(self) -> str:
+        """Where dbt builds the published models: `marts` itself in a DuckDB file (publish copies them to
+        another file), a schema renamed to `marts` on publish on Postgres."""
+        return POSTGRES_MARTS_BUILD_SCHEMA if self.warehouse_target == "postgres" else "marts"
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """The Postgres warehouse (CRM_PG_*), as dbt_project/profiles.yml reads it. The password is never a setting:
+    it is read from CRM_PG_PASSWORD when a connection is opened, so it shows in no config and no log."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    reader_role: str
 
 
 def _path(value: str | None, default: Path) -> Path:

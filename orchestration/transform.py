@@ -15,6 +15,7 @@ from orchestration.dbt_project import crm_dbt_project
 from orchestration.extract import FULL_REFRESH_TAG, WAREHOUSE_POOL, is_full_refresh
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import WarehouseResource
+from orchestration.warehouse_sql import SqlSession, scalar
 
 # Under `dagster dev` the manifest is re-parsed on load; everywhere else it must already exist
 # (`crm-warehouse prepare`, which the install scripts run, or `dagster-dbt project prepare-and-package`).
@@ -22,15 +23,23 @@ crm_dbt_project.prepare_if_dev()
 
 
 class CrmDbtTranslator(DagsterDbtTranslator):
-    """Asset keys follow the warehouse: raw/<table> for sources, <schema>/<model> for models and seeds."""
+    """Asset keys follow the warehouse: raw/<table> for sources, <schema>/<model> for models and seeds.
+
+    The schema is the folder's (`marts`), not where a server target builds it before publishing (`marts_next`):
+    an asset is the same asset on every target.
+    """
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return dg.AssetKey([RAW_SCHEMA, dbt_resource_props["name"]])
-        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return dg.AssetKey([_folder_schema(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return dbt_resource_props["schema"]
+        return _folder_schema(dbt_resource_props)
+
+
+def _folder_schema(dbt_resource_props: Mapping[str, Any]) -> str:
+    return dbt_resource_props.get("config", {}).get("schema") or dbt_resource_props["schema"]
 
 
 def dbt_executable() -> str:
@@ -56,13 +65,17 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # Unit tests check the SQL's logic on fixed inputs, not the data: they run in CI (tests/dbt runs a plain
     # `dbt build`), and dbt recommends leaving them out of production builds (47 s of 350 s at 1M opportunities).
     args = ["build", "--exclude-resource-type", "unit_test"]
+    if warehouse.marts_schema != "marts":  # a server target builds the published models aside (publish.py)
+        args += ["--vars", json.dumps({"marts_schema": warehouse.marts_schema})]
     if is_full_refresh(context):
         context.log.info(f"run tag {FULL_REFRESH_TAG}=true: rebuilding incremental models from scratch")
         args.append("--full-refresh")
     snapshot_keys = selected_snapshot_keys(context)
-    before = snapshot_version_counts(warehouse, snapshot_keys)
+    with warehouse.session() as session:
+        before = snapshot_version_counts(session, snapshot_keys)
     yield from dbt.cli(args, context=context).stream()
-    after = snapshot_version_counts(warehouse, snapshot_keys)
+    with warehouse.session() as session:
+        after = snapshot_version_counts(session, snapshot_keys)
     for key in sorted(snapshot_keys, key=lambda k: k.to_user_string()):
         yield dg.AssetObservation(asset_key=key, metadata=snapshot_change_metadata(before[key], after[key]))
 
@@ -74,16 +87,15 @@ def selected_snapshot_keys(context: dg.AssetExecutionContext) -> set[dg.AssetKey
     return keys & set(context.selected_asset_keys)
 
 
-def snapshot_version_counts(warehouse: WarehouseResource, keys: set[dg.AssetKey]) -> dict[dg.AssetKey, tuple[int, int]]:
+def snapshot_version_counts(session: SqlSession, keys: set[dg.AssetKey]) -> dict[dg.AssetKey, tuple[int, int]]:
     """(versions, versions closed) per snapshot table; (0, 0) before its first run."""
     counts = {}
-    with warehouse.connect() as con:
-        for key in keys:
-            schema, table = key.path
-            exists = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                                 [schema, table]).fetchone()[0]
-            counts[key] = con.execute(
-                f'select count(*), count(dbt_valid_to) from "{schema}"."{table}"').fetchone() if exists else (0, 0)
+    for key in keys:
+        schema, table = key.path
+        exists = scalar(session, "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                        [schema, table])
+        counts[key] = tuple(session.rows(
+            f'select count(*), count(dbt_valid_to) from "{schema}"."{table}"')[0]) if exists else (0, 0)
     return counts
 
 

@@ -11,16 +11,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import duckdb
-
 from crm_contract import SourceTable
 from orchestration.quality.gate_config import GateConfig, load_gate_config
 from orchestration.quality.parameters import WarehouseFacts, raw_parameters, read_stage_catalogue, read_warehouse_facts
 from orchestration.quality.quarantine import quarantine
-from orchestration.quality.relations import after_merge_sql, expand_after_merge, landing_sql
+from orchestration.quality.relations import MARTS_SCHEMA, after_merge_sql, expand_after_merge, in_marts_schema, landing_sql
 from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
-from orchestration.quality.validation import RuleOutcome, Validation, run_validations
+from orchestration.quality.validation import GeConnection, RuleOutcome, Validation, run_validations
 from orchestration.resources import WarehouseResource
+from orchestration.warehouse_sql import SqlSession
 
 SAMPLE_KEYS = 10
 
@@ -52,8 +51,8 @@ def run_gate_1(
     started = time.perf_counter()
     suites = suites_in(RAW_LAYER)
     config = _gate_config(gates_path)
-    with warehouse.connect() as con:
-        facts = read_warehouse_facts(con, tables, reporting_currency)
+    with warehouse.session() as session:
+        facts = read_warehouse_facts(session, tables, reporting_currency)
     catalogue = read_stage_catalogue()
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     validations = []
@@ -65,31 +64,37 @@ def run_gate_1(
         for scope, name, query in (("batch", suite.name, landing_sql(table)),
                                    ("table", f"{suite.name}.after_merge", after_merge)):
             validations.append(_validation(suite, scope, name, query, parameters, config, facts))
-    outcomes = run_validations(Path(warehouse.path), _duckdb_config(warehouse), docs_dir,
-                               [v for v in validations if v.rules], run_name=load_id, docs_keep_days=docs_keep_days)
-    with warehouse.connect() as con:
-        outcomes = _with_sample_keys(con, outcomes)
+    outcomes = run_validations(ge_connection(warehouse), docs_dir, [v for v in validations if v.rules],
+                               run_name=load_id, docs_keep_days=docs_keep_days)
+    with warehouse.session() as session:
+        outcomes = _with_sample_keys(session, outcomes)
         quarantined = {}
         if not any(outcome.blocks for outcome in outcomes):
-            quarantined = quarantine(con, outcomes, full_refresh_tables=facts.full_refresh_tables, load_id=load_id,
+            quarantined = quarantine(session, outcomes, full_refresh_tables=facts.full_refresh_tables, load_id=load_id,
                                      detected_at=datetime.now(timezone.utc).replace(tzinfo=None))
     return GateRun(outcomes, quarantined, round(time.perf_counter() - started, 3))
 
 
 def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: int, gates_path: Path,
                models: list[tuple[str, str]], run_name: str) -> GateRun:
-    """Validate the published models, given as (schema, name) pairs that have a suite."""
+    """Validate the published models, given as (schema, name) pairs that have a suite.
+
+    They are read where dbt built them (warehouse.marts_schema: `marts_next` on Postgres, before publishing).
+    """
     started = time.perf_counter()
     suites = suites_in(MARTS_LAYER)
     config = _gate_config(gates_path)
-    validations = [
-        _validation(suites[name], "batch", suites[name].name, f"select * from {schema}.{name}", {}, config, facts=None)
-        for schema, name in models
-    ]
-    outcomes = run_validations(Path(warehouse.path), _duckdb_config(warehouse), docs_dir, validations,
+    validations = []
+    for schema, name in models:
+        built_in = warehouse.marts_schema if schema == MARTS_SCHEMA else schema
+        validation = _validation(suites[name], "batch", suites[name].name, f"select * from {built_in}.{name}", {},
+                                 config, facts=None)
+        validations.append(replace(validation, rule_sql={
+            rule: in_marts_schema(sql, warehouse.marts_schema) for rule, sql in validation.rule_sql.items()}))
+    outcomes = run_validations(ge_connection(warehouse), docs_dir, validations,
                                run_name=run_name, docs_keep_days=docs_keep_days)
-    with warehouse.connect() as con:
-        outcomes = _with_sample_keys(con, outcomes)
+    with warehouse.session() as session:
+        outcomes = _with_sample_keys(session, outcomes)
     return GateRun(outcomes, {}, round(time.perf_counter() - started, 3))
 
 
@@ -114,23 +119,28 @@ def _gate_config(gates_path: Path) -> GateConfig:
     return load_gate_config(gates_path, [*suites_in(RAW_LAYER).values(), *suites_in(MARTS_LAYER).values()])
 
 
-def _duckdb_config(warehouse: WarehouseResource) -> dict[str, object]:
-    return {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
+def ge_connection(warehouse: WarehouseResource) -> GeConnection:
+    """GE's way into the target's warehouse: the DuckDB file with the warehouse's settings, or the Postgres server."""
+    if warehouse.target == "postgres":
+        return GeConnection(url=warehouse.postgres_url(), connect_args={"options": "-c timezone=UTC"})
+    return GeConnection(url=f"duckdb:///{warehouse.path}",
+                        connect_args={"config": {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}})
 
 
-def _with_sample_keys(con: duckdb.DuckDBPyConnection, outcomes: list[RuleOutcome]) -> list[RuleOutcome]:
+def _with_sample_keys(session: SqlSession, outcomes: list[RuleOutcome]) -> list[RuleOutcome]:
     """A few keys of the failing rows of each failed rule, for the operator to look at."""
     sampled = []
     for outcome in outcomes:
         if not outcome.passed and outcome.row_query:
-            returned = [d[0] for d in con.execute(f"SELECT * FROM ({outcome.row_query}) LIMIT 0").description]
+            returned = session.columns(outcome.row_query)
             # A rule about a group of rows (a month in a mart) returns only the key columns it knows.
-            columns = ", ".join(f'"{k}"' for k in outcome.suite.key if k in returned)
-            cursor = con.execute(f"SELECT DISTINCT {columns} FROM ({outcome.row_query}) ORDER BY ALL LIMIT {SAMPLE_KEYS}")
-            names = [d[0] for d in cursor.description]
+            names = [k for k in outcome.suite.key if k in returned]
+            columns = ", ".join(f'"{k}"' for k in names)
+            rows = session.rows(f"SELECT DISTINCT {columns} FROM ({outcome.row_query}) AS failing "
+                                f"ORDER BY {columns} LIMIT {SAMPLE_KEYS}")
             # Shown as JSON metadata: dates (sales_targets.target_month, fx_rates.rate_date) as text.
             samples = [{name: value if isinstance(value, (int, str)) or value is None else str(value)
-                        for name, value in zip(names, row)} for row in cursor.fetchall()]
+                        for name, value in zip(names, row)} for row in rows]
             outcome = replace(outcome, sample_keys=samples)
         sampled.append(outcome)
     return sampled

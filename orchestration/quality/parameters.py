@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-import duckdb
-
 from crm_contract import SourceTable, source_table
 from orchestration.incremental_load import BATCHES_TABLE
 from orchestration.quality.gate_config import Thresholds
 from orchestration.quality.relations import after_merge_sql, landing_sql
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.warehouse_sql import SqlSession, scalar
 
 STAGE_CATALOGUE = DBT_PROJECT_DIR / "seeds" / "stage_catalogue.csv"
 
@@ -52,15 +51,16 @@ def read_stage_catalogue(path: Path = STAGE_CATALOGUE) -> StageCatalogue:
     )
 
 
-def read_warehouse_facts(con: duckdb.DuckDBPyConnection, tables: list[SourceTable], reporting_currency: str) -> WarehouseFacts:
+def read_warehouse_facts(session: SqlSession, tables: list[SourceTable], reporting_currency: str) -> WarehouseFacts:
     full_refresh = frozenset(
-        name for (name,) in con.execute(
+        name for (name,) in session.rows(
             f"select table_name from {BATCHES_TABLE} where merged_at is null and mode = 'full_refresh'"
-        ).fetchall()
+        )
     )
-    count = lambda query: con.execute(f"select count(*) from ({query})").fetchone()[0]  # noqa: E731
+    count = lambda query: scalar(session, f"select count(*) from ({query}) as counted")  # noqa: E731
     fx_rates = after_merge_sql(source_table("fx_rates"), full_refresh="fx_rates" in full_refresh)
-    currencies = {c for (c,) in con.execute(f"select distinct currency from ({fx_rates}) where currency is not null").fetchall()}
+    currencies = {c for (c,) in session.rows(
+        f"select distinct currency from ({fx_rates}) as fx_rates where currency is not null")}
     return WarehouseFacts(
         full_refresh_tables=full_refresh,
         raw_row_counts={t.name: count(f"select * from {RAW_SCHEMA}.{t.name}") for t in tables},

@@ -9,31 +9,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import duckdb
-
 from orchestration.incremental_load import LANDING_SCHEMA
 from orchestration.quality.gate_config import Severity
 from orchestration.quality.validation import RuleOutcome
 from orchestration.raw_schema import RAW_SCHEMA
+from orchestration.warehouse_sql import SqlSession, scalar
 
 QUARANTINE_TABLE = f"{RAW_SCHEMA}._quarantine"
 
 
-def key_text(key: tuple[str, ...]) -> str:
-    """A row key as text, as raw._hard_deletes writes it: {'opportunity_id': 42}."""
-    return "CAST(struct_pack(" + ", ".join(f'"{k}" := "{k}"' for k in key) + ") AS VARCHAR)"
-
-
-def ensure_quarantine_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-    con.execute(
+def ensure_quarantine_table(session: SqlSession) -> None:
+    session.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    session.execute(
         f"CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (table_name VARCHAR, primary_key VARCHAR, rule VARCHAR, "
         "severity VARCHAR, load_id VARCHAR, detected_at TIMESTAMP)"
     )
 
 
 def quarantine(
-    con: duckdb.DuckDBPyConnection,
+    session: SqlSession,
     outcomes: list[RuleOutcome],
     *,
     full_refresh_tables: frozenset[str],
@@ -42,41 +36,37 @@ def quarantine(
 ) -> dict[tuple[str, str], int]:
     """Record the rows of the failed WARN rules among `outcomes` (all of a gate's, so that every table's
     entries are judged again); the number of rows listed this run, by (table, rule)."""
-    ensure_quarantine_table(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    ensure_quarantine_table(session)
+    counts = {}
+    with session.transaction():
         for suite in {outcome.suite.table: outcome.suite for outcome in outcomes}.values():
-            _forget_rows_judged_again(con, suite.table, suite.key, suite.table in full_refresh_tables)
-        counts = {}
+            _forget_rows_judged_again(session, suite.table, suite.key, suite.table in full_refresh_tables)
         for outcome in outcomes:
             if outcome.passed or outcome.row_query is None or outcome.severity is not Severity.WARN:
                 continue
             table, rule = outcome.suite.table, outcome.rule.name
             # A table-level rule can name rows outside the batch that are listed already.
-            con.execute(
+            session.execute(
                 f"INSERT INTO {QUARANTINE_TABLE} SELECT ?, primary_key, ?, ?, ?, ? FROM "
-                f"(SELECT DISTINCT {key_text(outcome.suite.key)} AS primary_key FROM ({outcome.row_query})) AS failing "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {QUARANTINE_TABLE} AS listed WHERE listed.table_name = ? "
+                f"(SELECT DISTINCT {session.key_text(outcome.suite.key)} AS primary_key FROM ({outcome.row_query}) "
+                "AS rule_rows) AS failing WHERE NOT EXISTS (SELECT 1 FROM "
+                f"{QUARANTINE_TABLE} AS listed WHERE listed.table_name = ? "
                 "AND listed.rule = ? AND listed.primary_key = failing.primary_key)",
                 [table, rule, outcome.severity.value, load_id, detected_at, table, rule],
             )
-            counts[(table, rule)] = con.execute(
-                f"SELECT count(*) FROM {QUARANTINE_TABLE} WHERE table_name = ? AND rule = ? AND load_id = ?",
+            counts[(table, rule)] = scalar(
+                session, f"SELECT count(*) FROM {QUARANTINE_TABLE} WHERE table_name = ? AND rule = ? AND load_id = ?",
                 [table, rule, load_id],
-            ).fetchone()[0]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            )
     return counts
 
 
-def _forget_rows_judged_again(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], full_refresh: bool) -> None:
+def _forget_rows_judged_again(session: SqlSession, table: str, key: tuple[str, ...], full_refresh: bool) -> None:
     if full_refresh:
-        con.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE table_name = ?", [table])
+        session.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE table_name = ?", [table])
     else:
-        con.execute(
+        session.execute(
             f"DELETE FROM {QUARANTINE_TABLE} WHERE table_name = ? AND primary_key IN "
-            f"(SELECT {key_text(key)} FROM {LANDING_SCHEMA}.{table})",
+            f"(SELECT {session.key_text(key)} FROM {LANDING_SCHEMA}.{table})",
             [table],
         )

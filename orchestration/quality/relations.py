@@ -1,4 +1,4 @@
-"""SQL for what gate 1 looks at: a table "after the merge", computed in DuckDB without merging anything.
+"""SQL for what gate 1 looks at: a table "after the merge", computed in the warehouse without merging anything.
 
 The merge step replaces raw rows whose key is in the batch and keeps the rest; a full refresh replaces the
 whole table. Table-level rules (uniqueness, volume, freshness) and foreign keys must see the table as it
@@ -11,10 +11,12 @@ import re
 
 from crm_contract import SourceTable, source_table
 from orchestration.incremental_load import LANDING_SCHEMA
-from orchestration.raw_schema import RAW_SCHEMA
+from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA
 
 # In a suite's SQL, `after_merge.<table>` stands for this projection of <table>.
 _AFTER_MERGE_REFERENCE = re.compile(r"\bafter_merge\.([a-z_]+)\b")
+MARTS_SCHEMA = "marts"
+_MARTS_REFERENCE = re.compile(r"\bmarts\.(?=[a-z_]+\b)")
 
 
 def landing_sql(table: SourceTable) -> str:
@@ -27,21 +29,28 @@ def after_merge_sql(table: SourceTable, *, full_refresh: bool) -> str:
     if full_refresh:
         return landing_sql(table)
     key_match = " and ".join(f'batch."{k}" = merged."{k}"' for k in table.primary_key)
+    columns = ", ".join(f'"{c}"' for c in [*table.column_names, LOAD_ID_COLUMN, LOADED_AT_COLUMN])
     return (
-        f"select * from {RAW_SCHEMA}.{table.name} as merged "
+        f"select {columns} from {RAW_SCHEMA}.{table.name} as merged "
         f"where not exists (select 1 from {batch} as batch where {key_match}) "
-        f"union all by name select * from {batch}"
+        f"union all select {columns} from {batch}"
     )
 
 
 def expand_after_merge(sql: str, full_refresh_tables: frozenset[str]) -> str:
-    """Replace every `after_merge.<table>` in a suite's SQL with the projection, as a subquery.
+    """Replace every `after_merge.<table>` in a suite's SQL with the projection, as a subquery named <table>.
 
     full_refresh_tables: the tables whose pending batch replaces the whole table.
     """
 
     def projection(match: re.Match[str]) -> str:
         table = source_table(match.group(1))
-        return f"({after_merge_sql(table, full_refresh=table.name in full_refresh_tables)})"
+        return f"({after_merge_sql(table, full_refresh=table.name in full_refresh_tables)}) as {table.name}"
 
     return _AFTER_MERGE_REFERENCE.sub(projection, sql)
+
+
+def in_marts_schema(sql: str, schema: str) -> str:
+    """A mart suite's SQL names other marts as `marts.<model>`; read them where dbt built them (`marts_next`
+    on a server target, before publishing renames it)."""
+    return sql if schema == MARTS_SCHEMA else _MARTS_REFERENCE.sub(f"{schema}.", sql)

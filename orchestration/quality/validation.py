@@ -1,10 +1,11 @@
-"""Run suites with Great Expectations' SQL route inside DuckDB, and turn GE's results into rule outcomes.
+"""Run suites with Great Expectations' SQL route inside the warehouse, and turn GE's results into rule outcomes.
 
-Why the SQL route: every expectation becomes a query DuckDB runs where the data is, so a gate reads counts
-and at most a few sample keys, never a table, whatever its size (README, "Quality gates"). GE 1.24 has no
-DuckDB datasource; its generic SQL datasource works through duckdb-engine once DuckDB is treated like
-SQLite, with one persisted connection (otherwise GE closes the pooled connection before reading rows and
-every expectation fails with "list index out of range", GE issues 10738 and 11579).
+Why the SQL route: every expectation becomes a query the warehouse runs where the data is, so a gate reads
+counts and at most a few sample keys, never a table, whatever its size (README, "Quality gates"). On Postgres
+GE's SQL datasource works as it is. GE 1.24 has no DuckDB datasource; its generic SQL datasource works
+through duckdb-engine once DuckDB is treated like SQLite, with one persisted connection (otherwise GE closes
+the pooled connection before reading rows and every expectation fails with "list index out of range", GE
+issues 10738 and 11579).
 
 DuckDB allows one writer per file and, in one process, one configuration per file: GE's connection uses the
 warehouse's configuration and is closed before `run_validations` returns.
@@ -12,6 +13,7 @@ warehouse's configuration and is closed before `run_validations` returns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,12 +34,25 @@ DATASOURCE = "warehouse"
 # The Data Docs index lists this many validations, newest first (older pages stay on disk).
 INDEXED_VALIDATIONS = 500
 _UNEXPECTED_ROWS = "unexpected_rows_expectation"
+_JOIN = re.compile(r"\bjoin\b", re.IGNORECASE)
 
 
 class _DuckDBDialect(str, Enum):
     """GE compares dialect names by `.value` and by equality with the engine's dialect name."""
 
     DUCKDB = "duckdb"
+
+
+@dataclass(frozen=True)
+class GeConnection:
+    """How GE reaches the warehouse: a SQLAlchemy URL and the driver's connect arguments."""
+
+    url: str
+    connect_args: dict[str, object]
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.url.startswith("duckdb:")
 
 
 @dataclass(frozen=True)
@@ -73,8 +88,7 @@ class RuleOutcome:
 
 
 def run_validations(
-    warehouse_path: Path,
-    duckdb_config: dict[str, object],
+    connection: GeConnection,
     docs_dir: Path,
     validations: list[Validation],
     *,
@@ -85,11 +99,12 @@ def run_validations(
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    _treat_duckdb_like_sqlite()
+    if connection.is_duckdb:
+        _treat_duckdb_like_sqlite()
     context = _context(docs_dir)
     run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
     result_by_name: dict[str, ExpectationSuiteValidationResult] = {}
-    with _warehouse_datasource(context, warehouse_path, duckdb_config) as datasource:
+    with _warehouse_datasource(context, connection) as datasource:
         for validation in validations:
             # A query asset, even for a plain table: a table asset reflects its columns through
             # duckdb-engine's emulated pg_catalog, which costs more than the rules themselves.
@@ -162,17 +177,15 @@ def _context(docs_dir: Path) -> AbstractDataContext:
 
 
 @contextmanager
-def _warehouse_datasource(context: AbstractDataContext, warehouse_path: Path, duckdb_config: dict[str, object]) -> Iterator[Any]:
+def _warehouse_datasource(context: AbstractDataContext, connection: GeConnection) -> Iterator[Any]:
     datasource = context.data_sources.add_sql(
-        DATASOURCE,
-        connection_string=f"duckdb:///{warehouse_path}",
-        kwargs={"connect_args": {"config": duckdb_config}},
+        DATASOURCE, connection_string=connection.url, kwargs={"connect_args": connection.connect_args},
     )
     try:
         yield datasource
     finally:
-        # Both engines hold the file open: the datasource's (used to test the connection and reflect
-        # tables) and the execution engine's persisted connection.
+        # Both engines hold the file (or a server connection) open: the datasource's (used to test the
+        # connection and reflect tables) and the execution engine's persisted connection.
         execution_engine = datasource.get_execution_engine()
         if execution_engine._connection is not None:
             execution_engine._connection.close()
@@ -214,7 +227,8 @@ def _outcome(validation: Validation, result: ExpectationValidationResult, docs_p
     error = _error_message(result.exception_info)
     if rule.type == _UNEXPECTED_ROWS:
         failing = details.get("observed_value")
-        row_query = validation.rule_sql[rule.name].format(batch=f"({validation.query})")
+        row_query = validation.rule_sql[rule.name].format(batch=batch_reference(validation.rule_sql[rule.name],
+                                                                                validation.query))
         observed = None
     else:
         failing = details.get("unexpected_count")
@@ -232,6 +246,12 @@ def _outcome(validation: Validation, result: ExpectationValidationResult, docs_p
         error=error,
         docs_page=docs_page,
     )
+
+
+def batch_reference(rule_sql: str, query: str) -> str:
+    """What `{batch}` stands for in a rule's SQL, as GE substitutes it: a subquery that GE names itself, unless
+    the rule has a join (then the rule names it: `{batch} as mart`). Postgres needs every subquery named."""
+    return f"({query})" if _JOIN.search(rule_sql) else f"({query}) as batch"
 
 
 def _error_message(exception_info: dict[str, Any] | None) -> str | None:

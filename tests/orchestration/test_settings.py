@@ -17,9 +17,24 @@ def test_an_unknown_warehouse_target_is_refused_naming_the_choices():
         Settings.from_environment({"CRM_WAREHOUSE_TARGET": "oracle"})
 
 
-@pytest.mark.parametrize("target", ["postgres", "spark"])
-def test_the_dagster_job_refuses_a_target_it_does_not_drive_yet(target):
+def test_the_dagster_job_refuses_spark_which_it_does_not_drive_yet():
     from orchestration.definitions import build_definitions
 
-    with pytest.raises(SettingsError, match=f"CRM_WAREHOUSE_TARGET={target}: the Dagster job runs on DuckDB only"):
-        build_definitions(Settings.from_environment({"CRM_WAREHOUSE_TARGET": target}))
+    with pytest.raises(SettingsError, match="CRM_WAREHOUSE_TARGET=spark: the Dagster job runs on duckdb and postgres"):
+        build_definitions(Settings.from_environment({"CRM_WAREHOUSE_TARGET": "spark"}))
+
+
+def test_on_postgres_dbt_builds_the_published_models_aside_and_the_job_follows_the_target():
+    from orchestration.definitions import build_definitions
+
+    settings = Settings.from_environment({"CRM_WAREHOUSE_TARGET": "postgres", "CRM_PG_HOST": "db.internal",
+                                          "CRM_PG_PORT": "6543", "CRM_READER_ROLE": "bi_reader"})
+    assert (settings.marts_build_schema, Settings.from_environment({}).marts_build_schema) == ("marts_next", "marts")
+    definitions = build_definitions(settings)
+    warehouse, dbt = definitions.resources["warehouse"], definitions.resources["dbt"]
+    assert (warehouse.target, warehouse.pg_host, warehouse.pg_port, warehouse.reader_role) == (
+        "postgres", "db.internal", 6543, "bi_reader")
+    assert dbt.target == "postgres"
+    keys = {key.to_user_string() for key in definitions.resolve_asset_graph().get_all_asset_keys()}
+    # The asset keys are the target's schemas as readers see them; the DuckDB-only dashboard is not there.
+    assert {"marts/mart_sales_funnel", "published/crm_warehouse"} <= keys and "published/dashboard" not in keys

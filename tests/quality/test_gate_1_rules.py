@@ -17,7 +17,7 @@ import pytest
 from crm_contract import SOURCE_TABLES, SourceTable, source_table
 from orchestration.incremental_load import BATCHES_TABLE
 from orchestration.quality.gates import GateRun, run_gate_1
-from orchestration.quality.quarantine import key_text
+from orchestration.warehouse_sql import duckdb_key_text as key_text
 from orchestration.quality.suites import RAW_LAYER, Rule, suites_in
 from orchestration.resources import WarehouseResource
 from orchestration.settings import PROJECT_ROOT

@@ -10,6 +10,7 @@ from orchestration.quality.gate_config import Severity
 from orchestration.quality.quarantine import QUARANTINE_TABLE, quarantine
 from orchestration.quality.suites import RAW_LAYER, suites_in
 from orchestration.quality.validation import RuleOutcome
+from orchestration.warehouse_sql import DuckDBSession
 
 SUITE = suites_in(RAW_LAYER)["opportunities"]
 ABSURD = "select opportunity_id from landing.opportunities where amount > 1000"
@@ -31,7 +32,7 @@ def listed(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def run(con: duckdb.DuckDBPyConnection, load_id: str, full_refresh: bool = False) -> dict:
-    return quarantine(con, [outcome()], full_refresh_tables=frozenset({"opportunities"} if full_refresh else ()),
+    return quarantine(DuckDBSession(con), [outcome()], full_refresh_tables=frozenset({"opportunities"} if full_refresh else ()),
                       load_id=load_id, detected_at=datetime(2026, 6, 30))
 
 
@@ -70,6 +71,6 @@ def test_passed_rules_and_rules_without_rows_list_nothing(tmp_path):
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         con.execute("create schema landing")
         land(con, {2: 5000})
-        assert quarantine(con, [outcome(passed=True), outcome(row_query=None)], full_refresh_tables=frozenset(),
+        assert quarantine(DuckDBSession(con), [outcome(passed=True), outcome(row_query=None)], full_refresh_tables=frozenset(),
                           load_id="l", detected_at=datetime(2026, 6, 30)) == {}
         assert listed(con) == []
