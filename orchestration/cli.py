@@ -106,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             simulator.generate(settings.source_url, opportunities=args.opportunities, seed=args.seed)
     if not run_job(full_refresh=getattr(args, "full_refresh", False)):
         return 1
-    print_headlines(settings.published_path)
+    if settings.warehouse_target == "postgres":
+        pg = settings.postgres
+        print(f"\nPublished: schema marts of postgresql://{pg.host}:{pg.port}/{pg.dbname} (read it as {pg.reader_role})")
+    else:
+        print_headlines(settings.published_path)
     return 0
 
 
