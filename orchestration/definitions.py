@@ -12,25 +12,19 @@ from orchestration.quality.checks import QualityResource, gate_1_checks, gate_2_
 from orchestration.resources import AlertResource, CrmSourceResource, FileDropResource, WarehouseResource
 from orchestration.schedules import build_daily_schedule, crm_elt
 from orchestration.sensors import build_failure_alert_sensor, build_file_drop_sensor
-from orchestration.settings import Settings, SettingsError
+from orchestration.settings import Settings
 from orchestration.dbt_project import crm_dbt_project
 from orchestration.transform import crm_dbt_models, dbt_executable, published_model_keys
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything bound to one set of settings (tests build their own, on their own files)."""
-    if settings.warehouse_target == "spark":
-        # dbt would build on Spark while extract, the gates and publish have no Spark route yet: refuse rather
-        # than build marts from raw tables nobody loads.
-        raise SettingsError(
-            "CRM_WAREHOUSE_TARGET=spark: the Dagster job runs on duckdb and postgres so far; on Spark write the raw "
-            "Parquet files and run `dbt build` (README, \"Running on Spark\"), or choose another target")
-    on_duckdb = settings.warehouse_target == "duckdb"
-    # The static dashboard draws from the published DuckDB file, and file drops load into the DuckDB warehouse:
-    # on Postgres, BI tools read the `marts` schema and exports go through the CRM database.
-    dashboard = [published_dashboard] if on_duckdb else []
+    # The static dashboard draws from the published DuckDB file, and file drops load into the DuckDB file's raw
+    # (also Spark's raw store): on Postgres, BI tools read the `marts` schema and exports go through the CRM database.
+    with_duckdb_file = settings.warehouse_target != "postgres"
+    dashboard = [published_dashboard] if with_duckdb_file else []
     sensors = [build_failure_alert_sensor(crm_elt)]
-    if on_duckdb:
+    if with_duckdb_file:
         sensors.append(build_file_drop_sensor(
             crm_elt, downstream=[*crm_dbt_models.keys, published_warehouse.key, published_dashboard.key]))
     return dg.Definitions(
@@ -65,6 +59,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 pg_dbname=settings.postgres.dbname,
                 pg_user=settings.postgres.user,
                 reader_role=settings.postgres.reader_role,
+                spark_dir=str(settings.spark_dir),
+                raw_parquet_dir=str(settings.raw_parquet_dir),
             ),
             "dbt": DbtCliResource(project_dir=crm_dbt_project, dbt_executable=dbt_executable(),
                                   target=settings.warehouse_target),

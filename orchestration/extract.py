@@ -6,6 +6,7 @@ file_drops.py) a table's batch is read from its dropped file instead of the CRM 
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 import dagster as dg
 
@@ -15,6 +16,7 @@ from orchestration.incremental_load import LANDING_SCHEMA
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
 from orchestration.source_reader import SourceContractError
+from orchestration.spark_warehouse import export_raw_tables
 
 # Run tag that turns every extract (and the dbt build) into a full refresh.
 FULL_REFRESH_TAG = "crm/full_refresh"
@@ -107,6 +109,10 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, 
     """Merge every landed batch and advance the watermarks in one transaction; then archive merged files."""
     tables = [source_table(key.path[-1]) for key in context.selected_asset_keys]
     results = warehouse.raw_loader().merge_landed(tables)
+    if warehouse.target == "spark":  # dbt on Spark reads raw from Parquet (orchestration/spark_warehouse.py)
+        with warehouse.connect() as con:
+            written = export_raw_tables(con, [result.table for result in results], Path(warehouse.raw_parquet_dir))
+        context.log.info(f"raw tables written as Parquet for Spark: {', '.join(written) or 'none'}")
     drops = drop_files_of(context.run.tags)
     for result in results:
         context.log.info(

@@ -16,6 +16,7 @@ from orchestration.incremental_load import DuckDBRawLoader, RawLoader
 from orchestration.postgres_raw import PostgresRawLoader
 from orchestration.settings import DEFAULT_STORAGE_VERSION
 from orchestration.source_reader import SourceReader
+from orchestration.spark_warehouse import SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.transient_errors import SourceRetries
 from orchestration.warehouse_sql import DuckDBSession, PostgresSession, SqlSession
 
@@ -53,6 +54,8 @@ class WarehouseResource(dg.ConfigurableResource):
     pg_dbname: str = "crm_warehouse"
     pg_user: str = "crm_loader"
     reader_role: str = "crm_reader"
+    spark_dir: str = ""  # Spark: its warehouse folder (CRM_SPARK_DIR)
+    raw_parquet_dir: str = ""  # Spark: where raw tables are written as Parquet for dbt (CRM_RAW_PARQUET_DIR)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -88,6 +91,13 @@ class WarehouseResource(dg.ConfigurableResource):
         else:
             with self.connect() as con:
                 yield DuckDBSession(con)
+
+    def relation_schemas(self) -> dict[str, str]:
+        """Where a mart suite's `marts.<model>` and `snapshots.<snapshot>` are, in this target's gate session."""
+        schemas = {"marts": self.marts_schema}
+        if self.target == "spark":
+            schemas["snapshots"] = SPARK_SNAPSHOTS_VIEWS_SCHEMA
+        return schemas
 
     def raw_loader(self) -> RawLoader:
         """Lands and merges source batches into the target's raw schema (same steps and guarantees on each)."""

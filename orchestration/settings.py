@@ -22,6 +22,7 @@ WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_projec
 # On a server target dbt builds the published models in this schema; publishing renames it to `marts`
 # (orchestration/publish.py), so readers never see a half-built or ungated mart.
 POSTGRES_MARTS_BUILD_SCHEMA = "marts_next"
+SPARK_MARTS_VIEWS_SCHEMA = "spark_marts"
 
 
 class SettingsError(ValueError):
@@ -55,6 +56,8 @@ class Settings:
     source_retries: int
     source_retry_seconds: float
     postgres: PostgresSettings
+    spark_dir: Path
+    raw_parquet_dir: Path
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -92,6 +95,8 @@ class Settings:
                 user=env.get("CRM_PG_USER") or "crm_loader",
                 reader_role=env.get("CRM_READER_ROLE") or "crm_reader",
             ),
+            spark_dir=_path(env.get("CRM_SPARK_DIR"), data_dir / "spark"),
+            raw_parquet_dir=_path(env.get("CRM_RAW_PARQUET_DIR"), data_dir / "raw_parquet"),
         )
 
     def export_to_environment(self) -> None:
@@ -106,12 +111,17 @@ class Settings:
         os.environ.setdefault("DAGSTER_HOME", str(self.dagster_home))
         if self.as_of_date is not None:
             os.environ["CRM_AS_OF_DATE"] = self.as_of_date.isoformat()
+        if self.warehouse_target == "spark":  # profiles.yml and the on-run-start hook read them
+            os.environ["CRM_SPARK_DIR"] = str(self.spark_dir)
+            os.environ["CRM_RAW_PARQUET_DIR"] = str(self.raw_parquet_dir)
 
     @property
     def marts_build_schema(self) -> str:
-        """Where dbt builds the published models: `marts` itself in a DuckDB file (publish copies them to
-        another file), a schema renamed to `marts` on publish on Postgres."""
-        return POSTGRES_MARTS_BUILD_SCHEMA if self.warehouse_target == "postgres" else "marts"
+        """Where gate 2 and publish find the published models dbt built: `marts` itself in a DuckDB file (publish
+        copies them to another file); a schema renamed to `marts` on publish on Postgres; on Spark, views in the
+        DuckDB file over the Parquet files of Spark's `marts` tables (orchestration/spark_warehouse.py)."""
+        return {"postgres": POSTGRES_MARTS_BUILD_SCHEMA, "spark": SPARK_MARTS_VIEWS_SCHEMA}.get(self.warehouse_target,
+                                                                                              "marts")
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,9 @@
 {%- endmacro %}
 
 
-{#- Widen before multiplying: DuckDB keeps DECIMAL(18,2) × DECIMAL(18,8) at width 18 and overflows. -#}
+{#- One exact product, rounded once, on every engine (documented in _macros.yml). -#}
 {% macro to_reporting_currency(amount_expr, rate_col) -%}
-    {{ to_money('cast(' ~ amount_expr ~ ' as decimal(38,10)) * ' ~ rate_col) }}
+    {{ to_money('cast(' ~ amount_expr ~ ' as decimal(20,8)) * cast(' ~ rate_col ~ ' as decimal(17,8))') }}
 {%- endmacro %}
 
 

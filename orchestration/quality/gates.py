@@ -15,10 +15,11 @@ from crm_contract import SourceTable
 from orchestration.quality.gate_config import GateConfig, load_gate_config
 from orchestration.quality.parameters import WarehouseFacts, raw_parameters, read_stage_catalogue, read_warehouse_facts
 from orchestration.quality.quarantine import quarantine
-from orchestration.quality.relations import MARTS_SCHEMA, after_merge_sql, expand_after_merge, in_marts_schema, landing_sql
+from orchestration.quality.relations import MARTS_SCHEMA, after_merge_sql, expand_after_merge, in_schemas, landing_sql
 from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
 from orchestration.quality.validation import GeConnection, RuleOutcome, Validation, run_validations
 from orchestration.resources import WarehouseResource
+from orchestration.spark_warehouse import create_marts_views
 from orchestration.warehouse_sql import SqlSession
 
 SAMPLE_KEYS = 10
@@ -79,9 +80,13 @@ def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: 
                models: list[tuple[str, str]], run_name: str) -> GateRun:
     """Validate the published models, given as (schema, name) pairs that have a suite.
 
-    They are read where dbt built them (warehouse.marts_schema: `marts_next` on Postgres, before publishing).
+    They are read where dbt built them (warehouse.marts_schema: `marts_next` on Postgres, before publishing;
+    views over Spark's tables on Spark).
     """
     started = time.perf_counter()
+    if warehouse.target == "spark":
+        with warehouse.connect() as con:
+            create_marts_views(con, Path(warehouse.spark_dir), [name for _, name in models], warehouse.marts_schema)
     suites = suites_in(MARTS_LAYER)
     config = _gate_config(gates_path)
     validations = []
@@ -90,7 +95,7 @@ def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: 
         validation = _validation(suites[name], "batch", suites[name].name, f"select * from {built_in}.{name}", {},
                                  config, facts=None)
         validations.append(replace(validation, rule_sql={
-            rule: in_marts_schema(sql, warehouse.marts_schema) for rule, sql in validation.rule_sql.items()}))
+            rule: in_schemas(sql, warehouse.relation_schemas()) for rule, sql in validation.rule_sql.items()}))
     outcomes = run_validations(ge_connection(warehouse), docs_dir, validations,
                                run_name=run_name, docs_keep_days=docs_keep_days)
     with warehouse.session() as session:

@@ -16,7 +16,6 @@ from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEM
 # In a suite's SQL, `after_merge.<table>` stands for this projection of <table>.
 _AFTER_MERGE_REFERENCE = re.compile(r"\bafter_merge\.([a-z_]+)\b")
 MARTS_SCHEMA = "marts"
-_MARTS_REFERENCE = re.compile(r"\bmarts\.(?=[a-z_]+\b)")
 
 
 def landing_sql(table: SourceTable) -> str:
@@ -50,7 +49,10 @@ def expand_after_merge(sql: str, full_refresh_tables: frozenset[str]) -> str:
     return _AFTER_MERGE_REFERENCE.sub(projection, sql)
 
 
-def in_marts_schema(sql: str, schema: str) -> str:
-    """A mart suite's SQL names other marts as `marts.<model>`; read them where dbt built them (`marts_next`
-    on a server target, before publishing renames it)."""
-    return sql if schema == MARTS_SCHEMA else _MARTS_REFERENCE.sub(f"{schema}.", sql)
+def in_schemas(sql: str, schemas: dict[str, str]) -> str:
+    """A mart suite's SQL names other marts as `marts.<model>` (and `snapshots.<snapshot>`); read them where the
+    target keeps them before publishing: {"marts": "marts_next"} on Postgres (WarehouseResource.relation_schemas)."""
+    for schema, actual in schemas.items():
+        if actual != schema:
+            sql = re.sub(rf"\b{schema}\.(?=[a-z_]+\b)", f"{actual}.", sql)
+    return sql

@@ -17,11 +17,14 @@ def test_an_unknown_warehouse_target_is_refused_naming_the_choices():
         Settings.from_environment({"CRM_WAREHOUSE_TARGET": "oracle"})
 
 
-def test_the_dagster_job_refuses_spark_which_it_does_not_drive_yet():
+def test_on_spark_the_job_keeps_landing_and_raw_in_duckdb_and_hands_dbt_parquet(tmp_path):
     from orchestration.definitions import build_definitions
 
-    with pytest.raises(SettingsError, match="CRM_WAREHOUSE_TARGET=spark: the Dagster job runs on duckdb and postgres"):
-        build_definitions(Settings.from_environment({"CRM_WAREHOUSE_TARGET": "spark"}))
+    settings = Settings.from_environment({"CRM_WAREHOUSE_TARGET": "spark", "CRM_DATA_DIR": str(tmp_path)})
+    warehouse = build_definitions(settings).resources["warehouse"]
+    assert (warehouse.target, warehouse.marts_schema) == ("spark", "spark_marts")
+    assert (warehouse.spark_dir, warehouse.raw_parquet_dir) == (str(tmp_path / "spark"), str(tmp_path / "raw_parquet"))
+    assert warehouse.relation_schemas() == {"marts": "spark_marts", "snapshots": "spark_snapshots"}
 
 
 def test_on_postgres_dbt_builds_the_published_models_aside_and_the_job_follows_the_target():

@@ -64,10 +64,12 @@ class Pipeline:
 
     def run(self, *, tags: dict[str, str] | None = None,
             asset_selection: list[dg.AssetKey] | dg.AssetSelection | None = None,
-            environment: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
+            environment: dict[str, str] | None = None,
+            asset_checks: set[dg.AssetCheckKey] | None = None) -> dg.ExecuteInProcessResult:
         """crm_elt on this folder's files, in-process, with its own throwaway run history.
 
         asset_selection: the assets to materialize (their checks run with them); everything when None.
+        asset_checks: only these checks run (dbt runs the tests of no other check); all of them when None.
         """
         from orchestration.definitions import build_definitions
         from orchestration.settings import Settings
@@ -79,6 +81,10 @@ class Pipeline:
             job = definitions.resolve_job_def("crm_elt")
             if isinstance(asset_selection, dg.AssetSelection):
                 asset_selection = sorted(asset_selection.resolve(definitions.resolve_asset_graph()))
+            if asset_checks is not None:
+                every_asset = definitions.resolve_asset_graph().get_all_asset_keys()
+                job = job.get_subset(asset_selection=set(asset_selection or every_asset), asset_check_selection=asset_checks)
+                asset_selection = None
             with dg.DagsterInstance.ephemeral() as instance:
                 return job.execute_in_process(instance=instance, tags=tags, asset_selection=asset_selection,
                                               raise_on_error=False)

@@ -1,0 +1,58 @@
+"""The Spark target's two bridges to the DuckDB file that keeps landing and raw.
+
+On CRM_WAREHOUSE_TARGET=spark, extract and gate 1 work in the DuckDB file exactly as on the default target; dbt
+(dbt-spark) builds the models on Spark from raw Parquet files and writes its tables as Parquet. So the job:
+- writes every merged raw table to CRM_RAW_PARQUET_DIR/<table>/, which dbt's on-run-start hook registers as
+  raw.<table> (macros/parquet_tables.sql);
+- reads Spark's `marts` tables back through DuckDB views over their Parquet files, for gate 2 and for publish,
+  which writes the same published file (and Parquet, and dashboard) as on target duckdb.
+Reading Spark's tables as files needs their folder on a path this process reads: a local session's
+CRM_SPARK_DIR, or a cluster's warehouse folder mounted here (README, "Running on Spark").
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from orchestration.raw_schema import RAW_SCHEMA
+
+SPARK_SNAPSHOTS_VIEWS_SCHEMA = "spark_snapshots"
+
+
+class SparkTableMissing(RuntimeError):
+    """A published model has no Parquet files in Spark's warehouse folder; the message names it and the folder."""
+
+
+def export_raw_tables(con: duckdb.DuckDBPyConnection, table_names: list[str], folder: Path) -> dict[str, Path]:
+    """Write raw.<table> to folder/<table>/part-0.parquet; a table's folder is replaced whole, never mixed."""
+    written = {}
+    for name in table_names:
+        target, fresh = folder / name, folder / f".{name}.{uuid.uuid4().hex}"
+        fresh.mkdir(parents=True)
+        con.execute(f"COPY {RAW_SCHEMA}.{name} TO '{fresh / 'part-0.parquet'}' (FORMAT parquet)")
+        previous = folder / f".{name}.previous.{uuid.uuid4().hex}"
+        if target.exists():
+            target.rename(previous)
+        fresh.rename(target)
+        shutil.rmtree(previous, ignore_errors=True)
+        written[name] = target
+    return written
+
+
+def create_marts_views(con: duckdb.DuckDBPyConnection, spark_dir: Path, models: list[str], schema: str) -> None:
+    """Views `<schema>.<model>` over the Parquet files of Spark's marts.<model>, and the snapshot history the marts
+    read on Spark (macros/snapshot_history.sql: each opportunity's current state as its only version)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for name in models:
+        table_dir = spark_dir / "warehouse" / "marts.db" / name
+        if not any(table_dir.glob("*.parquet")):
+            raise SparkTableMissing(f"marts.{name}: no Parquet files in {table_dir}; build it with dbt on Spark "
+                                    f"(materialize marts/{name}) before gate 2 and publish")
+        con.execute(f"CREATE OR REPLACE VIEW {schema}.\"{name}\" AS SELECT * FROM read_parquet('{table_dir}/*.parquet')")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SPARK_SNAPSHOTS_VIEWS_SCHEMA}")
+    con.execute(f"CREATE OR REPLACE VIEW {SPARK_SNAPSHOTS_VIEWS_SCHEMA}.snap_opportunities AS SELECT opportunity_id, "
+                f"updated_at AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to FROM {RAW_SCHEMA}.opportunities")
