@@ -118,7 +118,7 @@ class PublishError(RuntimeError):
     deps=published_model_keys(),
     pool=WAREHOUSE_POOL,
     description="What analysts and BI tools read: every published model in schema `marts`, as a read-only DuckDB "
-    "file (target duckdb) or the Postgres warehouse's own `marts` schema (target postgres).",
+    "file (targets duckdb and spark) or the Postgres warehouse's own `marts` schema (target postgres).",
 )
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     models = [(key.path[0], key.path[-1]) for key in published_model_keys()]

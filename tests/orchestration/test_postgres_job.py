@@ -146,3 +146,31 @@ def test_a_gate_1_failure_on_postgres_moves_no_row_no_watermark_and_no_mart(on_p
     after = (target.rows(state), target.rows("select count(*) from raw.opportunities"),
              target.rows("select sum(opportunities_reached) from marts.mart_sales_funnel"))
     assert after == before
+
+
+def test_publishing_a_partial_build_carries_the_other_models_over_and_refuses_a_model_it_cannot_find(postgres):
+    import psycopg2
+
+    from orchestration.publish import PublishError, publish_schema
+    from orchestration.warehouse_sql import PostgresSession
+
+    database = postgres.create_database()
+    create_reader_role(postgres, database)
+    con = psycopg2.connect(host=postgres.host, port=postgres.port, user=postgres.user, password=postgres.password,
+                           dbname=database)
+    try:
+        session = PostgresSession(con)
+        for statement in ("create schema marts", "create table marts.fresh as select 1 as version",
+                          "create table marts.kept as select 1 as version", "create schema marts_next",
+                          "create table marts_next.fresh as select 2 as version"):
+            session.execute(statement)
+        with pytest.raises(PublishError, match=r"lack \['absent'\]"):
+            publish_schema(session, ["fresh", "kept", "absent"], "marts_next", "crm_reader")
+        published = publish_schema(session, ["fresh", "kept"], "marts_next", "crm_reader")
+        assert published.carried_over == ["kept"] and published.row_counts == {"fresh": 1, "kept": 1}
+        assert session.rows("select (select version from marts.fresh), (select version from marts.kept)") == [(2, 1)]
+        assert session.rows("select count(*) from pg_namespace where nspname = 'marts_next'") == [(0,)]
+    finally:
+        con.close()
+    reader = PostgresPipeline(Pipeline(Path(".")), postgres, database)
+    assert reader.rows("select version from marts.kept", user="crm_reader", password=READER_PASSWORD) == [(1,)]
