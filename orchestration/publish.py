@@ -21,7 +21,6 @@ import duckdb
 from orchestration import published_folder
 from orchestration.extract import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
-from orchestration.spark_warehouse import create_marts_views
 from orchestration.transform import published_model_keys
 from orchestration.warehouse_sql import SqlSession, scalar
 
@@ -121,11 +120,9 @@ class PublishError(RuntimeError):
     "file (targets duckdb and spark) or the Postgres warehouse's own `marts` schema (target postgres).",
 )
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    models = [(key.path[0], key.path[-1]) for key in published_model_keys()]
-    if warehouse.target == "spark":  # Spark's tables, read through views in the DuckDB file (spark_warehouse.py)
-        with warehouse.connect() as con:
-            create_marts_views(con, Path(warehouse.spark_dir), [name for _, name in models], warehouse.marts_schema)
-        models = [(warehouse.marts_schema, name) for _, name in models]
+    # Where this target keeps the models built (on Spark: views in the DuckDB file over Spark's tables).
+    schemas = warehouse.relation_schemas()
+    models = [(schemas.get(key.path[0], key.path[0]), key.path[-1]) for key in published_model_keys()]
     if warehouse.target == "postgres":
         with warehouse.session() as session:
             swapped = publish_schema(session, [name for _, name in models], warehouse.marts_schema,

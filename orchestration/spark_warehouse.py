@@ -43,7 +43,7 @@ def export_raw_tables(con: duckdb.DuckDBPyConnection, table_names: list[str], fo
     return written
 
 
-def create_marts_views(con: duckdb.DuckDBPyConnection, spark_dir: Path, models: list[str], schema: str) -> None:
+def create_marts_views(con: duckdb.DuckDBPyConnection, spark_dir: Path, schema: str, models: list[str]) -> None:
     """Views `<schema>.<model>` over the Parquet files of Spark's marts.<model>, and the snapshot history the marts
     read on Spark (macros/snapshot_history.sql: each opportunity's current state as its only version)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -15,6 +15,7 @@ from orchestration.dbt_project import crm_dbt_project
 from orchestration.extract import FULL_REFRESH_TAG, WAREHOUSE_POOL, is_full_refresh
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import WarehouseResource
+from orchestration.spark_warehouse import create_marts_views
 from orchestration.warehouse_sql import SqlSession, scalar
 
 # Under `dagster dev` the manifest is re-parsed on load; everywhere else it must already exist
@@ -60,7 +61,8 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     """`dbt build` of the selected models: runs, seeds, snapshots and their tests, in dependency order.
 
     Then an observation per snapshot says how many versions the run recorded: dbt holds the warehouse file until
-    it exits, so they are counted before and after the build.
+    it exits, so they are counted before and after the build. On Spark, the models built are then made readable
+    in the DuckDB file (orchestration/spark_warehouse.py), where gate 2 and publish read them.
     """
     # Unit tests check the SQL's logic on fixed inputs, not the data: they run in CI (tests/dbt runs a plain
     # `dbt build`), and dbt recommends leaving them out of production builds (47 s of 350 s at 1M opportunities).
@@ -75,6 +77,10 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     with warehouse.session() as session:
         before = snapshot_version_counts(session, snapshot_keys)
     yield from dbt.cli(args, context=context).stream()
+    if warehouse.target == "spark":  # gate 2 and publish read Spark's tables where the other targets' are
+        with warehouse.connect() as con:
+            create_marts_views(con, Path(warehouse.spark_dir), warehouse.marts_schema,
+                               [key.path[-1] for key in published_model_keys() if key in context.selected_asset_keys])
     with warehouse.session() as session:
         after = snapshot_version_counts(session, snapshot_keys)
     for key in sorted(snapshot_keys, key=lambda k: k.to_user_string()):

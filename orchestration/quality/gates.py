@@ -15,11 +15,10 @@ from crm_contract import SourceTable
 from orchestration.quality.gate_config import GateConfig, load_gate_config
 from orchestration.quality.parameters import WarehouseFacts, raw_parameters, read_stage_catalogue, read_warehouse_facts
 from orchestration.quality.quarantine import quarantine
-from orchestration.quality.relations import MARTS_SCHEMA, after_merge_sql, expand_after_merge, in_schemas, landing_sql
+from orchestration.quality.relations import after_merge_sql, expand_after_merge, in_schemas, landing_sql
 from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
 from orchestration.quality.validation import GeConnection, RuleOutcome, Validation, run_validations
 from orchestration.resources import WarehouseResource
-from orchestration.spark_warehouse import create_marts_views
 from orchestration.warehouse_sql import SqlSession
 
 SAMPLE_KEYS = 10
@@ -84,18 +83,15 @@ def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: 
     views over Spark's tables on Spark).
     """
     started = time.perf_counter()
-    if warehouse.target == "spark":
-        with warehouse.connect() as con:
-            create_marts_views(con, Path(warehouse.spark_dir), [name for _, name in models], warehouse.marts_schema)
     suites = suites_in(MARTS_LAYER)
     config = _gate_config(gates_path)
+    schemas = warehouse.relation_schemas()
     validations = []
     for schema, name in models:
-        built_in = warehouse.marts_schema if schema == MARTS_SCHEMA else schema
-        validation = _validation(suites[name], "batch", suites[name].name, f"select * from {built_in}.{name}", {},
-                                 config, facts=None)
+        validation = _validation(suites[name], "batch", suites[name].name,
+                                 in_schemas(f"select * from {schema}.{name}", schemas), {}, config, facts=None)
         validations.append(replace(validation, rule_sql={
-            rule: in_schemas(sql, warehouse.relation_schemas()) for rule, sql in validation.rule_sql.items()}))
+            rule: in_schemas(sql, schemas) for rule, sql in validation.rule_sql.items()}))
     outcomes = run_validations(ge_connection(warehouse), docs_dir, validations,
                                run_name=run_name, docs_keep_days=docs_keep_days)
     with warehouse.session() as session:

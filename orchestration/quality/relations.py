@@ -15,7 +15,6 @@ from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEM
 
 # In a suite's SQL, `after_merge.<table>` stands for this projection of <table>.
 _AFTER_MERGE_REFERENCE = re.compile(r"\bafter_merge\.([a-z_]+)\b")
-MARTS_SCHEMA = "marts"
 
 
 def landing_sql(table: SourceTable) -> str:
