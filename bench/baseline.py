@@ -25,7 +25,7 @@ import duckdb
 
 from bench.routes import duckdb_connection, route_sqlite_scanner
 from orchestration.publish import publish_models
-from orchestration.settings import DEFAULT_STORAGE_VERSION  # the format our publish writes by default
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_STORAGE_VERSION  # our publish format and limits
 
 _BUILT = ("model", "seed", "snapshot")
 
@@ -85,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name in ("source", "manifest", "warehouse", "published", "out"):
         parser.add_argument(f"--{name}", type=Path, required=True)
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default=DEFAULT_DUCKDB_MEMORY_LIMIT)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     result = run_baseline(args.source, args.manifest, args.warehouse, args.published,

@@ -16,6 +16,7 @@ from typing import Callable
 import duckdb
 
 from crm_contract import SOURCE_TABLES
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 SOURCE_CATALOG = "crm_source"
 
@@ -103,7 +104,7 @@ ROUTES: dict[str, Callable[..., int]] = {
 }
 
 
-def duckdb_connection(path: Path, *, memory_limit: str = "4GB", threads: int = 2) -> duckdb.DuckDBPyConnection:
+def duckdb_connection(path: Path, *, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT, threads: int = 2) -> duckdb.DuckDBPyConnection:
     """A plain connection with the warehouse's limits and UTC, writing extensions nowhere but a folder beside it."""
     con = duckdb.connect(str(path), config={
         "memory_limit": memory_limit, "threads": threads, "extension_directory": str(path.parent / ".duckdb_extensions"),

@@ -14,7 +14,7 @@ from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, sha
 from orchestration.file_reader import FileContractError, FileReader
 from orchestration.incremental_load import DuckDBRawLoader, RawLoader
 from orchestration.postgres_raw import PostgresRawLoader
-from orchestration.settings import DEFAULT_STORAGE_VERSION
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_STORAGE_VERSION
 from orchestration.source_reader import SourceReader
 from orchestration.spark_warehouse import SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.transient_errors import SourceRetries
@@ -45,7 +45,7 @@ class WarehouseResource(dg.ConfigurableResource):
     path: str
     published_path: str
     published_storage_version: str = DEFAULT_STORAGE_VERSION
-    memory_limit: str = "4GB"
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     threads: int = 2
     # Where dbt builds the published models (settings.marts_build_schema).
     marts_schema: str = "marts"

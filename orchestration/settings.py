@@ -18,6 +18,10 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The published file's on-disk format: DuckDB 1.0 and every later 1.x release (the readers BI drivers embed)
 # open it. The newest format (DuckDB 2.0's) is unreadable by them. v1.0.0 holds every type the marts use.
 DEFAULT_STORAGE_VERSION = "v1.0.0"
+# DuckDB's memory limit per connection (extract, dbt, publish). The limit bounds DuckDB's buffers, not the Python
+# processes around it: at 1M opportunities the whole process tree peaked about 0.2 GB above it during dbt, so
+# 3GB keeps a run under 4 GB (4GB peaked at 4.2 GB). docs/benchmarks.md has the figures.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
 WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_project/profiles.yml
 # On a server target dbt builds the published models in this schema; publishing renames it to `marts`
 # (orchestration/publish.py), so readers never see a half-built or ungated mart.
@@ -75,7 +79,7 @@ class Settings:
             reporting_timezone=_timezone(env.get("CRM_REPORTING_TIMEZONE") or "UTC"),
             dagster_home=_path(env.get("DAGSTER_HOME"), data_dir / "dagster_home"),
             extract_lookback_hours=_non_negative_int("CRM_EXTRACT_LOOKBACK_HOURS", env.get("CRM_EXTRACT_LOOKBACK_HOURS"), 24),
-            duckdb_memory_limit=env.get("CRM_DUCKDB_MEMORY_LIMIT") or "4GB",
+            duckdb_memory_limit=env.get("CRM_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
             duckdb_threads=_non_negative_int("CRM_DUCKDB_THREADS", env.get("CRM_DUCKDB_THREADS"), 2) or 1,
             schedule_cron=env.get("CRM_SCHEDULE_CRON") or "0 6 * * *",
             schedule_timezone=_timezone(env.get("CRM_SCHEDULE_TIMEZONE") or env.get("CRM_REPORTING_TIMEZONE") or "UTC"),

@@ -217,11 +217,24 @@ def test_fx_rates_are_forward_filled_per_day_up_to_the_as_of_date(warehouse: Pat
     assert query(warehouse, "select count(*) from staging.stg_crm__fx_rates where currency = 'USD'") == [(0,)]
 
 
-def test_staging_keeps_the_latest_version_of_a_row(warehouse: Path) -> None:
+def test_staging_cleans_the_version_the_extract_kept(warehouse: Path) -> None:
     assert query(warehouse, "select customer_name, level, source from staging.stg_crm__customers where customer_id = 1") \
         == [("Acme", "A", "web")]
     assert query(warehouse, "select stage, status, amount_original, currency from staging.stg_crm__opportunities "
                             "where opportunity_id = 2") == [("proposal", "open", Decimal("500.00"), "USD")]
+
+
+def test_a_key_held_twice_in_raw_stops_the_build_at_staging(tmp_path: Path) -> None:
+    """The extract never writes a key twice; if raw ever holds one twice, dbt says which table and key."""
+    path = tmp_path / "warehouse.duckdb"
+    write_raw_tables(path, CRM)
+    with duckdb.connect(str(path)) as con:
+        con.execute("insert into raw.customers select * replace ('Acme (copy)' as name) from raw.customers "
+                    "where customer_id = 1")
+    result = run_dbt(["build", "--select", "stg_crm__customers"], warehouse_path=path, as_of_date=AS_OF_DATE,
+                     check=False)
+    assert result.returncode != 0
+    assert "Failure in test unique_stg_crm__customers_customer_id" in result.stdout
 
 
 def test_staging_keeps_soft_deleted_rows_as_a_flag(warehouse: Path) -> None:
@@ -371,10 +384,9 @@ def test_incremental_facts_take_new_rows_and_drop_rows_deleted_in_a_later_load(t
         con.execute("insert into raw.activities (activity_id, customer_id, user_id, activity_type, occurred_at, "
                     "updated_at, _load_id, _loaded_at) values (4, 2, 10, 'demo', '2025-03-30 09:00', ?, 'second', ?)",
                     [SECOND_LOAD_AT, SECOND_LOAD_AT])
-        # Payment 2 deleted, as a second version of the row (staging keeps the later one).
-        con.execute("insert into raw.payments select * replace (true as is_deleted, ? as updated_at, "
-                    "'second' as _load_id, ? as _loaded_at) from raw.payments where payment_id = 2",
-                    [SECOND_LOAD_AT, SECOND_LOAD_AT])
+        # Payment 2 deleted: its second version replaces the first, as the merge on the key does.
+        con.execute("update raw.payments set is_deleted = true, updated_at = ?, _load_id = 'second', _loaded_at = ? "
+                    "where payment_id = 2", [SECOND_LOAD_AT, SECOND_LOAD_AT])
         # Contract 2 deleted: its payment 3 goes too. Contract 1 changes owner: its payment 1 follows.
         con.execute("update raw.contracts set is_deleted = true, updated_at = ?, _loaded_at = ? where contract_id = 2",
                     [SECOND_LOAD_AT, SECOND_LOAD_AT])

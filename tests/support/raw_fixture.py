@@ -1,6 +1,8 @@
 """Hand-made raw data for dbt tests: write a few rows per table into a fresh warehouse file.
 
-Tables not given are created empty, so `dbt build` sees the full raw schema as the extract leaves it.
+Tables not given are created empty, so `dbt build` sees the full raw schema as the extract leaves it. Rows given
+twice for a key are collapsed the way the extract lands them (the newest updated_at wins, with the loader's own
+query): raw holds one row per key, and staging relies on it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import duckdb
 
 from crm_contract import SOURCE_TABLES
+from orchestration.incremental_load import typed_batch_query
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl
 
 FIXTURE_LOADED_AT = datetime(2025, 1, 1)
@@ -39,3 +42,7 @@ def write_raw_tables(warehouse_path: Path, rows_by_table: Mapping[str, Sequence[
                 con.execute(
                     f"INSERT INTO {RAW_SCHEMA}.{table.name} ({column_list}) VALUES ({placeholders})", params
                 )
+            con.execute(f"CREATE OR REPLACE TEMP TABLE given_rows AS SELECT * FROM {RAW_SCHEMA}.{table.name}")
+            con.execute(f"DELETE FROM {RAW_SCHEMA}.{table.name}")
+            con.execute(f"INSERT INTO {RAW_SCHEMA}.{table.name} BY NAME {typed_batch_query(table, 'given_rows')}",
+                        ["fixture", FIXTURE_LOADED_AT])

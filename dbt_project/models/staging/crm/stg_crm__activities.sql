@@ -3,10 +3,6 @@ with source as (
     select * from {{ source('crm', 'activities') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'activity_id') }}
-),
-
 final as (
     select
         cast(activity_id as bigint)                                 as activity_id,
@@ -19,7 +15,7 @@ final as (
         coalesce(cast(is_deleted as boolean), false)                as is_deleted,
         cast(updated_at as timestamp)                               as updated_at,
         cast(_loaded_at as timestamp)                               as loaded_at
-    from latest
+    from source
 )
 
 select * from final

@@ -4,10 +4,6 @@ with source as (
     select * from {{ source('crm', 'contracts') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'contract_id') }}
-),
-
 typed as (
     select
         cast(contract_id as bigint)                            as contract_id,
@@ -26,7 +22,7 @@ typed as (
         coalesce(cast(is_deleted as boolean), false)           as is_deleted,
         cast(updated_at as timestamp)                          as updated_at,
         cast(_loaded_at as timestamp)                          as loaded_at
-    from latest
+    from source
 ),
 
 with_rate as (  -- domain.md §3: a contract converts at its signed_date

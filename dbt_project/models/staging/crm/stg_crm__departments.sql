@@ -3,10 +3,6 @@ with source as (
     select * from {{ source('crm', 'departments') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'department_id') }}
-),
-
 final as (
     select
         cast(department_id as bigint)                    as department_id,
@@ -14,7 +10,7 @@ final as (
         cast(parent_department_id as bigint)             as parent_department_id,
         cast(updated_at as timestamp)                    as updated_at,
         cast(_loaded_at as timestamp)                    as loaded_at
-    from latest
+    from source
 )
 
 select * from final

@@ -3,10 +3,6 @@ with source as (
     select * from {{ source('crm', 'marketing_spend') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', ['channel', 'spend_month']) }}
-),
-
 typed as (
     select
         cast(lower(trim(channel)) as {{ dbt.type_string() }})  as channel,
@@ -15,7 +11,7 @@ typed as (
         cast(upper(trim(currency)) as {{ dbt.type_string() }}) as currency,
         cast(updated_at as timestamp)                          as updated_at,
         cast(_loaded_at as timestamp)                          as loaded_at
-    from latest
+    from source
 ),
 
 with_rate as (  -- domain.md §3: marketing spend converts at spend_month

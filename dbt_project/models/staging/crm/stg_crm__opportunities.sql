@@ -4,10 +4,6 @@ with source as (
     select * from {{ source('crm', 'opportunities') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'opportunity_id') }}
-),
-
 typed as (
     select
         cast(opportunity_id as bigint)                       as opportunity_id,
@@ -28,7 +24,7 @@ typed as (
         coalesce(cast(is_deleted as boolean), false)         as is_deleted,
         cast(updated_at as timestamp)                        as updated_at,
         cast(_loaded_at as timestamp)                        as loaded_at
-    from latest
+    from source
 ),
 
 with_conversion_date as (  -- domain.md §3: closed_at's date once closed, the as-of date while open

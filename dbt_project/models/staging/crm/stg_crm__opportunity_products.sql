@@ -4,10 +4,6 @@ with source as (
     select * from {{ source('crm', 'opportunity_products') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', ['opportunity_id', 'product_id']) }}
-),
-
 typed as (
     select
         cast(opportunity_id as bigint)     as opportunity_id,
@@ -17,7 +13,7 @@ typed as (
         cast(discount_pct as decimal(7,4)) as discount_pct,
         cast(updated_at as timestamp)      as updated_at,
         cast(_loaded_at as timestamp)      as loaded_at
-    from latest
+    from source
 ),
 
 final as (

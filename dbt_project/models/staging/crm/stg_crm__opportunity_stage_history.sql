@@ -3,10 +3,6 @@ with source as (
     select * from {{ source('crm', 'opportunity_stage_history') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'history_id') }}
-),
-
 final as (
     select
         cast(history_id as bigint)                              as history_id,
@@ -18,7 +14,7 @@ final as (
         cast(changed_by_user_id as bigint)                      as changed_by_user_id,
         cast(updated_at as timestamp)                           as updated_at,
         cast(_loaded_at as timestamp)                           as loaded_at
-    from latest
+    from source
 )
 
 select * from final

@@ -4,10 +4,6 @@ with source as (
     select * from {{ source('crm', 'payment_plans') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'plan_id') }}
-),
-
 final as (
     select
         cast(plan_id as bigint)         as plan_id,
@@ -17,7 +13,7 @@ final as (
         cast(amount as decimal(18,2))   as amount_original,
         cast(updated_at as timestamp)   as updated_at,
         cast(_loaded_at as timestamp)   as loaded_at
-    from latest
+    from source
 )
 
 select * from final

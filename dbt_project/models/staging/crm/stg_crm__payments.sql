@@ -4,10 +4,6 @@ with source as (
     select * from {{ source('crm', 'payments') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'payment_id') }}
-),
-
 final as (
     select
         cast(payment_id as bigint)                           as payment_id,
@@ -19,7 +15,7 @@ final as (
         coalesce(cast(is_deleted as boolean), false)         as is_deleted,
         cast(updated_at as timestamp)                        as updated_at,
         cast(_loaded_at as timestamp)                        as loaded_at
-    from latest
+    from source
 )
 
 select * from final

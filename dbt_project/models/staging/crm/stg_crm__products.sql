@@ -3,10 +3,6 @@ with source as (
     select * from {{ source('crm', 'products') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'product_id') }}
-),
-
 final as (
     select
         cast(product_id as bigint)                       as product_id,
@@ -16,7 +12,7 @@ final as (
         cast(is_active as boolean)                       as is_active,
         cast(updated_at as timestamp)                    as updated_at,
         cast(_loaded_at as timestamp)                    as loaded_at
-    from latest
+    from source
 )
 
 select * from final

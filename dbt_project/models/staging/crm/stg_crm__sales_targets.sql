@@ -3,10 +3,6 @@ with source as (
     select * from {{ source('crm', 'sales_targets') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', ['user_id', 'target_month']) }}
-),
-
 final as (
     select
         cast(user_id as bigint)                       as user_id,
@@ -16,7 +12,7 @@ final as (
         cast(new_customer_target as bigint)           as new_customer_target,
         cast(updated_at as timestamp)                 as updated_at,
         cast(_loaded_at as timestamp)                 as loaded_at
-    from latest
+    from source
 )
 
 select * from final

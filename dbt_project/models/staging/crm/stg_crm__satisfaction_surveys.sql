@@ -3,10 +3,6 @@ with source as (
     select * from {{ source('crm', 'satisfaction_surveys') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'survey_id') }}
-),
-
 final as (
     select
         cast(survey_id as bigint)              as survey_id,
@@ -18,7 +14,7 @@ final as (
         {{ to_reporting_date('surveyed_at') }} as surveyed_date,
         cast(updated_at as timestamp)          as updated_at,
         cast(_loaded_at as timestamp)          as loaded_at
-    from latest
+    from source
 )
 
 select * from final

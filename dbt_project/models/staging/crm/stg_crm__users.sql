@@ -3,10 +3,6 @@ with source as (
     select * from {{ source('crm', 'users') }}
 ),
 
-latest as (  -- a row can arrive more than once; keep the last version
-    {{ dedupe('source', 'user_id') }}
-),
-
 final as (
     select
         cast(user_id as bigint)                              as user_id,
@@ -20,7 +16,7 @@ final as (
         cast(is_active as boolean)                           as is_active,
         cast(updated_at as timestamp)                        as updated_at,
         cast(_loaded_at as timestamp)                        as loaded_at
-    from latest
+    from source
 )
 
 select * from final
