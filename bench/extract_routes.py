@@ -4,8 +4,9 @@
                                    [--advanced /path/to/a/copy/advanced/by/a/few/days.sqlite]
 
 Routes (bench/routes.py), each into a fresh DuckDB file:
-- ours:            the product's loader (connectorx → Arrow → DuckDB land + merge, watermark in one
-                   transaction); with --advanced, then an incremental load of that copy's delta
+- ours:            the product's loader (DuckDB's SQLite scanner, or connectorx → Arrow without its wheel;
+                   land + merge, watermark in one transaction); with --advanced, then an incremental load of
+                   that copy's delta
 - connectorx_only: connectorx → Arrow, no warehouse write (the read cost alone)
 - sqlite3_arrow:   Python's sqlite3 cursor → pyarrow → DuckDB (a plain hand-written loader, the floor
                    without a columnar reader)

@@ -2,7 +2,7 @@
 
 Each function loads every contract table of `source` into a DuckDB connection (or only reads it) and returns
 the number of source rows. bench/extract_routes.py compares them; the baseline (bench/baseline.py) uses the
-fastest plain one, DuckDB's SQLite scanner.
+fastest plain one, DuckDB's SQLite scanner with no checks, watermark or merge.
 """
 
 from __future__ import annotations
@@ -17,12 +17,16 @@ import duckdb
 
 from crm_contract import SOURCE_TABLES
 from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
-
-SOURCE_CATALOG = "crm_source"
+from orchestration.sqlite_scanner import SOURCE_CATALOG, attach_sqlite
 
 
 def route_ours(con: duckdb.DuckDBPyConnection, source: Path, advanced: Path | None = None) -> int:
-    """The product's loader: connectorx → Arrow → DuckDB land + merge; then, given a copy, its delta."""
+    """The product's loader: land + merge, then, given a copy, its delta.
+
+    On a SQLite file the loader reads through DuckDB's SQLite scanner when its wheel is installed (a delta via
+    `sqlite_query`, filtered inside SQLite), else through connectorx → Arrow; route_connectorx_only is the
+    latter's read alone.
+    """
     from orchestration.incremental_load import load_table
     from orchestration.source_reader import SourceReader
 
@@ -84,16 +88,6 @@ def route_sqlite_scanner(con: duckdb.DuckDBPyConnection, source: Path) -> int:
         rows += con.execute(f"SELECT count(*) FROM raw.{table.name}").fetchone()[0]
     con.execute(f"DETACH {SOURCE_CATALOG}")
     return rows
-
-
-def attach_sqlite(con: duckdb.DuckDBPyConnection, source: Path) -> None:
-    """Load the scanner from its PyPI wheel (no INSTALL: the machine has no network) and attach source read-only."""
-    import duckdb_extension_sqlite_scanner
-
-    version = con.execute("PRAGMA version").fetchone()[0]
-    extension = Path(duckdb_extension_sqlite_scanner.__file__).parent / "extensions" / version / "sqlite_scanner.duckdb_extension"
-    con.execute(f"LOAD '{extension}'")
-    con.execute(f"ATTACH '{source}' AS {SOURCE_CATALOG} (TYPE sqlite, READ_ONLY)")
 
 
 ROUTES: dict[str, Callable[..., int]] = {

@@ -8,6 +8,7 @@ the contract's types, so a value that does not fit its column fails here and the
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pyarrow as pa
 
 from crm_contract import SourceTable
 from orchestration.raw_schema import duckdb_type
-from orchestration.source_reader import SourceContractError
+from orchestration.source_reader import SourceContractError, registered
 
 DROP_FORMATS = {".csv": "read_csv", ".parquet": "read_parquet"}
 
@@ -51,6 +52,11 @@ class FileReader:
         """Every row of the file, typed as the contract says (`updated_since` does not apply to a file)."""
         columns = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
         return self._query(f"SELECT {columns} FROM {self._scan(table)}")
+
+    def batch_in(self, con: duckdb.DuckDBPyConnection, table: SourceTable, *,
+                 updated_since: datetime | None = None) -> AbstractContextManager[str]:
+        """The file's rows, typed, as a relation of the loader's connection (BatchReader.batch_in)."""
+        return registered(con, self.read(table))
 
     def _scan(self, table: SourceTable, *, all_varchar: bool = False) -> str:
         path = str(self.path).replace("'", "''")

@@ -27,7 +27,7 @@ import duckdb
 
 from crm_contract import SourceTable
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
-from orchestration.source_reader import BatchReader, SourceContractError
+from orchestration.source_reader import BATCH_RELATION, BatchReader, SourceContractError
 from orchestration.warehouse_sql import duckdb_key_text
 
 LANDING_SCHEMA = "landing"
@@ -143,24 +143,45 @@ def land_table(
         else "full_refresh"
     )
     read_since = watermark_before - lookback if mode == "incremental" else None
-    batch = reader.read(table, updated_since=read_since)
-    landed_at = utc_now()
+    with reader.batch_in(con, table, updated_since=read_since) as batch:
+        rows_read, rows_landed = _land_batch(con, table, batch, load_id=load_id, mode=mode)
 
+    return LandResult(
+        table=table.name,
+        load_id=load_id,
+        mode=mode,
+        rows_read=rows_read,
+        rows_landed=rows_landed,
+        duplicate_source_rows=rows_read - rows_landed,
+        watermark_before=watermark_before,
+        read_since=read_since,
+        extra_source_columns=extra_columns,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _land_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, *, load_id: str,
+                mode: Mode) -> tuple[int, int]:
+    """Check the batch's keys, type it and replace landing.<table> with it: (rows read, rows landed).
+
+    The one landing step whatever the batch's route (an Arrow batch, or a table DuckDB scanned itself), so
+    both land the same rows and fail with the same errors.
+    """
+    landed_at = utc_now()
     con.execute("BEGIN TRANSACTION")
     try:
-        con.register("source_batch", batch)
-        check_keys_present(con, table)
+        check_keys_present(con, table, batch)
+        rows_read = con.execute(f"SELECT count(*) FROM {batch}").fetchone()[0]
         try:
             con.execute(
                 f"CREATE OR REPLACE TABLE {LANDING_SCHEMA}.{table.name} AS "
-                f"{typed_batch_query(table, 'source_batch', deduplicate=has_duplicate_keys(con, table, 'source_batch'))}",
+                f"{typed_batch_query(table, batch, deduplicate=has_duplicate_keys(con, table, batch))}",
                 [load_id, landed_at],
             )
         except duckdb.Error as error:
             raise SourceContractError(
                 f"source table {table.name!r} has a value that breaks its contract type: {error}"
             ) from error
-        con.unregister("source_batch")
         rows_landed, max_updated_at = con.execute(
             f"SELECT count(*), max(updated_at) FROM {LANDING_SCHEMA}.{table.name}"
         ).fetchone()
@@ -172,19 +193,7 @@ def land_table(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-
-    return LandResult(
-        table=table.name,
-        load_id=load_id,
-        mode=mode,
-        rows_read=batch.num_rows,
-        rows_landed=rows_landed,
-        duplicate_source_rows=batch.num_rows - rows_landed,
-        watermark_before=watermark_before,
-        read_since=read_since,
-        extra_source_columns=extra_columns,
-        seconds=round(time.perf_counter() - started, 3),
-    )
+    return rows_read, rows_landed
 
 
 def has_duplicate_keys(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str) -> bool:
@@ -299,9 +308,9 @@ def _drop_stale_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, key_mat
     return count
 
 
-def check_keys_present(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
+def check_keys_present(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str = BATCH_RELATION) -> None:
     null_keys = con.execute(
-        "SELECT count(*) FROM source_batch WHERE " + " OR ".join(f'"{k}" IS NULL' for k in table.primary_key)
+        f"SELECT count(*) FROM {batch} WHERE " + " OR ".join(f'"{k}" IS NULL' for k in table.primary_key)
     ).fetchone()[0]
     if null_keys:
         raise SourceContractError(

@@ -1,22 +1,32 @@
-"""Reading the CRM's own database into Arrow, in bulk.
+"""Reading the CRM's own database, in bulk, into a batch the DuckDB loader can query.
 
-connectorx reads SQLite, PostgreSQL and MySQL/MariaDB straight into Arrow columns (no Python object per
-value), and pushes the watermark filter down to the source, so an incremental read of a large table
-costs what the delta costs. SQLAlchemy is used only to look at the source's columns. The README's
-"Extract" section has the measurements behind this choice.
+A SQLite file is read by DuckDB itself through its SQLite scanner (orchestration/sqlite_scanner.py) when
+the scanner's wheel is installed: the rows go from the file into a DuckDB temporary table, typed by the
+scanner, with no Arrow copy in between. Otherwise, and for PostgreSQL and MySQL/MariaDB, connectorx reads
+straight into Arrow columns (no Python object per value). Both push the watermark filter down to the
+source, so an incremental read of a large table costs what the delta costs. SQLAlchemy is used only to
+look at the source's columns. The README's "Extract" section has the measurements behind this choice.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from crm_contract import SourceTable
+from crm_contract import Column, SourceTable
+from orchestration.sqlite_scanner import SOURCE_CATALOG, attach_sqlite, sqlite_scanner_extension
 from orchestration.transient_errors import SourceRetries, SourceUnavailableError
+
+T = TypeVar("T")
+
+# The name a batch has in the loader's DuckDB connection while it is checked and landed.
+BATCH_RELATION = "source_batch"
 
 _CONNECTORX_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql",
                        "mysql": "mysql", "mariadb": "mysql"}
@@ -40,6 +50,21 @@ class BatchReader(Protocol):
 
     def read(self, table: SourceTable, *, updated_since: datetime | None) -> pa.Table: ...
 
+    def batch_in(self, con: duckdb.DuckDBPyConnection, table: SourceTable, *,
+                 updated_since: datetime | None) -> AbstractContextManager[str]:
+        """The batch as a relation of `con` (named BATCH_RELATION) for as long as the context lasts."""
+        ...
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> Iterator[str]:
+    """An Arrow batch as BATCH_RELATION of `con`: DuckDB scans the Arrow columns in place, without a copy."""
+    con.register(BATCH_RELATION, batch)
+    try:
+        yield BATCH_RELATION
+    finally:
+        con.unregister(BATCH_RELATION)
+
 
 class SourceReader:
     """Reads contract tables from the CRM database; transient errors (locked, refused) are retried with backoff."""
@@ -53,6 +78,8 @@ class SourceReader:
         self._connectorx_url = _connectorx_url(url)
         self._retries = retries or SourceRetries()
         self._on_retry = on_retry
+        # DuckDB reads a SQLite file itself when it can; connectorx is the route for servers and the fallback.
+        self._scans_sqlite = self._is_sqlite and sqlite_scanner_extension() is not None
 
     def check_columns(self, table: SourceTable) -> list[str]:
         """Fail on a missing contract column; return the source's extra columns (reported, not loaded)."""
@@ -81,27 +108,87 @@ class SourceReader:
             engine.dispose()
 
     def read(self, table: SourceTable, *, updated_since: datetime | None) -> pa.Table:
-        """Rows changed at or after `updated_since` (all rows when None), contract columns only."""
+        """Rows changed at or after `updated_since` (all rows when None), contract columns only, via connectorx."""
         import connectorx
 
-        columns = ", ".join(f'"{name}"' if self._quote_double else f"`{name}`" for name in table.column_names)
-        query = f"SELECT {columns} FROM {table.name}"
+        query = self._select(table, updated_since)
+        if self._is_sqlite:
+            query = _sqlite_numeric_safe(query, table)
+        batch = self._reading(table, lambda: connectorx.read_sql(self._connectorx_url, query, return_type="arrow"))
+        return _restore_sqlite_numerics(batch, table) if self._is_sqlite else batch
+
+    def batch_in(self, con: duckdb.DuckDBPyConnection, table: SourceTable, *,
+                 updated_since: datetime | None) -> AbstractContextManager[str]:
+        """The rows `read` would return, as BATCH_RELATION of `con`: scanned from SQLite by DuckDB when it can."""
+        if self._scans_sqlite:
+            return self._scanned(con, table, updated_since)
+        return registered(con, self.read(table, updated_since=updated_since))
+
+    @contextmanager
+    def _scanned(self, con: duckdb.DuckDBPyConnection, table: SourceTable, updated_since: datetime | None) -> Iterator[str]:
+        """The batch in a temporary table of `con`, read from the attached SQLite file in one pass.
+
+        A full read scans the attached table (in parallel, typed by the scanner from the declared types). The
+        scanner does not push a WHERE down to SQLite, so a delta is a `sqlite_query` that SQLite runs itself
+        with the watermark filter (and its updated_at index); its text columns are cast to the same types as
+        they are inserted into the same table.
+        """
+        attach_sqlite(con, self._sqlite_path, busy_timeout_seconds=_SQLITE_BUSY_TIMEOUT_SECONDS)
+        columns = ", ".join(f'"{name}"' for name in table.column_names)
+        attached = f'{SOURCE_CATALOG}."{table.name}"'
+        rows = (f"SELECT {columns} FROM {attached}" if updated_since is None
+                else f"SELECT * FROM {_sqlite_query(self._select(table, updated_since))}")
+
+        def scan() -> None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {BATCH_RELATION} AS SELECT {columns} FROM {attached} LIMIT 0")
+            con.execute(f"INSERT INTO {BATCH_RELATION} BY NAME {rows}")
+
+        try:
+            self._reading(table, scan, explain=lambda: self._raise_if_not_numbers(con, table, updated_since))
+            yield BATCH_RELATION
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS temp.{BATCH_RELATION}")
+            con.execute(f"DETACH DATABASE IF EXISTS {SOURCE_CATALOG}")
+
+    def _raise_if_not_numbers(self, con: duckdb.DuckDBPyConnection, table: SourceTable,
+                              updated_since: datetime | None) -> None:
+        """After a failed scan: if text in a NUMERIC column was the cause, say so as the connectorx route does."""
+        numeric = [c for c in table.columns if c.type in _NUMERIC_TYPES]
+        if not numeric:
+            return
+        counts = [f"""sum(typeof("{c.name}") NOT IN ('integer', 'real', 'null'))""" for c in numeric]
+        try:
+            (row,) = con.execute(f"SELECT * FROM {_sqlite_query(self._select(table, updated_since, counts))}").fetchall()
+        except duckdb.Error:
+            return  # cannot tell; the scan's own error is reported
+        for column, count in zip(numeric, row):
+            if count is not None and int(count):
+                raise _not_numbers_error(table, column, int(count))
+
+    def _select(self, table: SourceTable, updated_since: datetime | None, expressions: list[str] | None = None) -> str:
+        """The query the source runs: the contract columns (or `expressions`) of the rows since `updated_since`."""
+        if expressions is None:
+            expressions = [f'"{name}"' if self._quote_double else f"`{name}`" for name in table.column_names]
+        query = f"SELECT {', '.join(expressions)} FROM {table.name}"
         if updated_since is not None:
             # No bind parameters in connectorx; the literal is a formatted datetime, never user text.
             query += f" WHERE updated_at >= '{updated_since.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
-        if self._is_sqlite:
-            query = _sqlite_numeric_safe(query, table)
+        return query
+
+    def _reading(self, table: SourceTable, action: Callable[[], T], *,
+                 explain: Callable[[], None] | None = None) -> T:
+        """Run one read of `table`, retrying transient errors; any other failure names the table.
+
+        `explain`, given, looks for a more precise cause first and raises it as a SourceContractError.
+        """
         try:
-            batch = self._retries.call(
-                lambda: connectorx.read_sql(self._connectorx_url, query, return_type="arrow"),
-                what=f"reading source table {table.name!r}",
-                on_retry=self._on_retry,
-            )
+            return self._retries.call(action, what=f"reading source table {table.name!r}", on_retry=self._on_retry)
         except SourceUnavailableError:
             raise
         except Exception as error:  # the drivers' errors do not say which table; add it
+            if explain is not None:
+                explain()
             raise SourceContractError(f"reading source table {table.name!r} failed: {error}") from error
-        return _restore_sqlite_numerics(batch, table) if self._is_sqlite else batch
 
     @property
     def _quote_double(self) -> bool:
@@ -110,6 +197,10 @@ class SourceReader:
     @property
     def _is_sqlite(self) -> bool:
         return self._connectorx_url.startswith("sqlite://")
+
+    @property
+    def _sqlite_path(self) -> Path:
+        return Path(self._connectorx_url.removeprefix("sqlite://"))
 
 
 # SQLite's NUMERIC columns hold integers and reals side by side and have no type connectorx knows, so it
@@ -143,14 +234,23 @@ def _restore_sqlite_numerics(batch: pa.Table, table: SourceTable) -> pa.Table:
         state = batch[state_name].cast(pa.int64())
         not_numbers = pc.sum(pc.equal(state, 2)).as_py() or 0
         if not_numbers:
-            raise SourceContractError(
-                f"source table {table.name!r}, column {column.name!r}: {not_numbers} value(s) are not numbers "
-                f"({column.type} in domain.md §1); fix them in the CRM database"
-            )
+            raise _not_numbers_error(table, column, not_numbers)
         values = pc.if_else(pc.equal(state, 1), pa.scalar(None, pa.float64()), batch[column.name].cast(pa.float64()))
         batch = batch.set_column(batch.schema.get_field_index(column.name), column.name, values)
         batch = batch.drop_columns([state_name])
     return batch
+
+
+def _not_numbers_error(table: SourceTable, column: Column, count: int) -> SourceContractError:
+    return SourceContractError(
+        f"source table {table.name!r}, column {column.name!r}: {count} value(s) are not numbers "
+        f"({column.type} in domain.md §1); fix them in the CRM database"
+    )
+
+
+def _sqlite_query(query: str) -> str:
+    """A query SQLite runs itself on the attached file (the scanner's table function); rows come back as text."""
+    return f"sqlite_query('{SOURCE_CATALOG}', '{query.replace(chr(39), chr(39) * 2)}')"
 
 
 def _connectorx_url(url: str) -> str:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import duckdb
 import pytest
@@ -14,16 +13,6 @@ from crm_contract import source_table
 from orchestration.incremental_load import land_table, load_table, merge_landed, read_watermark
 from orchestration.source_reader import SourceContractError, SourceReader
 from tests.support.raw_comparison import assert_raw_matches_source, load_all, raw_rows, source_rows
-
-END_DATE = date(2026, 6, 30)
-
-
-@pytest.fixture()
-def source(tmp_path: Path) -> tuple[str, Path]:
-    path = tmp_path / "crm.sqlite"
-    url = f"sqlite:///{path}"
-    simulator.generate(url, opportunities=300, seed=7, end_date=END_DATE, quiet=True)
-    return url, path
 
 
 def test_first_load_copies_every_row_and_stamps_load_id_and_time(source, tmp_path):
