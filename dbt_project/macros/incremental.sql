@@ -29,13 +29,17 @@
 {%- endmacro %}
 
 
-{#- Post-hook: remove the rows whose key is not among the live rows of `relation` (soft-deleted since the row
-    was built, or its parent was). delete+insert only replaces keys present in the new batch, so it cannot. -#}
+{#- Pre-hook: remove the rows whose key is not among the live rows of `relation` (soft-deleted since the row
+    was built, or its parent was). delete+insert only replaces keys present in the new batch, so it cannot.
+    Before the build, not after: the rows a build inserts are live by construction, and the anti-join then reads
+    the committed table rather than the build's uncommitted rows (4.4 s instead of 1.3 s for 9M activities).
+    Nothing to do when the model is built whole (first build, --full-refresh): only live rows go in. -#}
 {% macro delete_rows_not_in(key_column, relation, live_condition) -%}
     {{ return(adapter.dispatch('delete_rows_not_in')(key_column, relation, live_condition)) }}
 {%- endmacro %}
 
 {% macro default__delete_rows_not_in(key_column, relation, live_condition) -%}
+  {%- if is_incremental() %}
     delete from {{ this }} as target
     where not exists (
         select 1
@@ -43,6 +47,7 @@
         where live.{{ key_column }} = target.{{ key_column }}
           and {{ live_condition }}
     )
+  {%- endif %}
 {%- endmacro %}
 
 {#- Nothing to remove on Spark: the fact is rebuilt whole from the live rows (fact_materialization). -#}

@@ -1,12 +1,12 @@
 -- One row per activity (follow-up) that is not deleted.
 -- Incremental: each build takes the activities loaded after the newest row the table holds (delete+insert on
--- activity_id); the post-hook then removes the rows soft-deleted since, which delete+insert alone cannot do.
+-- activity_id); a pre-hook first removes the rows soft-deleted since, which delete+insert alone cannot do.
 {{ config(
     materialized=fact_materialization(),
     unique_key='activity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="{{ delete_rows_not_in('activity_id', ref('stg_crm__activities'), 'not live.is_deleted') }}",
+    pre_hook="{{ delete_rows_not_in('activity_id', ref('stg_crm__activities'), 'not live.is_deleted') }}",
 ) }}
 
 with activities as (

@@ -1,13 +1,13 @@
 -- One row per contract that is not deleted, its amount in the reporting currency at signed_date.
 -- Incremental: each build takes the contracts whose contract or fx rate row was loaded after the newest row the
--- table holds (delete+insert on contract_id); the post-hook then removes the contracts soft-deleted since, which
+-- table holds (delete+insert on contract_id); a pre-hook first removes the contracts soft-deleted since, which
 -- delete+insert alone cannot do.
 {{ config(
     materialized=fact_materialization(),
     unique_key='contract_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="{{ delete_rows_not_in('contract_id', ref('stg_crm__contracts'), 'not live.is_deleted') }}",
+    pre_hook="{{ delete_rows_not_in('contract_id', ref('stg_crm__contracts'), 'not live.is_deleted') }}",
 ) }}
 
 with contracts as (

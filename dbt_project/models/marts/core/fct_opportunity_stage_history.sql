@@ -3,14 +3,14 @@
 -- to the next change; the current spell is open-ended.
 -- Incremental (delete+insert on opportunity_id): each build rewrites every spell of the opportunities whose row or
 -- stage changes were loaded after the newest row the table holds, and of every open opportunity (its current
--- spell counts up to the as-of date); the post-hook removes the spells of opportunities no longer live.
+-- spell counts up to the as-of date); a pre-hook first removes the spells of opportunities no longer live.
 -- A changed stage catalogue (stage_order) needs a full refresh.
 {{ config(
     materialized=fact_materialization(),
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="{{ delete_rows_not_in('opportunity_id', ref('fct_opportunities'), '1 = 1') }}",
+    pre_hook="{{ delete_rows_not_in('opportunity_id', ref('fct_opportunities'), '1 = 1') }}",
 ) }}
 
 with opportunities as (  -- not deleted

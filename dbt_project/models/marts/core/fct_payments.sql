@@ -1,14 +1,14 @@
 -- One row per payment received that is not deleted, on a contract that is not deleted: credited to the
 -- contract's customer and owner, converted at paid_date in the contract's currency.
 -- Incremental: each build takes the payments whose payment, contract or fx rate row was loaded after the newest
--- row the table holds (delete+insert on payment_id); the post-hooks then remove the rows whose payment or
+-- row the table holds (delete+insert on payment_id); pre-hooks first remove the rows whose payment or
 -- contract is no longer live (soft-deleted since), which delete+insert alone cannot do.
 {{ config(
     materialized=fact_materialization(),
     unique_key='payment_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook=[
+    pre_hook=[
         "{{ delete_rows_not_in('payment_id', ref('stg_crm__payments'), 'not live.is_deleted') }}",
         "{{ delete_rows_not_in('contract_id', ref('stg_crm__contracts'), 'not live.is_deleted') }}",
     ],
