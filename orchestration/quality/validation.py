@@ -116,9 +116,12 @@ def run_validations(
             result_by_name[validation.name] = definition.run(
                 expectation_parameters=validation.parameters,
                 # BASIC: counts, and the SQL that selects the failing rows' keys, which the gate runs
-                # only for rules that failed (sample keys, quarantine); GE fetches no keys itself.
+                # only for rules that failed (sample keys, quarantine). GE fetches no values itself: its sample
+                # of failing values (partial_unexpected_list) is a query per rule even when none fail, 1.4 s for
+                # the uniqueness of 9M activity ids; with 0, DuckDB answers it without reading the table.
                 result_format={
                     "result_format": "BASIC",
+                    "partial_unexpected_count": 0,
                     "unexpected_index_column_names": list(validation.suite.key),
                     "return_unexpected_index_query": True,
                 },
