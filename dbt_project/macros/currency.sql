@@ -38,7 +38,10 @@
 {%- endmacro %}
 
 
-{#- quantity × unit_price × (1 − discount_pct / 100), kept in decimals (a division would give a double). -#}
+{#- quantity × unit_price × (1 − discount_pct / 100), kept in decimals (a division would give a double). The
+    quantity is a whole number (decimal(19,0) holds any bigint): the product's scale is then exactly 8, so
+    to_reporting_currency's cast to decimal(20,8) does not rescale it (rescaling 128-bit decimals cost 1.6 s per
+    1.7M lines on DuckDB). -#}
 {% macro line_amount(quantity_col, unit_price_col, discount_pct_col) -%}
-    cast({{ quantity_col }} as decimal(38,4)) * {{ unit_price_col }} * (100 - coalesce({{ discount_pct_col }}, 0)) * 0.01
+    cast({{ quantity_col }} as decimal(19,0)) * {{ unit_price_col }} * (100 - coalesce({{ discount_pct_col }}, 0)) * 0.01
 {%- endmacro %}
