@@ -16,7 +16,7 @@ from orchestration.quality.gate_config import GateConfig, load_gate_config
 from orchestration.quality.parameters import WarehouseFacts, raw_parameters, read_stage_catalogue, read_warehouse_facts
 from orchestration.quality.quarantine import quarantine
 from orchestration.quality.relations import after_merge_sql, expand_after_merge, in_schemas, landing_sql
-from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
+from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Scope, Suite, suites_in
 from orchestration.quality.validation import GeConnection, RuleOutcome, Validation, run_validations
 from orchestration.resources import WarehouseResource
 from orchestration.warehouse_sql import SqlSession
@@ -60,10 +60,15 @@ def run_gate_1(
         suite = suites[table.name]
         parameters = raw_parameters(table.name, config.thresholds_for(suite.name), facts, catalogue, as_of=as_of,
                                     now=now, source_rows_read=source_rows_read.get(table.name))
-        after_merge = after_merge_sql(table, full_refresh=table.name in facts.full_refresh_tables)
-        for scope, name, query in (("batch", suite.name, landing_sql(table)),
-                                   ("table", f"{suite.name}.after_merge", after_merge)):
-            validations.append(_validation(suite, scope, name, query, parameters, config, facts))
+        if table.name in facts.full_refresh_tables:
+            # The batch replaces the table, so both scopes read the same rows: one validation, not two (GE
+            # pays a fixed cost per validation: 0.35 s over the 17 tables of a full load).
+            groups = [(("batch", "table"), suite.name, landing_sql(table))]
+        else:
+            groups = [(("batch",), suite.name, landing_sql(table)),
+                      (("table",), f"{suite.name}.after_merge", after_merge_sql(table, full_refresh=False))]
+        for scopes, name, query in groups:
+            validations.append(_validation(suite, scopes, name, query, parameters, config, facts))
     outcomes = run_validations(ge_connection(warehouse), docs_dir, [v for v in validations if v.rules],
                                run_name=load_id, docs_keep_days=docs_keep_days)
     with warehouse.session() as session:
@@ -88,7 +93,7 @@ def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: 
     schemas = warehouse.relation_schemas()
     validations = []
     for schema, name in models:
-        validation = _validation(suites[name], "batch", suites[name].name,
+        validation = _validation(suites[name], ("batch",), suites[name].name,
                                  in_schemas(f"select * from {schema}.{name}", schemas), {}, config, facts=None)
         validations.append(replace(validation, rule_sql={
             rule: in_schemas(sql, schemas) for rule, sql in validation.rule_sql.items()}))
@@ -99,9 +104,9 @@ def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: 
     return GateRun(outcomes, {}, round(time.perf_counter() - started, 3))
 
 
-def _validation(suite: Suite, scope: str, name: str, query: str, parameters: dict[str, object],
+def _validation(suite: Suite, scopes: tuple[Scope, ...], name: str, query: str, parameters: dict[str, object],
                 config: GateConfig, facts: WarehouseFacts | None) -> Validation:
-    rules = suite.rules_in(scope)
+    rules = suite.rules_in(*scopes)
     full_refresh = facts.full_refresh_tables if facts is not None else frozenset()
     return Validation(
         suite=suite,

@@ -49,8 +49,8 @@ class Suite:
     rules: tuple[Rule, ...]
     path: Path
 
-    def rules_in(self, scope: Scope) -> tuple[Rule, ...]:
-        return tuple(rule for rule in self.rules if rule.scope == scope)
+    def rules_in(self, *scopes: Scope) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.scope in scopes)
 
     def rule(self, name: str) -> Rule:
         return next(rule for rule in self.rules if rule.name == name)
