@@ -18,7 +18,7 @@ def prepare_dbt_manifest() -> Path:
 
     It names the target as the runs do (`dbt build --target`, orchestration/definitions.py): dbt reuses its
     partial-parse state only for the same --target, so a manifest parsed without one made every run parse the
-    whole project again (4 s a run at any scale).
+    whole project again (3.8 s instead of 1.9 s a run at 1M opportunities, more under load).
     """
     target = Settings.from_environment().warehouse_target
     DagsterDbtProjectPreparer(prepare_project_cli_args=["parse", "--quiet", "--target", target]).prepare(crm_dbt_project)
