@@ -9,7 +9,10 @@ Two steps, so that the quality gate can look at a batch before it touches anythi
 
 Invariants the rest of the pipeline relies on: one row per primary key in every raw table; every row
 carries the id and time of the load that wrote it; a full refresh replaces the table and records the keys
-that vanished from the source (hard deletes) in `raw._hard_deletes`. A dropped file's batch (mode "file",
+that vanished from the source (hard deletes) in `raw._hard_deletes`; its batch is written once, as
+`raw._landed_<table>` (with `landing.<table>` a view of it) and renamed into place on merge, because DuckDB
+cannot move a table between schemas and copying 19M rows cost 3.5 s (landing.<table> then stays a view of
+raw.<table>). A dropped file's batch (mode "file",
 orchestration/file_drops.py) merges like a delta, but never moves the watermark (it says nothing about how far
 the database has been read) and never replaces a row raw holds in a newer version.
 """
@@ -32,6 +35,8 @@ from orchestration.warehouse_sql import duckdb_key_text
 
 LANDING_SCHEMA = "landing"
 BATCHES_TABLE = f"{LANDING_SCHEMA}._batches"
+# Where a full refresh's batch is written, in the raw schema so that the merge can rename it into place.
+FULL_REFRESH_BATCH_PREFIX = "_landed_"
 EXTRACT_STATE_TABLE = f"{RAW_SCHEMA}._extract_state"
 HARD_DELETES_TABLE = f"{RAW_SCHEMA}._hard_deletes"
 
@@ -168,13 +173,17 @@ def _land_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, 
     both land the same rows and fail with the same errors.
     """
     landed_at = utc_now()
+    landing = f"{LANDING_SCHEMA}.{table.name}"
+    # A full refresh's batch becomes the raw table as it is: written where the merge can rename it into place.
+    written = _full_refresh_batch(table) if mode == "full_refresh" else landing
     con.execute("BEGIN TRANSACTION")
     try:
         check_keys_present(con, table, batch)
         rows_read = con.execute(f"SELECT count(*) FROM {batch}").fetchone()[0]
+        drop_landed_batch(con, table)
         try:
             con.execute(
-                f"CREATE OR REPLACE TABLE {LANDING_SCHEMA}.{table.name} AS "
+                f"CREATE TABLE {written} AS "
                 f"{typed_batch_query(table, batch, deduplicate=has_duplicate_keys(con, table, batch))}",
                 [load_id, landed_at],
             )
@@ -182,8 +191,10 @@ def _land_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, 
             raise SourceContractError(
                 f"source table {table.name!r} has a value that breaks its contract type: {error}"
             ) from error
+        if written != landing:
+            con.execute(f"CREATE VIEW {landing} AS SELECT * FROM {written}")
         rows_landed, max_updated_at = con.execute(
-            f"SELECT count(*), max(updated_at) FROM {LANDING_SCHEMA}.{table.name}"
+            f"SELECT count(*), max(updated_at) FROM {landing}"
         ).fetchone()
         con.execute(
             f"INSERT OR REPLACE INTO {BATCHES_TABLE} VALUES (?, ?, ?, ?, ?, NULL)",
@@ -194,6 +205,33 @@ def _land_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, 
         con.execute("ROLLBACK")
         raise
     return rows_read, rows_landed
+
+
+def _full_refresh_batch(table: SourceTable) -> str:
+    return f"{RAW_SCHEMA}.{FULL_REFRESH_BATCH_PREFIX}{table.name}"
+
+
+def drop_landed_batch(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
+    """Drop the previous batch of `table`: landing.<table> (a table, or a view of a full refresh's batch), and a
+    full refresh's batch that was never merged (the gate stopped that run)."""
+    _drop_landing(con, table)
+    con.execute(f"DROP TABLE IF EXISTS {_full_refresh_batch(table)}")
+
+
+def _drop_landing(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
+    """landing.<table> is a table, or a view of a full refresh's batch; DuckDB drops each by its own kind."""
+    landing = f"{LANDING_SCHEMA}.{table.name}"
+    kind = _relation_type(con, landing)
+    if kind is not None:
+        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {landing}")
+
+
+def _relation_type(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
+    """'BASE TABLE', 'VIEW', or None when `schema.name` does not exist."""
+    schema, name = relation.split(".")
+    row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                      [schema, name]).fetchone()
+    return row[0] if row else None
 
 
 def has_duplicate_keys(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str) -> bool:
@@ -270,11 +308,19 @@ def _merge_one(
         con.execute(f"DELETE FROM {target} USING {batch} WHERE {key_match}")
         con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {batch}")
     else:
-        # Every key either stays (an update) or vanished (a hard delete); the batch replaces the table.
+        # Every key either stays (an update) or vanished (a hard delete); the batch replaces the table, renamed
+        # into place. landing.<table> stays the batch, a view of raw.<table> now: gate 1 reads it as the pending
+        # batch of a table a later run does not land (a file drop of another table), which merges nothing.
         rows_before = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
         hard_deleted = _record_hard_deletes(con, table, load_id=load_id) if rows_before else 0
         rows_updated = rows_before - hard_deleted
-        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {batch}")
+        if _relation_type(con, _full_refresh_batch(table)) is not None:
+            _drop_landing(con, table)
+            con.execute(f"DROP TABLE {target}")
+            con.execute(f"ALTER TABLE {_full_refresh_batch(table)} RENAME TO {table.name}")
+            con.execute(f"CREATE VIEW {batch} AS SELECT * FROM {target}")
+        else:  # a batch landed as a table (by an earlier version of this loader, or by hand): copied
+            con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {batch}")
     if mode == "file":  # a file says nothing about how far the database has been read
         watermark_after = watermark_before
     else:

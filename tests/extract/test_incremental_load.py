@@ -111,6 +111,37 @@ def test_full_refresh_detects_rows_hard_deleted_in_the_source(source, tmp_path):
         assert raw_rows(con, "customers") == source_rows(url, "customers")
 
 
+def test_a_full_refresh_batch_is_written_once_and_renamed_into_raw_on_merge(source, tmp_path):
+    url, path = source
+    table = source_table("customers")
+
+    def relations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str]]:
+        return set(con.execute("SELECT table_schema, table_name, table_type FROM information_schema.tables "
+                               "WHERE table_name LIKE '%customers'").fetchall())
+
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        load_table(con, SourceReader(url), table, load_id="run-1")
+        before = raw_rows(con, "customers")
+        with sqlite3.connect(path) as src:
+            src.execute("UPDATE customers SET name = 'renamed' WHERE customer_id = 3")
+        # the gate sees the batch as landing.customers, a view of the table the merge will rename
+        land_table(con, SourceReader(url), table, load_id="run-2", full_refresh=True)
+        assert relations(con) == {("raw", "customers", "BASE TABLE"), ("raw", "_landed_customers", "BASE TABLE"),
+                                  ("landing", "customers", "VIEW")}
+        assert raw_rows(con, "customers") == before
+        assert con.execute("SELECT name FROM landing.customers WHERE customer_id = 3").fetchone() == ("renamed",)
+        # the gate stopped that run: the next run's batch (a delta) replaces the unmerged one, view and table
+        land_table(con, SourceReader(url), table, load_id="run-3")
+        assert relations(con) == {("raw", "customers", "BASE TABLE"), ("landing", "customers", "BASE TABLE")}
+        # a full refresh merged: raw is the batch (landing.customers a view of it), nothing else is left
+        land_table(con, SourceReader(url), table, load_id="run-4", full_refresh=True)
+        (merged,) = merge_landed(con, [table])
+        assert (merged.mode, merged.rows_updated) == ("full_refresh", len(before))
+        assert relations(con) == {("raw", "customers", "BASE TABLE"), ("landing", "customers", "VIEW")}
+        assert raw_rows(con, "customers") == source_rows(url, "customers")
+        assert con.execute("SELECT DISTINCT _load_id FROM raw.customers").fetchall() == [("run-4",)]
+
+
 def test_duplicate_source_rows_load_once_and_are_counted(source, tmp_path):
     url, path = source
     with sqlite3.connect(path) as src:

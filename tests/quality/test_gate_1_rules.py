@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from crm_contract import SOURCE_TABLES, SourceTable, source_table
-from orchestration.incremental_load import BATCHES_TABLE
+from orchestration.incremental_load import BATCHES_TABLE, drop_landed_batch
 from orchestration.quality.gates import GateRun, run_gate_1
 from orchestration.warehouse_sql import duckdb_key_text as key_text
 from orchestration.quality.suites import RAW_LAYER, Rule, suites_in
@@ -31,9 +31,10 @@ def land_raw_again(pipeline: Pipeline, *, mode: str = "incremental", keep_share:
     """Make every raw table's rows (or a share of them) this run's pending batch."""
     with duckdb.connect(str(pipeline.warehouse_path)) as con:
         for table in SOURCE_TABLES:
-            con.execute(f"create or replace table landing.{table.name} as select * from raw.{table.name} "
+            drop_landed_batch(con, table)
+            con.execute(f"create table landing.{table.name} as select * from raw.{table.name} "
                         f"using sample {keep_share * 100}% (bernoulli, 7)" if keep_share < 1 else
-                        f"create or replace table landing.{table.name} as select * from raw.{table.name}")
+                        f"create table landing.{table.name} as select * from raw.{table.name}")
             con.execute(f"insert or replace into {BATCHES_TABLE} values (?, 'test-run', ?, now(), null, null)",
                         [table.name, mode])
 
