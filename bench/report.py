@@ -40,6 +40,9 @@ def print_report(results: dict[str, Any]) -> None:
                 kinds = ", ".join(f"{kind} {v['seconds']:,.1f} s ({v['nodes']})" for kind, v in breakdown["by_resource_type"].items())
                 print(f"dbt ({run}): step {scale[run]['stages']['dbt']['seconds']:,.1f} s, dbt elapsed "
                       f"{breakdown['elapsed_seconds']:,.1f} s; node time summed over threads: {kinds}")
+        if repeats := scale.get("repeats"):
+            print("repeats (total s; the table shows each run's median): " + "; ".join(
+                f"{run} " + ", ".join(_number(r[run]) for r in repeats) for run in repeats[0]))
         print("targets: " + "; ".join(
             f"{name} {t['value']} ({'≤' if name != 'extract_rows_per_second' else '≥'} {t['limit']}) "
             f"{'met' if t['met'] else 'MISSED' if t['met'] is not None else 'n/a'}"
