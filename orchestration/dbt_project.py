@@ -14,12 +14,20 @@ crm_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJE
 
 
 def prepare_dbt_manifest() -> Path:
-    """dbt parse: writes target/manifest.json, which the dbt assets are built from.
-
-    It names the target as the runs do (`dbt build --target`, orchestration/definitions.py): dbt reuses its
-    partial-parse state only for the same --target, so a manifest parsed without one made every run parse the
-    whole project again (3.8 s instead of 1.9 s a run at 1M opportunities, more under load).
-    """
-    target = Settings.from_environment().warehouse_target
-    DagsterDbtProjectPreparer(prepare_project_cli_args=["parse", "--quiet", "--target", target]).prepare(crm_dbt_project)
+    """dbt parse: writes target/manifest.json, which the dbt assets are built from."""
+    _preparer().prepare(crm_dbt_project)
     return crm_dbt_project.manifest_path
+
+
+def prepare_dbt_manifest_if_dev() -> None:
+    """prepare_dbt_manifest, only under `dagster dev` (dagster-dbt's rule)."""
+    _preparer().prepare_if_dev(crm_dbt_project)
+
+
+def _preparer() -> DagsterDbtProjectPreparer:
+    """dagster-dbt's preparer, parsing with the target the runs name (`dbt build --target`,
+    orchestration/definitions.py): dbt reuses its partial-parse state only for the same --target, so a manifest
+    parsed without one made every run parse the whole project again (3.8 s instead of 1.9 s a run at 1M
+    opportunities, more under load)."""
+    target = Settings.from_environment().warehouse_target
+    return DagsterDbtProjectPreparer(prepare_project_cli_args=["parse", "--quiet", "--target", target])

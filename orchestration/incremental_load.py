@@ -9,10 +9,9 @@ Two steps, so that the quality gate can look at a batch before it touches anythi
 
 Invariants the rest of the pipeline relies on: one row per primary key in every raw table; every row
 carries the id and time of the load that wrote it; a full refresh replaces the table and records the keys
-that vanished from the source (hard deletes) in `raw._hard_deletes`; its batch is written once, as
-`raw._landed_<table>` (with `landing.<table>` a view of it) and renamed into place on merge, because DuckDB
-cannot move a table between schemas and copying 19M rows cost 3.5 s (landing.<table> then stays a view of
-raw.<table>). A dropped file's batch (mode "file",
+that vanished from the source (hard deletes) in `raw._hard_deletes`. Its batch is written once, as
+`raw._landed_<table>` with `landing.<table>` a view of it, and renamed to `raw.<table>` on merge: DuckDB cannot
+move a table between schemas, and copying 19M rows cost 3.5 s. A dropped file's batch (mode "file",
 orchestration/file_drops.py) merges like a delta, but never moves the watermark (it says nothing about how far
 the database has been read) and never replaces a row raw holds in a newer version.
 """
@@ -213,17 +212,12 @@ def _full_refresh_batch(table: SourceTable) -> str:
 
 def drop_landed_batch(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
     """Drop the previous batch of `table`: landing.<table> (a table, or a view of a full refresh's batch), and a
-    full refresh's batch that was never merged (the gate stopped that run)."""
-    _drop_landing(con, table)
-    con.execute(f"DROP TABLE IF EXISTS {_full_refresh_batch(table)}")
-
-
-def _drop_landing(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
-    """landing.<table> is a table, or a view of a full refresh's batch; DuckDB drops each by its own kind."""
+    full refresh's batch that was never merged (the gate stopped that run). DuckDB drops each by its own kind."""
     landing = f"{LANDING_SCHEMA}.{table.name}"
     kind = _relation_type(con, landing)
     if kind is not None:
         con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {landing}")
+    con.execute(f"DROP TABLE IF EXISTS {_full_refresh_batch(table)}")
 
 
 def _relation_type(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
@@ -315,10 +309,9 @@ def _merge_one(
         hard_deleted = _record_hard_deletes(con, table, load_id=load_id) if rows_before else 0
         rows_updated = rows_before - hard_deleted
         if _relation_type(con, _full_refresh_batch(table)) is not None:
-            _drop_landing(con, table)
             con.execute(f"DROP TABLE {target}")
             con.execute(f"ALTER TABLE {_full_refresh_batch(table)} RENAME TO {table.name}")
-            con.execute(f"CREATE VIEW {batch} AS SELECT * FROM {target}")
+            con.execute(f"CREATE OR REPLACE VIEW {batch} AS SELECT * FROM {target}")
         else:  # a batch landed as a table (by an earlier version of this loader, or by hand): copied
             con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {batch}")
     if mode == "file":  # a file says nothing about how far the database has been read

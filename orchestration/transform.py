@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import crm_dbt_project
+from orchestration.dbt_project import crm_dbt_project, prepare_dbt_manifest_if_dev
 from orchestration.extract import FULL_REFRESH_TAG, WAREHOUSE_POOL, is_full_refresh
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import WarehouseResource
@@ -20,7 +20,7 @@ from orchestration.warehouse_sql import SqlSession, scalar
 
 # Under `dagster dev` the manifest is re-parsed on load; everywhere else it must already exist
 # (`crm-warehouse prepare`, which the install scripts run, or `dagster-dbt project prepare-and-package`).
-crm_dbt_project.prepare_if_dev()
+prepare_dbt_manifest_if_dev()
 
 
 class CrmDbtTranslator(DagsterDbtTranslator):
