@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.dashboard.asset import published_dashboard
 from orchestration.extract import landing_assets, raw_tables
@@ -14,7 +13,7 @@ from orchestration.schedules import build_daily_schedule, crm_elt
 from orchestration.sensors import build_failure_alert_sensor, build_file_drop_sensor
 from orchestration.settings import Settings
 from orchestration.dbt_project import crm_dbt_project
-from orchestration.transform import crm_dbt_models, dbt_executable, published_model_keys
+from orchestration.transform import CrmDbtCliResource, crm_dbt_models, dbt_executable, published_model_keys
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -62,8 +61,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 spark_dir=str(settings.spark_dir),
                 raw_parquet_dir=str(settings.raw_parquet_dir),
             ),
-            "dbt": DbtCliResource(project_dir=crm_dbt_project, dbt_executable=dbt_executable(),
-                                  target=settings.warehouse_target),
+            "dbt": CrmDbtCliResource(project_dir=crm_dbt_project, dbt_executable=dbt_executable(),
+                                     target=settings.warehouse_target),
             "quality": QualityResource(
                 docs_dir=str(settings.quality_docs_dir),
                 docs_keep_days=settings.quality_docs_keep_days,
