@@ -99,7 +99,7 @@ def dbt_breakdown(*, since: float) -> dict[str, object]:
     """
     from orchestration.dbt_project import crm_dbt_project
 
-    written = [p for p in Path(crm_dbt_project.project_dir, "target").glob("*/run_results.json") if p.stat().st_mtime >= since]
+    written = [p for p in Path(crm_dbt_project.project_dir, "target", "runs").glob("*/run_results.json") if p.stat().st_mtime >= since]
     if not written:
         return {}
     results = json.loads(max(written, key=lambda p: p.stat().st_mtime).read_text())

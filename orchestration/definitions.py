@@ -62,7 +62,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 raw_parquet_dir=str(settings.raw_parquet_dir),
             ),
             "dbt": CrmDbtCliResource(project_dir=crm_dbt_project, dbt_executable=dbt_executable(),
-                                     target=settings.warehouse_target),
+                                     target=settings.warehouse_target,
+                                     artifacts_keep_days=settings.dbt_artifacts_keep_days),
             "quality": QualityResource(
                 docs_dir=str(settings.quality_docs_dir),
                 docs_keep_days=settings.quality_docs_keep_days,

@@ -52,6 +52,7 @@ class Settings:
     schedule_timezone: str
     quality_docs_dir: Path
     quality_docs_keep_days: int
+    dbt_artifacts_keep_days: int
     quality_gates_path: Path
     landing_dir: Path
     alerts_log_path: Path
@@ -85,6 +86,7 @@ class Settings:
             schedule_timezone=_timezone(env.get("CRM_SCHEDULE_TIMEZONE") or env.get("CRM_REPORTING_TIMEZONE") or "UTC"),
             quality_docs_dir=_path(env.get("CRM_QUALITY_DOCS_DIR"), data_dir / "quality_docs"),
             quality_docs_keep_days=_non_negative_int("CRM_QUALITY_DOCS_KEEP_DAYS", env.get("CRM_QUALITY_DOCS_KEEP_DAYS"), 30),
+            dbt_artifacts_keep_days=_non_negative_int("CRM_DBT_ARTIFACTS_KEEP_DAYS", env.get("CRM_DBT_ARTIFACTS_KEEP_DAYS"), 7),
             quality_gates_path=_existing_file("CRM_QUALITY_GATES", _path(env.get("CRM_QUALITY_GATES"), PROJECT_ROOT / "expectations" / "gates.yml")),
             landing_dir=_path(env.get("CRM_LANDING_DIR"), data_dir / "landing"),
             alerts_log_path=_path(env.get("CRM_ALERTS_LOG"), data_dir / "alerts.jsonl"),

@@ -3,6 +3,8 @@
 import json
 import shutil
 import sys
+import time
+import uuid
 from collections.abc import Mapping
 from functools import cache, cached_property
 from importlib.metadata import version as installed_version
@@ -56,18 +58,38 @@ def _dbt_beside_python() -> Path:
 
 
 class CrmDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI resource, without a `dbt --version` subprocess before every command.
+    """dagster-dbt's dbt CLI resource, with each build's artifacts kept for a while, and without a
+    `dbt --version` subprocess before every command.
 
-    dagster-dbt asks the executable for its version to tell dbt Core from dbt Fusion: a second Python start
-    with dbt's imports, 2 s of every run on this machine. When the executable is the dbt beside this Python,
-    its version is the installed dbt-core's; any other executable is still asked.
+    dagster-dbt gives every invocation its own target folder and never removes one: about 17 MB a run at 1M
+    opportunities (dbt's debug log, the compiled SQL, the manifest), without end on a schedule. Here they go
+    to `target/runs/` and are forgotten after `artifacts_keep_days`.
     """
 
+    artifacts_keep_days: int = 7
+
+    def invocation_target_path(self, context: dg.AssetExecutionContext) -> Path:
+        """A new folder for one invocation's artifacts; the folders older than artifacts_keep_days go first."""
+        runs_dir = Path(self.project_dir) / "target" / "runs"
+        forget_folders_older_than(runs_dir, seconds=self.artifacts_keep_days * 86400)
+        return runs_dir / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
+
+    # dagster-dbt asks the executable for its version to tell dbt Core from dbt Fusion: a second Python start
+    # with dbt's imports, 2 s of every run on this machine. When the executable is the dbt beside this Python,
+    # its version is the installed dbt-core's; any other executable is still asked.
     @cached_property
     def _cli_version(self) -> Version:
         if Path(self.dbt_executable) == _dbt_beside_python():
             return Version(installed_version("dbt-core"))
         return DbtCliResource._cli_version.func(self)
+
+
+def forget_folders_older_than(parent: Path, *, seconds: float) -> None:
+    """Remove the folders in `parent` last written more than `seconds` ago."""
+    cutoff = time.time() - seconds
+    for folder in parent.glob("*/"):
+        if folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 crm_dbt_translator = CrmDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -79,7 +101,7 @@ crm_dbt_translator = CrmDbtTranslator(settings=DagsterDbtTranslatorSettings(enab
     dagster_dbt_translator=crm_dbt_translator,
     pool=WAREHOUSE_POOL,
 )
-def crm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def crm_dbt_models(context: dg.AssetExecutionContext, dbt: CrmDbtCliResource, warehouse: WarehouseResource):
     """`dbt build` of the selected models: runs, seeds, snapshots and their tests, in dependency order.
 
     Then an observation per snapshot says how many versions the run recorded: dbt holds the warehouse file until
@@ -98,7 +120,7 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     snapshot_keys = selected_snapshot_keys(context) if warehouse.target != "spark" else set()
     with warehouse.session() as session:
         before = snapshot_version_counts(session, snapshot_keys)
-    yield from dbt.cli(args, context=context).stream()
+    yield from dbt.cli(args, context=context, target_path=dbt.invocation_target_path(context)).stream()
     if warehouse.target == "spark":  # gate 2 and publish read Spark's tables where the other targets' are
         with warehouse.connect() as con:
             create_marts_views(con, Path(warehouse.spark_dir), warehouse.marts_schema,

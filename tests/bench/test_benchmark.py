@@ -52,6 +52,8 @@ def test_every_stage_of_both_runs_has_seconds_and_memory(scale: dict[str, Any], 
     assert measured["total"]["seconds"] >= sum(s["seconds"] for s in measured["stages"].values())
     assert measured["extract_rows_per_second"] > 0
     assert measured["warehouse_bytes"] > 0 and measured["published_bytes"] > 0
+    dbt_nodes = measured["dbt_breakdown"]["by_resource_type"]  # read from the build's run_results.json
+    assert dbt_nodes["model"]["nodes"] > 40 and dbt_nodes["test"]["nodes"] > 200
 
 
 def test_the_incremental_run_reads_a_delta_and_reports_its_share(scale: dict[str, Any]) -> None:

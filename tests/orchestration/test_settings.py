@@ -42,18 +42,3 @@ def test_on_postgres_dbt_builds_the_published_models_aside_and_the_job_follows_t
     # The asset keys are the target's schemas as readers see them; the DuckDB-only dashboard is not there.
     assert {"marts/mart_sales_funnel", "published/crm_warehouse"} <= keys and "published/dashboard" not in keys
 
-
-def test_the_job_runs_the_dbt_beside_its_python_and_knows_its_version_without_asking(monkeypatch):
-    """dagster-dbt would start `dbt --version` before every build (2 s); the installed dbt-core answers instead."""
-    import sys
-    from importlib.metadata import version
-    from pathlib import Path
-
-    import dagster_dbt.core.resource
-
-    from orchestration.definitions import build_definitions
-
-    dbt = build_definitions(Settings.from_environment({})).resources["dbt"]
-    assert Path(dbt.dbt_executable) == Path(sys.executable).with_name("dbt")
-    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", lambda *args, **kwargs: pytest.fail("asked dbt"))
-    assert str(dbt._cli_version) == version("dbt-core")

@@ -1,0 +1,42 @@
+"""The dbt resource of the job: the dbt it runs, and where each build's artifacts go and for how long."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+from types import SimpleNamespace
+
+import dagster_dbt.core.resource
+import pytest
+
+from orchestration.definitions import build_definitions
+from orchestration.settings import Settings
+
+
+def test_the_job_runs_the_dbt_beside_its_python_and_knows_its_version_without_asking(monkeypatch):
+    """dagster-dbt would start `dbt --version` before every build (2 s); the installed dbt-core answers instead."""
+    dbt = build_definitions(Settings.from_environment({})).resources["dbt"]
+    assert Path(dbt.dbt_executable) == Path(sys.executable).with_name("dbt")
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", lambda *args, **kwargs: pytest.fail("asked dbt"))
+    assert str(dbt._cli_version) == version("dbt-core")
+
+
+def test_each_build_writes_its_artifacts_to_a_new_folder_and_older_folders_than_the_setting_go(tmp_path):
+    settings = Settings.from_environment({"CRM_DBT_ARTIFACTS_KEEP_DAYS": "3"})
+    dbt = build_definitions(settings).resources["dbt"].model_copy(update={"project_dir": str(tmp_path)})
+    runs = tmp_path / "target" / "runs"
+    four_days_old, two_days_old = runs / "old-run", runs / "recent-run"
+    for folder, age_days in ((four_days_old, 4), (two_days_old, 2)):
+        (folder / "compiled").mkdir(parents=True)
+        (folder / "run_results.json").write_text("{}")
+        then = time.time() - age_days * 86400
+        os.utime(folder, (then, then))
+
+    context = SimpleNamespace(run=SimpleNamespace(run_id="1a2b3c4d-0000-0000-0000-000000000000"))
+    first, second = dbt.invocation_target_path(context), dbt.invocation_target_path(context)
+
+    assert first.parent == runs and first.name.startswith("1a2b3c4d-") and first != second
+    assert sorted(p.name for p in runs.iterdir()) == ["recent-run"]
