@@ -404,6 +404,27 @@ def test_incremental_facts_take_new_rows_and_drop_rows_deleted_in_a_later_load(t
     }  # 2 deleted, 3's contract deleted
 
 
+def test_incremental_facts_drop_what_a_source_full_refresh_no_longer_has_and_deleted_opportunities_spells(
+        tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    write_raw_tables(path, CRM)
+    run_dbt(BUILD_CORE, warehouse_path=path, as_of_date=AS_OF_DATE)
+    with duckdb.connect(str(path)) as con:
+        # A full refresh of activities, as the extract writes it: activity 1 vanished from the source (a hard
+        # delete), every other row loaded again.
+        con.execute("delete from raw.activities where activity_id = 1")
+        con.execute("update raw.activities set _load_id = 'second', _loaded_at = ?", [SECOND_LOAD_AT])
+        # Opportunity 3 soft-deleted in a delta: its spells go, the other live opportunities' stay.
+        con.execute("update raw.opportunities set is_deleted = true, updated_at = ?, _load_id = 'second', "
+                    "_loaded_at = ? where opportunity_id = 3", [SECOND_LOAD_AT, SECOND_LOAD_AT])
+
+    run_dbt(BUILD_CORE, warehouse_path=path, as_of_date=AS_OF_DATE)
+
+    assert by_key(path, "marts.fct_activities", "activity_id", "activity_type") == {3: ("email",)}
+    assert query(path, "select distinct opportunity_id from marts.fct_opportunity_stage_history order by 1") == [
+        (1,), (2,), (4,), (6,)]
+
+
 def test_a_full_refresh_gives_the_same_incremental_facts(tmp_path: Path) -> None:
     path = tmp_path / "warehouse.duckdb"
     write_raw_tables(path, CRM)

@@ -6,7 +6,7 @@
     unique_key='activity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_rows_not_in('activity_id', ref('stg_crm__activities'), 'not live.is_deleted') }}",
+    pre_hook="{{ delete_rows_no_longer_live('activity_id', ref('stg_crm__activities')) }}",
 ) }}
 
 with activities as (

@@ -7,7 +7,7 @@
     unique_key='contract_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_rows_not_in('contract_id', ref('stg_crm__contracts'), 'not live.is_deleted') }}",
+    pre_hook="{{ delete_rows_no_longer_live('contract_id', ref('stg_crm__contracts')) }}",
 ) }}
 
 with contracts as (

@@ -10,7 +10,7 @@
     unique_key='opportunity_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_rows_not_in('opportunity_id', ref('fct_opportunities'), '1 = 1') }}",
+    pre_hook="{{ delete_rows_no_longer_live('opportunity_id', ref('stg_crm__opportunities')) }}",
 ) }}
 
 with opportunities as (  -- not deleted

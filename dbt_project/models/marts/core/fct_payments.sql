@@ -9,8 +9,8 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     pre_hook=[
-        "{{ delete_rows_not_in('payment_id', ref('stg_crm__payments'), 'not live.is_deleted') }}",
-        "{{ delete_rows_not_in('contract_id', ref('stg_crm__contracts'), 'not live.is_deleted') }}",
+        "{{ delete_rows_no_longer_live('payment_id', ref('stg_crm__payments')) }}",
+        "{{ delete_rows_no_longer_live('contract_id', ref('stg_crm__contracts')) }}",
     ],
 ) }}
 
