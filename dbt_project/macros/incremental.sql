@@ -3,13 +3,18 @@
 {#- Rows loaded after the newest row the model already holds; every row on a full build, and on the first
     build after a model became incremental (the table it replaces has no loaded_at column yet). -#}
 {% macro loaded_after_last_build(loaded_at_col='loaded_at') -%}
-    {%- if is_incremental() and 'loaded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
+    {%- if is_incremental() and model_holds_loaded_at() -%}
         {{ loaded_at_col }} > (
             select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
         )
     {%- else -%}
         1 = 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whether the model's table has a loaded_at column: not when it was built before the model became incremental. -#}
+{% macro model_holds_loaded_at() -%}
+    {{ return('loaded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) }}
 {%- endmacro %}
 
 
@@ -47,8 +52,7 @@
 {% macro default__delete_rows_no_longer_live(key_column, relation) -%}
   {%- if is_incremental() and execute %}
     {%- set built_up_to = "(select max(loaded_at) from " ~ this ~ ")" -%}
-    {%- set has_loaded_at = 'loaded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
-    {%- set reloaded_whole = not has_loaded_at or run_query(
+    {%- set reloaded_whole = not model_holds_loaded_at() or run_query(
         "select coalesce(min(loaded_at) > " ~ built_up_to ~ ", true) from " ~ relation
     ).columns[0].values()[0] %}
     delete from {{ this }} as target

@@ -41,4 +41,3 @@ def test_on_postgres_dbt_builds_the_published_models_aside_and_the_job_follows_t
     keys = {key.to_user_string() for key in definitions.resolve_asset_graph().get_all_asset_keys()}
     # The asset keys are the target's schemas as readers see them; the DuckDB-only dashboard is not there.
     assert {"marts/mart_sales_funnel", "published/crm_warehouse"} <= keys and "published/dashboard" not in keys
-
