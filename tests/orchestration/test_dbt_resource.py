@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import dagster_dbt.core.resource
 import pytest
 
+from orchestration.dbt_project import crm_dbt_project
 from orchestration.definitions import build_definitions
 from orchestration.settings import Settings
 
@@ -40,3 +41,19 @@ def test_each_build_writes_its_artifacts_to_a_new_folder_and_older_folders_than_
 
     assert first.parent == runs and first.name.startswith("1a2b3c4d-") and first != second
     assert sorted(p.name for p in runs.iterdir()) == ["recent-run"]
+
+
+def test_a_dbt_command_opens_no_dbt_adapter_in_the_jobs_process(monkeypatch, tmp_path):
+    """dagster-dbt would load the project and its macros into an adapter here (0.8 s a run), for row counts and
+    column metadata the job never fetches."""
+    from dbt.adapters import factory
+
+    adapters_registered = []
+    monkeypatch.setattr(factory, "register_adapter", lambda *args, **kwargs: adapters_registered.append(args))
+    dbt = build_definitions(Settings.from_environment({})).resources["dbt"]
+
+    invocation = dbt.cli(["ls", "--select", "stg_crm__users"], manifest=crm_dbt_project.manifest_path,
+                         target_path=tmp_path).wait()
+
+    assert invocation.is_successful() and invocation.adapter is None
+    assert adapters_registered == []
