@@ -98,8 +98,9 @@ def dbt_breakdown(*, since: float) -> dict[str, object]:
     dbt's elapsed time is the dbt process starting and parsing, outside any node.
     """
     from orchestration.dbt_project import crm_dbt_project
+    from orchestration.transform import dbt_artifacts_dir
 
-    written = [p for p in Path(crm_dbt_project.project_dir, "target", "runs").glob("*/run_results.json") if p.stat().st_mtime >= since]
+    written = [p for p in dbt_artifacts_dir(crm_dbt_project.project_dir).glob("*/run_results.json") if p.stat().st_mtime >= since]
     if not written:
         return {}
     results = json.loads(max(written, key=lambda p: p.stat().st_mtime).read_text())

@@ -71,7 +71,7 @@ class CrmDbtCliResource(DbtCliResource):
 
     def invocation_target_path(self, context: dg.AssetExecutionContext) -> Path:
         """A new folder for one invocation's artifacts; the folders older than artifacts_keep_days go first."""
-        runs_dir = Path(self.project_dir) / "target" / "runs"
+        runs_dir = dbt_artifacts_dir(self.project_dir)
         forget_folders_older_than(runs_dir, seconds=self.artifacts_keep_days * 86400)
         return runs_dir / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
 
@@ -89,6 +89,11 @@ class CrmDbtCliResource(DbtCliResource):
     # call. Without an adapter, as under dbt Fusion, dagster-dbt leaves that metadata out.
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
+
+
+def dbt_artifacts_dir(project_dir: str | Path) -> Path:
+    """Where the job's dbt invocations write their artifacts (run_results.json, logs), a folder each."""
+    return Path(project_dir) / "target" / "runs"
 
 
 def forget_folders_older_than(parent: Path, *, seconds: float) -> None:
