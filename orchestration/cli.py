@@ -11,21 +11,37 @@ import shutil
 import sys
 from pathlib import Path
 
+import yaml
+
 from orchestration.dbt_project import prepare_dbt_manifest
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DEMO_OPPORTUNITIES = 5_000
+SHIPPED_INSTANCE_YAML = PROJECT_ROOT / "deploy" / "dagster.yaml"
 # Step-level INFO lines on the console; the full DEBUG event log stays in the run history.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
-    """Create DAGSTER_HOME with the project's instance settings (pools, run limits) on first use."""
+    """Create DAGSTER_HOME with the project's instance settings (pools, run limits, run launcher) on first use.
+
+    An existing dagster.yaml is never overwritten (an operator may have tuned it), so a setting the project
+    changed would never reach it: say so, with the command that takes the project's settings.
+    """
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     instance_yaml = settings.dagster_home / "dagster.yaml"
     if not instance_yaml.exists():
-        shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", instance_yaml)
+        shutil.copy(SHIPPED_INSTANCE_YAML, instance_yaml)
+    elif differing := settings_differing(instance_yaml, SHIPPED_INSTANCE_YAML):
+        print(f"note: {instance_yaml} differs from the project's {SHIPPED_INSTANCE_YAML} in: {', '.join(differing)}; "
+              f"to take the project's settings: cp {SHIPPED_INSTANCE_YAML} {instance_yaml}", file=sys.stderr)
     return settings.dagster_home
+
+
+def settings_differing(instance_yaml: Path, shipped_yaml: Path) -> list[str]:
+    """The top-level sections whose values differ (comments and layout aside)."""
+    ours, shipped = (yaml.safe_load(path.read_text()) or {} for path in (instance_yaml, shipped_yaml))
+    return sorted(key for key in ours.keys() | shipped.keys() if ours.get(key) != shipped.get(key))
 
 
 def run_job(*, full_refresh: bool) -> bool:

@@ -17,11 +17,10 @@ from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
 from orchestration.source_reader import SourceContractError
 from orchestration.spark_warehouse import export_raw_tables
+from orchestration.writer_lock import WAREHOUSE_POOL
 
 # Run tag that turns every extract (and the dbt build) into a full refresh.
 FULL_REFRESH_TAG = "crm/full_refresh"
-# Every asset that writes the DuckDB warehouse shares this pool (limit 1 in deploy/dagster.yaml).
-WAREHOUSE_POOL = "crm_warehouse"
 
 
 class ExtractConfig(dg.Config):

@@ -19,10 +19,10 @@ import dagster as dg
 import duckdb
 
 from orchestration import published_folder
-from orchestration.extract import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from orchestration.transform import published_model_keys
 from orchestration.warehouse_sql import SqlSession, scalar
+from orchestration.writer_lock import WAREHOUSE_POOL
 
 PUBLISHED_SCHEMA = "marts"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from crm_contract import source_table
 from orchestration.alerts import append_alert, post_alert
@@ -14,11 +15,13 @@ from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, sha
 from orchestration.file_reader import FileContractError, FileReader
 from orchestration.incremental_load import DuckDBRawLoader, RawLoader
 from orchestration.postgres_raw import PostgresRawLoader
+from orchestration.run_worker import RunWorker
 from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_STORAGE_VERSION
 from orchestration.source_reader import SourceReader
 from orchestration.spark_warehouse import SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.transient_errors import SourceRetries
 from orchestration.warehouse_sql import DuckDBSession, PostgresSession, SqlSession
+from orchestration.writer_lock import WriterLock, warehouse_held_by_run, writer_lock_path
 
 
 class CrmSourceResource(dg.ConfigurableResource):
@@ -38,7 +41,8 @@ class WarehouseResource(dg.ConfigurableResource):
     published copy (CRM_PUBLISHED_PATH), or a Postgres database (CRM_PG_*) whose `marts` schema is the
     published one.
 
-    One writer at a time: see the executor and run-concurrency settings in definitions.
+    One writer at a time: a run holds the warehouse's writer lock from before its first step to after its last
+    (orchestration/writer_lock.py), and its steps run one after another (the executor in definitions).
     """
 
     target: str = "duckdb"
@@ -56,6 +60,26 @@ class WarehouseResource(dg.ConfigurableResource):
     reader_role: str = "crm_reader"
     spark_dir: str = ""  # Spark: its warehouse folder (CRM_SPARK_DIR)
     raw_parquet_dir: str = ""  # Spark: where raw tables are written as Parquet for dbt (CRM_RAW_PARQUET_DIR)
+    _writer_lock: WriterLock | None = PrivateAttr(default=None)
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
+        """In a run, hold the warehouse for the whole run; outside one (a test's direct use), just the resource."""
+        if context.instance is None or context.run is None:
+            yield self
+            return
+        with warehouse_held_by_run(context, writer_lock_path(self.path)) as lock:
+            self._writer_lock = lock
+            try:
+                yield self
+            finally:
+                self._writer_lock = None
+
+    def note_writer_process(self, pid: int) -> None:
+        """A process this run started that writes the warehouse too (its dbt build): if this run dies, the next
+        run ends it before writing."""
+        if self._writer_lock is not None:
+            self._writer_lock.add_child(RunWorker.process(pid))
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

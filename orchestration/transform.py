@@ -16,11 +16,12 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging.version import Version
 
 from orchestration.dbt_project import crm_dbt_project, prepare_dbt_manifest_if_dev
-from orchestration.extract import FULL_REFRESH_TAG, WAREHOUSE_POOL, is_full_refresh
+from orchestration.extract import FULL_REFRESH_TAG, is_full_refresh
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import WarehouseResource
 from orchestration.spark_warehouse import create_marts_views
 from orchestration.warehouse_sql import SqlSession, scalar
+from orchestration.writer_lock import WAREHOUSE_POOL
 
 # Under `dagster dev` the manifest is re-parsed on load; everywhere else it must already exist
 # (`crm-warehouse prepare`, which the install scripts run, or `dagster-dbt project prepare-and-package`).
@@ -132,7 +133,9 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: CrmDbtCliResource, wa
     snapshot_keys = selected_snapshot_keys(context) if warehouse.target != "spark" else set()
     with warehouse.session() as session:
         before = snapshot_version_counts(session, snapshot_keys)
-    yield from dbt.cli(args, context=context, target_path=dbt.invocation_target_path(context)).stream()
+    invocation = dbt.cli(args, context=context, target_path=dbt.invocation_target_path(context))
+    warehouse.note_writer_process(invocation.process.pid)
+    yield from invocation.stream()
     if warehouse.target == "spark":  # gate 2 and publish read Spark's tables where the other targets' are
         with warehouse.connect() as con:
             create_marts_views(con, Path(warehouse.spark_dir), warehouse.marts_schema,

@@ -11,9 +11,9 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import published_folder
-from orchestration.extract import WAREHOUSE_POOL
 from orchestration.publish import published_warehouse
 from orchestration.resources import WarehouseResource
+from orchestration.writer_lock import WAREHOUSE_POOL
 
 PREVIEW_PANEL = "briefing"
 

@@ -14,13 +14,14 @@ from pathlib import Path
 import dagster as dg
 
 from crm_contract import SOURCE_TABLES
-from orchestration.extract import WAREHOUSE_POOL, landing_key
+from orchestration.extract import landing_key
 from orchestration.quality.gate_config import Severity
 from orchestration.quality.gates import GateRun, run_gate_1, run_gate_2
 from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
 from orchestration.quality.validation import RuleOutcome
 from orchestration.resources import WarehouseResource
 from orchestration.transform import published_model_keys
+from orchestration.writer_lock import WAREHOUSE_POOL
 
 
 class QualityGateError(Exception):

@@ -88,6 +88,25 @@ class OpsFolder(support_pipeline.Pipeline):
         return self.definitions(**overrides).resources
 
 
+def evaluate_sensor(definitions, instance, name: str):
+    """One tick of a sensor, as the daemon evaluates it (resources opened for the tick, then closed)."""
+    import dagster as dg
+
+    with dg.build_sensor_context(instance=instance, resources=definitions.resources) as context:
+        return definitions.resolve_sensor_def(name)(context)
+
+
+def alert_run_failure(definitions, instance, run, failure_event) -> None:
+    """The failure-alert sensor on one failed run, as the daemon evaluates it."""
+    import dagster as dg
+
+    with dg.build_run_status_sensor_context(
+        sensor_name="crm_run_failure_alert", dagster_event=failure_event, dagster_instance=instance,
+        dagster_run=run, resources=definitions.resources,
+    ) as context:
+        definitions.resolve_sensor_def("crm_run_failure_alert")(context.for_run_failure())
+
+
 def run_extract(definitions, instance, *tables: str, tags: dict[str, str] | None = None):
     """crm_elt restricted to the tables' landing and raw assets (gate 1 included; no dbt, to stay fast)."""
     import dagster as dg

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from orchestration.alerts import error_text
-from tests.orchestration.conftest import OpsFolder, run_extract
+from tests.orchestration.conftest import OpsFolder, evaluate_sensor, run_extract
 from tests.support.file_drops import customers_export, drop
 
 
@@ -20,10 +20,8 @@ def ops(ops_crm: OpsFolder, tmp_path: Path) -> OpsFolder:
     return ops_crm.copy_to(tmp_path / "data")
 
 
-def evaluate_sensor(folder: OpsFolder, instance: dg.DagsterInstance):
-    definitions = folder.definitions()
-    context = dg.build_sensor_context(instance=instance, resources=definitions.resources)
-    return definitions.resolve_sensor_def("crm_file_drops")(context)
+def evaluate_file_drop_sensor(folder: OpsFolder, instance: dg.DagsterInstance):
+    return evaluate_sensor(folder.definitions(), instance, "crm_file_drops")
 
 
 def test_a_new_file_starts_a_run_that_loads_it_into_raw_once_and_archives_it(ops: OpsFolder):
@@ -34,7 +32,7 @@ def test_a_new_file_starts_a_run_that_loads_it_into_raw_once_and_archives_it(ops
         raw_before = con.execute("select count(*) from raw.customers").fetchone()[0]
 
     with dg.DagsterInstance.ephemeral() as instance:
-        request = evaluate_sensor(ops, instance)
+        request = evaluate_file_drop_sensor(ops, instance)
         assert isinstance(request, dg.RunRequest)
         selected = {key.to_user_string() for key in request.asset_selection}
         assert {"landing/customers", "raw/customers", "marts/fct_opportunities", "published/crm_warehouse"} <= selected
@@ -56,7 +54,7 @@ def test_a_new_file_starts_a_run_that_loads_it_into_raw_once_and_archives_it(ops
 
         # The same content again, under another name: recognised by its checksum, archived, not loaded.
         drop(ops.landing_dir, "customers_again.csv", csv_text)
-        assert isinstance(evaluate_sensor(ops, instance), dg.SkipReason)
+        assert isinstance(evaluate_file_drop_sensor(ops, instance), dg.SkipReason)
         assert (ops.landing_dir / "archive" / "customers_again.csv").exists()
         assert not (ops.landing_dir / "customers_again.csv").exists()
 
@@ -69,7 +67,7 @@ def test_broken_files_are_rejected_with_their_reason_and_start_no_run(ops: OpsFo
     drop(ops.landing_dir, "contacts.parquet", b"not a parquet file at all")
 
     with dg.DagsterInstance.ephemeral() as instance:
-        assert isinstance(evaluate_sensor(ops, instance), dg.SkipReason)
+        assert isinstance(evaluate_file_drop_sensor(ops, instance), dg.SkipReason)
 
     rejected = ops.landing_dir / "rejected"
     reasons = {path.name.removesuffix(".reason.txt"): path.read_text() for path in rejected.glob("*.reason.txt")}
@@ -86,7 +84,7 @@ def test_a_file_changed_after_the_sensor_accepted_it_is_rejected_by_the_run_whic
     csv_text, _ = customers_export(ops.warehouse_path)
     path = drop(ops.landing_dir, "customers.csv", csv_text)
     with dg.DagsterInstance.ephemeral() as instance:
-        request = evaluate_sensor(ops, instance)
+        request = evaluate_file_drop_sensor(ops, instance)
         path.write_text(csv_text.replace("customer_id,", "customer_key,", 1))  # overwritten before the run
         result = run_extract(ops.definitions(), instance, "customers", tags=request.tags)
     assert not result.success

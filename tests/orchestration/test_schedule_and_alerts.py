@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from tests.orchestration.conftest import OpsFolder, run_extract
+from tests.orchestration.conftest import OpsFolder, alert_run_failure, evaluate_sensor, run_extract
 from tests.support.file_drops import customers_export, drop
 
 
@@ -69,15 +69,10 @@ def test_a_failed_run_is_alerted_in_the_log_and_on_the_webhook_and_its_file_reje
     environment = {"CRM_ALERT_WEBHOOK_URL": webhook.url}
     definitions = ops.definitions(**environment)
     with dg.DagsterInstance.ephemeral() as instance:
-        sensor_context = dg.build_sensor_context(instance=instance, resources=definitions.resources)
-        request = definitions.resolve_sensor_def("crm_file_drops")(sensor_context)
+        request = evaluate_sensor(definitions, instance, "crm_file_drops")
         failed = run_extract(definitions, instance, "customers", tags=request.tags)
         assert not failed.success
-        context = dg.build_run_status_sensor_context(
-            sensor_name="crm_run_failure_alert", dagster_event=failed.get_run_failure_event(),
-            dagster_instance=instance, dagster_run=failed.dagster_run, resources=definitions.resources,
-        ).for_run_failure()
-        definitions.resolve_sensor_def("crm_run_failure_alert")(context)
+        alert_run_failure(definitions, instance, failed.dagster_run, failed.get_run_failure_event())
 
     (alert,) = [json.loads(line) for line in (ops.data_dir / "alerts.jsonl").read_text().splitlines()]
     assert alert["run_id"] == failed.run_id and alert["job"] == "crm_elt"
