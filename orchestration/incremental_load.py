@@ -8,7 +8,8 @@ Two steps, so that the quality gate can look at a batch before it touches anythi
   (the gate stopped the run) is simply read again by the next run.
 
 Invariants the rest of the pipeline relies on: one row per primary key in every raw table; every row
-carries the id and time of the load that wrote it; a full refresh replaces the table and records the keys
+carries the id and time of the load that wrote it; copies of a key in one batch always keep the same copy
+(typed_batch_query); a full refresh replaces the table and records the keys
 that vanished from the source (hard deletes) in `raw._hard_deletes`. Its batch is written once, as
 `raw._landed_<table>` with `landing.<table>` a view of it, and renamed to `raw.<table>` on merge: DuckDB cannot
 move a table between schemas, and copying 19M rows cost 3.5 s. A dropped file's batch (mode "file",
@@ -237,16 +238,21 @@ def has_duplicate_keys(con: duckdb.DuckDBPyConnection, table: SourceTable, batch
 def typed_batch_query(table: SourceTable, batch: str, *, deduplicate: bool = True) -> str:
     """DuckDB SELECT of a source batch cast to the contract's types, one row per key, stamped with the load.
 
-    Copies of a key collapse to the newest updated_at; the count is reported so the quality gate, not the
-    loader, decides whether duplicates in the source are acceptable. Parameters: load_id, loaded_at.
-    Server warehouses (orchestration/server_raw.py) type their batches with the same query.
+    Copies of a key collapse to the newest updated_at; among copies with the same updated_at, to the one whose
+    typed values, compared column by column in the contract's order, sort first (ascending, nulls last). The
+    choice depends on the values alone, so every run, both warehouses (Postgres types its batches with this
+    query too) and every source (SQLite, MySQL, Postgres: none keeps a stable row order) keep the same copy.
+    The count is reported so the quality gate, not the loader, decides whether duplicates in the source are
+    acceptable. Parameters: load_id, loaded_at.
     """
     casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
-    keys = ", ".join(f'"{k}"' for k in table.primary_key)
     query = f"SELECT {casts}, ?::VARCHAR AS {LOAD_ID_COLUMN}, ?::TIMESTAMP AS {LOADED_AT_COLUMN} FROM {batch}"
-    if deduplicate:
-        query += f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST) = 1"
-    return query
+    if not deduplicate:
+        return query
+    keys = ", ".join(f'"{k}"' for k in table.primary_key)
+    tie_breaks = ", ".join(f'"{name}" ASC NULLS LAST' for name in table.column_names)
+    return (f"SELECT * FROM ({query}) AS typed QUALIFY row_number() OVER "
+            f"(PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST, {tie_breaks}) = 1")
 
 
 def merge_landed(con: duckdb.DuckDBPyConnection, tables: list[SourceTable]) -> list[MergeResult]:
