@@ -1,4 +1,4 @@
-"""The quality resource: the gates' settings and the as-of date they judge dates by.
+"""The quality resource: the gates' settings, and the as-of date that gate 1 and the extract's watermark cap share.
 
 Its own module, apart from the checks, so that the extract (which the checks import) can use it too.
 """
@@ -6,6 +6,8 @@ Its own module, apart from the checks, so that the extract (which the checks imp
 from datetime import date, datetime, timezone
 
 import dagster as dg
+
+from orchestration.quality.parameters import as_of_end
 
 
 class QualityResource(dg.ConfigurableResource):
@@ -19,3 +21,7 @@ class QualityResource(dg.ConfigurableResource):
 
     def as_of(self) -> date:
         return date.fromisoformat(self.as_of_date) if self.as_of_date else datetime.now(timezone.utc).date()
+
+    def as_of_end(self) -> datetime:
+        """The first instant after the as-of date: gate 1's `*_not_after_as_of` bound, and the watermarks' cap."""
+        return as_of_end(self.as_of())
