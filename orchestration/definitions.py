@@ -7,7 +7,8 @@ import dagster as dg
 from orchestration.dashboard.asset import published_dashboard
 from orchestration.extract import landing_assets, raw_tables
 from orchestration.publish import published_warehouse
-from orchestration.quality.checks import QualityResource, gate_1_checks, gate_2_checks
+from orchestration.quality.checks import gate_1_checks, gate_2_checks
+from orchestration.quality.resource import QualityResource
 from orchestration.resources import AlertResource, CrmSourceResource, FileDropResource, WarehouseResource
 from orchestration.schedules import build_daily_schedule, crm_elt
 from orchestration.sensors import build_failure_alert_sensor, build_file_drop_sensor

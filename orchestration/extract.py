@@ -3,6 +3,8 @@
 Gate 1 (orchestration/quality.py) checks the landed batches; its blocking checks sit between the two
 steps, so a bad batch never reaches raw and never moves a watermark. In a file-drop run (orchestration/
 file_drops.py) a table's batch is read from its dropped file instead of the CRM database, and goes the same way.
+The merge caps each watermark at the end of the as-of date gate 1 judges by (or at the extract's clock) and
+names the rows dated beyond it (orchestration/watermark_cap.py).
 """
 
 from datetime import timedelta
@@ -13,6 +15,7 @@ import dagster as dg
 from crm_contract import SOURCE_TABLES, SourceTable, source_table
 from orchestration.file_drops import drop_files_of
 from orchestration.incremental_load import LANDING_SCHEMA
+from orchestration.quality.resource import QualityResource
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
 from orchestration.source_reader import SourceContractError
@@ -104,10 +107,14 @@ landing_assets: list[dg.AssetsDefinition] = [build_landing_asset(table) for tabl
     can_subset=True,
     pool=WAREHOUSE_POOL,
 )
-def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, file_drops: FileDropResource):
-    """Merge every landed batch and advance the watermarks in one transaction; then archive merged files."""
+def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, file_drops: FileDropResource,
+               quality: QualityResource):
+    """Merge every landed batch and advance the watermarks in one transaction; then archive merged files.
+
+    No watermark passes the end of the as-of date gate 1 judges by: the same date, from the same resource.
+    """
     tables = [source_table(key.path[-1]) for key in context.selected_asset_keys]
-    results = warehouse.raw_loader().merge_landed(tables)
+    results = warehouse.raw_loader().merge_landed(tables, as_of_end=quality.as_of_end())
     if warehouse.target == "spark":  # dbt on Spark reads raw from Parquet (orchestration/spark_warehouse.py)
         with warehouse.connect() as con:
             written = export_raw_tables(con, [result.table for result in results], Path(warehouse.raw_parquet_dir))
@@ -118,6 +125,8 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, 
             f"{result.table}: inserted {result.rows_inserted}, updated {result.rows_updated}, "
             f"watermark {result.watermark_before} → {result.watermark_after}"
         )
+        if result.rows_beyond_watermark_cap is not None:
+            context.log.warning(result.rows_beyond_watermark_cap.warning(result.table))
         metadata = result.as_metadata()
         if result.mode == "file" and result.table in drops:
             archived = file_drops.archive_loaded(

@@ -5,10 +5,13 @@ Two steps, so that the quality gate can look at a batch before it touches anythi
   to `landing.<table>` (one row per key). Raw tables and watermarks are not touched.
 - merge: every landed batch is merged into `raw.<table>` on the primary key and the watermarks advance,
   all in one transaction, so a watermark never runs ahead of loaded data. A batch that is never merged
-  (the gate stopped the run) is simply read again by the next run.
+  (the gate stopped the run) is simply read again by the next run. A watermark never passes the end of the
+  as-of date nor the extract's clock: a row dated beyond them is loaded, the watermark stops at the cap so a
+  later correction is still read, and the merge names the row (orchestration/watermark_cap.py says why).
 
 Invariants the rest of the pipeline relies on: one row per primary key in every raw table; every row
-carries the id and time of the load that wrote it; a full refresh replaces the table and records the keys
+carries the id and time of the load that wrote it; copies of a key in one batch always keep the same copy
+(typed_batch_query); a full refresh replaces the table and records the keys
 that vanished from the source (hard deletes) in `raw._hard_deletes`. Its batch is written once, as
 `raw._landed_<table>` with `landing.<table>` a view of it, and renamed to `raw.<table>` on merge: DuckDB cannot
 move a table between schemas, and copying 19M rows cost 3.5 s. A dropped file's batch (mode "file",
@@ -22,7 +25,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Literal, Protocol
 
 import duckdb
@@ -30,7 +33,8 @@ import duckdb
 from crm_contract import SourceTable
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
 from orchestration.source_reader import BATCH_RELATION, BatchReader, SourceContractError
-from orchestration.warehouse_sql import duckdb_key_text
+from orchestration.warehouse_sql import DuckDBSession, duckdb_key_text
+from orchestration.watermark_cap import RowsBeyondCap, capped_watermark
 
 LANDING_SCHEMA = "landing"
 BATCHES_TABLE = f"{LANDING_SCHEMA}._batches"
@@ -71,6 +75,8 @@ class MergeResult:
     watermark_before: datetime | None
     watermark_after: datetime | None
     stale_rows_skipped: int = 0
+    # Rows of the batch updated after the watermark's cap, named in the run's output; None when there are none.
+    rows_beyond_watermark_cap: RowsBeyondCap | None = None
 
     def as_metadata(self) -> dict[str, object]:
         return _metadata(self)
@@ -82,7 +88,7 @@ class RawLoader(Protocol):
     def land_table(self, reader: BatchReader, table: SourceTable, *, load_id: str, full_refresh: bool = False,
                    lookback: timedelta = timedelta(hours=24)) -> LandResult: ...
 
-    def merge_landed(self, tables: list[SourceTable]) -> list[MergeResult]: ...
+    def merge_landed(self, tables: list[SourceTable], *, as_of_end: datetime | None = None) -> list[MergeResult]: ...
 
 
 class DuckDBRawLoader:
@@ -95,9 +101,9 @@ class DuckDBRawLoader:
         with self.connect() as con:
             return land_table(con, reader, table, **options)
 
-    def merge_landed(self, tables: list[SourceTable]) -> list[MergeResult]:
+    def merge_landed(self, tables: list[SourceTable], *, as_of_end: datetime | None = None) -> list[MergeResult]:
         with self.connect() as con:
-            return merge_landed(con, tables)
+            return merge_landed(con, tables, as_of_end=as_of_end)
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
@@ -237,53 +243,57 @@ def has_duplicate_keys(con: duckdb.DuckDBPyConnection, table: SourceTable, batch
 def typed_batch_query(table: SourceTable, batch: str, *, deduplicate: bool = True) -> str:
     """DuckDB SELECT of a source batch cast to the contract's types, one row per key, stamped with the load.
 
-    Copies of a key collapse to the newest updated_at; the count is reported so the quality gate, not the
-    loader, decides whether duplicates in the source are acceptable. Parameters: load_id, loaded_at.
-    Server warehouses (orchestration/server_raw.py) type their batches with the same query.
+    Copies of a key collapse to the newest updated_at; among copies with the same updated_at, to the one whose
+    typed values, compared column by column in the contract's order, sort first (ascending, nulls last). The
+    choice depends on the values alone, so every run, both warehouses (Postgres types its batches with this
+    query too) and every source (SQLite, MySQL, Postgres: none keeps a stable row order) keep the same copy.
+    The count is reported so the quality gate, not the loader, decides whether duplicates in the source are
+    acceptable. Parameters: load_id, loaded_at.
     """
     casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
-    keys = ", ".join(f'"{k}"' for k in table.primary_key)
     query = f"SELECT {casts}, ?::VARCHAR AS {LOAD_ID_COLUMN}, ?::TIMESTAMP AS {LOADED_AT_COLUMN} FROM {batch}"
-    if deduplicate:
-        query += f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST) = 1"
-    return query
+    if not deduplicate:
+        return query
+    keys = ", ".join(f'"{k}"' for k in table.primary_key)
+    tie_breaks = ", ".join(f'"{name}" ASC NULLS LAST' for name in table.column_names)
+    return (f"SELECT * FROM ({query}) AS typed QUALIFY row_number() OVER "
+            f"(PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST, {tie_breaks}) = 1")
 
 
-def merge_landed(con: duckdb.DuckDBPyConnection, tables: list[SourceTable]) -> list[MergeResult]:
+def merge_landed(con: duckdb.DuckDBPyConnection, tables: list[SourceTable], *,
+                 as_of_end: datetime | None = None) -> list[MergeResult]:
     """Merge the unmerged landed batch of each table into raw and advance its watermark, atomically.
 
-    Tables without an unmerged batch are skipped, so re-running the merge step changes nothing.
+    Tables without an unmerged batch are skipped, so re-running the merge step changes nothing. No watermark
+    passes `as_of_end` (the first instant after the as-of date) nor the time its batch was read.
     """
     ensure_schemas(con)
     results = []
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with DuckDBSession(con).transaction():
         for table in tables:
             batch = con.execute(
-                f"SELECT load_id, mode, max_updated_at FROM {BATCHES_TABLE} "
+                f"SELECT load_id, mode, max_updated_at, landed_at FROM {BATCHES_TABLE} "
                 "WHERE table_name = ? AND merged_at IS NULL",
                 [table.name],
             ).fetchone()
             if batch is not None:
-                results.append(_merge_one(con, table, *batch))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+                results.append(_merge_one(con, table, *batch, as_of_end=as_of_end))
     return results
 
 
 def load_table(
-    con: duckdb.DuckDBPyConnection, reader: BatchReader, table: SourceTable, *, load_id: str, **land_options
+    con: duckdb.DuckDBPyConnection, reader: BatchReader, table: SourceTable, *, load_id: str,
+    as_of_end: datetime | None = None, **land_options
 ) -> tuple[LandResult, MergeResult]:
     """Land and merge one table straight away: the path without a gate in between (benchmarks, tests)."""
     landed = land_table(con, reader, table, load_id=load_id, **land_options)
-    (merged,) = merge_landed(con, [table])
+    (merged,) = merge_landed(con, [table], as_of_end=as_of_end)
     return landed, merged
 
 
 def _merge_one(
-    con: duckdb.DuckDBPyConnection, table: SourceTable, load_id: str, mode: Mode, batch_max: datetime | None
+    con: duckdb.DuckDBPyConnection, table: SourceTable, load_id: str, mode: Mode, batch_max: datetime | None,
+    read_at: datetime, *, as_of_end: datetime | None
 ) -> MergeResult:
     target = f"{RAW_SCHEMA}.{table.name}"
     batch = f"{LANDING_SCHEMA}.{table.name}"
@@ -292,6 +302,7 @@ def _merge_one(
     rows_in_batch = con.execute(f"SELECT count(*) FROM {batch}").fetchone()[0]
     watermark_before = read_watermark(con, table.name)
     hard_deleted = stale_rows_skipped = 0
+    beyond_cap = None
     if mode == "file":
         stale_rows_skipped = _drop_stale_rows(con, table, key_match)
         rows_in_batch -= stale_rows_skipped
@@ -317,8 +328,9 @@ def _merge_one(
     if mode == "file":  # a file says nothing about how far the database has been read
         watermark_after = watermark_before
     else:
-        candidates = [w for w in (batch_max, watermark_before if mode == "incremental" else None) if w is not None]
-        watermark_after = max(candidates, default=None)
+        watermark_after, beyond_cap = capped_watermark(
+            table, batch, batch_max=batch_max, old_watermark=watermark_before if mode == "incremental" else None,
+            read_at=read_at, as_of_end=as_of_end, fetch=lambda sql: con.execute(sql).fetchall())
         con.execute(
             f"INSERT OR REPLACE INTO {EXTRACT_STATE_TABLE} VALUES (?, ?, ?, ?)",
             [table.name, watermark_after, load_id, utc_now()],
@@ -334,6 +346,7 @@ def _merge_one(
         watermark_before=watermark_before,
         watermark_after=watermark_after,
         stale_rows_skipped=stale_rows_skipped,
+        rows_beyond_watermark_cap=beyond_cap,
     )
 
 
@@ -378,4 +391,15 @@ def utc_now() -> datetime:
 
 
 def _metadata(result: LandResult | MergeResult) -> dict[str, object]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(result).items()}
+    return _json_ready(asdict(result))
+
+
+def _json_ready(value: object) -> object:
+    """Dates as ISO text, in nested results too: Dagster metadata is JSON."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value

@@ -1,10 +1,12 @@
 """Land and merge CRM batches into a PostgreSQL warehouse: incremental_load's two steps, in Postgres.
 
 The invariants are those of orchestration/incremental_load.py (one row per key in raw, every row stamped
-with its load, watermarks never ahead of loaded rows, hard deletes recorded on a full refresh); only the
-engine differs. A batch is typed and deduplicated in an in-memory DuckDB with the very query the DuckDB
-path uses, so both warehouses land identical rows, then streamed to `landing.<table>` with COPY. The
-merge of every landed batch and the watermarks change in one Postgres transaction.
+with its load, watermarks never ahead of loaded rows nor past the end of the as-of date or the extract's
+clock, hard deletes recorded on a full refresh); only the engine differs. A batch is typed and deduplicated
+in an in-memory DuckDB with the very query the DuckDB path uses, so both warehouses land identical rows (the
+same copy of a duplicated key included), then streamed to `landing.<table>` with COPY. The merge of every
+landed batch and the watermarks change in one Postgres transaction; the watermark's cap and the rows beyond
+it are orchestration/watermark_cap.py's, in SQL both engines run.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from orchestration.incremental_load import (
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl
 from orchestration.source_reader import BatchReader, SourceContractError
 from orchestration.warehouse_sql import postgres_key_text
+from orchestration.watermark_cap import capped_watermark
 
 
 class PostgresRawLoader:
@@ -89,16 +92,19 @@ class PostgresRawLoader:
             seconds=round(time.perf_counter() - started, 3),
         )
 
-    def merge_landed(self, tables: list[SourceTable]) -> list[MergeResult]:
-        """Merge each table's unmerged batch into raw and advance its watermark, all in one transaction."""
+    def merge_landed(self, tables: list[SourceTable], *, as_of_end: datetime | None = None) -> list[MergeResult]:
+        """Merge each table's unmerged batch into raw and advance its watermark, all in one transaction.
+
+        No watermark passes `as_of_end` (the first instant after the as-of date) nor the time its batch was read.
+        """
         results = []
         with self._transaction() as cursor:
             for table in tables:
-                cursor.execute(f"SELECT load_id, mode, max_updated_at FROM {BATCHES_TABLE} "
+                cursor.execute(f"SELECT load_id, mode, max_updated_at, landed_at FROM {BATCHES_TABLE} "
                                "WHERE table_name = %s AND merged_at IS NULL", [table.name])
                 batch = cursor.fetchone()
                 if batch is not None:
-                    results.append(_merge_one(cursor, table, *batch))
+                    results.append(_merge_one(cursor, table, *batch, as_of_end=as_of_end))
         return results
 
 
@@ -123,7 +129,8 @@ def _copy_into(cursor, target: str, batch: pa.Table) -> None:
     cursor.copy_expert(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
 
 
-def _merge_one(cursor, table: SourceTable, load_id: str, mode: Mode, batch_max: datetime | None) -> MergeResult:
+def _merge_one(cursor, table: SourceTable, load_id: str, mode: Mode, batch_max: datetime | None, read_at: datetime,
+               *, as_of_end: datetime | None) -> MergeResult:
     target, batch = f"{RAW_SCHEMA}.{table.name}", f"{LANDING_SCHEMA}.{table.name}"
     key_match = " AND ".join(f'{target}."{k}" = {batch}."{k}"' for k in table.primary_key)
     cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})) "
@@ -138,8 +145,9 @@ def _merge_one(cursor, table: SourceTable, load_id: str, mode: Mode, batch_max: 
         cursor.execute(f"DELETE FROM {target}")
     columns = ", ".join(f'"{c}"' for c in [*table.column_names, LOAD_ID_COLUMN, LOADED_AT_COLUMN])
     cursor.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {batch}")
-    candidates = [w for w in (batch_max, watermark_before if mode == "incremental" else None) if w is not None]
-    watermark_after = max(candidates, default=None)
+    watermark_after, beyond_cap = capped_watermark(
+        table, batch, batch_max=batch_max, old_watermark=watermark_before if mode == "incremental" else None,
+        read_at=read_at, as_of_end=as_of_end, fetch=lambda sql: _fetch_all(cursor, sql))
     cursor.execute(
         f"INSERT INTO {EXTRACT_STATE_TABLE} VALUES (%s, %s, %s, %s) ON CONFLICT (table_name) DO UPDATE SET "
         "watermark = excluded.watermark, load_id = excluded.load_id, loaded_at = excluded.loaded_at",
@@ -147,7 +155,12 @@ def _merge_one(cursor, table: SourceTable, load_id: str, mode: Mode, batch_max: 
     cursor.execute(f"UPDATE {BATCHES_TABLE} SET merged_at = %s WHERE table_name = %s", [utc_now(), table.name])
     return MergeResult(table=table.name, load_id=load_id, mode=mode, rows_inserted=rows_in_batch - rows_updated,
                        rows_updated=rows_updated, hard_deleted=hard_deleted, watermark_before=watermark_before,
-                       watermark_after=watermark_after)
+                       watermark_after=watermark_after, rows_beyond_watermark_cap=beyond_cap)
+
+
+def _fetch_all(cursor, sql: str) -> list[tuple]:
+    cursor.execute(sql)
+    return cursor.fetchall()
 
 
 def _record_hard_deletes(cursor, table: SourceTable, *, load_id: str) -> int:

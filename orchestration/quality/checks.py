@@ -8,7 +8,6 @@ context, Data Docs index) to once per gate.
 
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +16,7 @@ from crm_contract import SOURCE_TABLES
 from orchestration.extract import landing_key
 from orchestration.quality.gate_config import Severity
 from orchestration.quality.gates import GateRun, run_gate_1, run_gate_2
+from orchestration.quality.resource import QualityResource
 from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
 from orchestration.quality.validation import RuleOutcome
 from orchestration.resources import WarehouseResource
@@ -26,19 +26,6 @@ from orchestration.writer_lock import WAREHOUSE_POOL
 
 class QualityGateError(Exception):
     """An ERROR rule failed: the message names the table, the rule, example keys and the Data Docs page."""
-
-
-class QualityResource(dg.ConfigurableResource):
-    """What the gates read (gates.yml), where they write Data Docs, and the as-of date they judge dates by."""
-
-    docs_dir: str
-    docs_keep_days: int = 30
-    gates_path: str
-    as_of_date: str = ""  # YYYY-MM-DD; empty: today (UTC)
-    reporting_currency: str = "USD"
-
-    def as_of(self) -> date:
-        return date.fromisoformat(self.as_of_date) if self.as_of_date else datetime.now(timezone.utc).date()
 
 
 def build_gate_1_checks() -> list[dg.AssetChecksDefinition]:

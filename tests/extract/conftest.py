@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import simulator
+from tests.support.raw_engines import RawEngine, duckdb_engine, postgres_engine
 
 END_DATE = date(2026, 6, 30)
 
@@ -19,3 +20,12 @@ def source(tmp_path: Path) -> tuple[str, Path]:
     url = f"sqlite:///{path}"
     simulator.generate(url, opportunities=300, seed=7, end_date=END_DATE, quiet=True)
     return url, path
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def raw_engine(request: pytest.FixtureRequest, tmp_path: Path) -> RawEngine:
+    """An empty warehouse on each engine: a DuckDB file, or a new database on the session's Postgres server."""
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres")
+        return postgres_engine(server.url(server.create_database()))
+    return duckdb_engine(tmp_path / "warehouse.duckdb")

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import sqlalchemy as sa
 
 import simulator
 from crm_contract import SOURCE_TABLES, source_table
 from orchestration.incremental_load import load_table
 from orchestration.postgres_raw import PostgresRawLoader
 from orchestration.source_reader import SourceReader
-from tests.support.raw_comparison import raw_rows
+from tests.support.raw_comparison import postgres_rows, raw_rows
 from tests.support.servers import Server
 
 END_DATE = date(2026, 6, 30)
@@ -41,16 +40,6 @@ def load_both(duck: duckdb.DuckDBPyConnection, loader: PostgresRawLoader, url: s
     for result in loader.merge_landed(list(SOURCE_TABLES)):
         merged[result.table] = result
     return merged
-
-
-def postgres_rows(url: str, table_name: str) -> list[tuple]:
-    columns = ", ".join(f'"{c}"' for c in source_table(table_name).column_names)
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as con:
-            return sorted((tuple(r) for r in con.exec_driver_sql(f"SELECT {columns} FROM raw.{table_name}")), key=repr)
-    finally:
-        engine.dispose()
 
 
 def assert_same_raw(duck: duckdb.DuckDBPyConnection, url: str) -> None:

@@ -31,6 +31,19 @@ def raw_rows(con: duckdb.DuckDBPyConnection, table_name: str) -> list[tuple]:
     return sorted(con.execute(f"SELECT {columns} FROM raw.{table_name}").fetchall(), key=repr)
 
 
+def postgres_rows(url: str, table_name: str) -> list[tuple]:
+    """A Postgres warehouse's raw table, as raw_rows reads DuckDB's."""
+    import sqlalchemy as sa
+
+    columns = ", ".join(f'"{c}"' for c in source_table(table_name).column_names)
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as con:
+            return sorted((tuple(r) for r in con.exec_driver_sql(f"SELECT {columns} FROM raw.{table_name}")), key=repr)
+    finally:
+        engine.dispose()
+
+
 def assert_raw_matches_source(con: duckdb.DuckDBPyConnection, url: str) -> None:
     for table in SOURCE_TABLES:
         assert raw_rows(con, table.name) == source_rows(url, table.name), f"raw.{table.name} differs from the source"
