@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from crm_contract import SOURCE_TABLES, SourceTable, source_table
+from orchestration.crash_points import crash_point
 from orchestration.file_drops import drop_files_of
 from orchestration.incremental_load import LANDING_SCHEMA
 from orchestration.quality.resource import QualityResource
@@ -77,6 +78,7 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
             rejected = file_drops.reject(drop, table.name, str(error), run_id=context.run.run_id)
             where = f"moved to {rejected}" if rejected else "not in the landing folder"
             raise SourceContractError(f"dropped file {drop['file']} rejected ({where}): {error}") from error
+        crash_point("landing")
         source = f"file {drop['file']}" if drop else "the CRM database"
         context.log.info(f"{table.name}: read {result.rows_read} rows from {source} ({result.mode}) in {result.seconds}s")
         if result.extra_source_columns:
@@ -115,6 +117,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, 
     """
     tables = [source_table(key.path[-1]) for key in context.selected_asset_keys]
     results = warehouse.raw_loader().merge_landed(tables, as_of_end=quality.as_of_end())
+    crash_point("raw_merged")
     if warehouse.target == "spark":  # dbt on Spark reads raw from Parquet (orchestration/spark_warehouse.py)
         with warehouse.connect() as con:
             written = export_raw_tables(con, [result.table for result in results], Path(warehouse.raw_parquet_dir))

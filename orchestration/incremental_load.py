@@ -31,6 +31,7 @@ from typing import Literal, Protocol
 import duckdb
 
 from crm_contract import SourceTable
+from orchestration.crash_points import crash_point
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
 from orchestration.source_reader import BATCH_RELATION, BatchReader, SourceContractError
 from orchestration.warehouse_sql import DuckDBSession, duckdb_key_text
@@ -278,6 +279,7 @@ def merge_landed(con: duckdb.DuckDBPyConnection, tables: list[SourceTable], *,
             ).fetchone()
             if batch is not None:
                 results.append(_merge_one(con, table, *batch, as_of_end=as_of_end))
+        crash_point("raw_merge")
     return results
 
 

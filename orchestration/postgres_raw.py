@@ -24,6 +24,7 @@ import pyarrow.csv
 import sqlalchemy as sa
 
 from crm_contract import SourceTable
+from orchestration.crash_points import crash_point
 from orchestration.incremental_load import (
     BATCHES_TABLE, EXTRACT_STATE_TABLE, HARD_DELETES_TABLE, LANDING_SCHEMA, LandResult, MergeResult, Mode,
     check_keys_present, ensure_schemas, typed_batch_query, utc_now,
@@ -105,6 +106,7 @@ class PostgresRawLoader:
                 batch = cursor.fetchone()
                 if batch is not None:
                     results.append(_merge_one(cursor, table, *batch, as_of_end=as_of_end))
+            crash_point("raw_merge")
         return results
 
 

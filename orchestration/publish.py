@@ -19,6 +19,7 @@ import dagster as dg
 import duckdb
 
 from orchestration import published_folder
+from orchestration.crash_points import crash_point
 from orchestration.resources import WarehouseResource
 from orchestration.transform import published_model_keys
 from orchestration.warehouse_sql import SqlSession, scalar
@@ -60,7 +61,9 @@ def publish_models(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]
         con.execute("DETACH publish_target")  # checkpoints: everything is in the file, no .wal left behind
         with open(staging_path, "rb") as written:
             os.fsync(written.fileno())
+        crash_point("publish_before_rename")
         os.replace(staging_path, published_path)
+        crash_point("publish_after_rename")
         published_folder.swap_in(parquet_dir, parquet_version)
     finally:
         staging_path.unlink(missing_ok=True)

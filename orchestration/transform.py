@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging.version import Version
 
+from orchestration.crash_points import crash_point
 from orchestration.dbt_project import crm_dbt_project, prepare_dbt_manifest_if_dev
 from orchestration.extract import FULL_REFRESH_TAG, is_full_refresh
 from orchestration.raw_schema import RAW_SCHEMA
@@ -135,7 +136,9 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: CrmDbtCliResource, wa
         before = snapshot_version_counts(session, snapshot_keys)
     invocation = dbt.cli(args, context=context, target_path=dbt.invocation_target_path(context))
     warehouse.note_writer_process(invocation.process.pid)
-    yield from invocation.stream()
+    for event in invocation.stream():
+        yield event
+        crash_point("dbt")  # after dbt's first result, its build still going
     if warehouse.target == "spark":  # gate 2 and publish read Spark's tables where the other targets' are
         with warehouse.connect() as con:
             create_marts_views(con, Path(warehouse.spark_dir), warehouse.marts_schema,

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import published_folder
+from orchestration.crash_points import crash_point
 from orchestration.publish import published_warehouse
 from orchestration.resources import WarehouseResource
 from orchestration.writer_lock import WAREHOUSE_POOL
@@ -39,6 +40,7 @@ def published_dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseR
     folder = published_folder.new_version(link)
     try:
         written = write_dashboard(published_path, folder)
+        crash_point("dashboard")
         published_folder.swap_in(link, folder)
     except BaseException:
         published_folder.discard(folder)

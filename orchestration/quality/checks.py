@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from crm_contract import SOURCE_TABLES
+from orchestration.crash_points import crash_point
 from orchestration.extract import landing_key
 from orchestration.quality.gate_config import Severity
 from orchestration.quality.gates import GateRun, run_gate_1, run_gate_2
@@ -54,6 +55,7 @@ def build_gate_1_checks() -> list[dg.AssetChecksDefinition]:
             source_rows_read={table.name: rows for table in tables
                               if (rows := _rows_read_this_run(context, landing_key(table.name))) is not None},
         )
+        crash_point("gate_1")
         yield from _report(context, run, "gate 1", lambda suite: landing_key(suite.table))
 
     return [gate_1]
@@ -81,6 +83,7 @@ def build_gate_2_checks() -> list[dg.AssetChecksDefinition]:
             models=[(key.path[0], key.path[-1]) for key in keys.values() if key in selected],
             run_name=context.run.run_id,
         )
+        crash_point("gate_2")
         yield from _report(context, run, "gate 2", lambda suite: keys[suite.table])
 
     return [gate_2]

@@ -22,7 +22,13 @@ import pytest
 
 import simulator
 from tests.support.dbt import run_dbt
-from tests.support.pipeline import Pipeline, failure_messages, materialization_metadata, observation_metadata
+from tests.support.pipeline import (
+    Pipeline,
+    failure_messages,
+    materialization_metadata,
+    observation_metadata,
+    table_fingerprints,
+)
 from tests.support.raw_comparison import assert_raw_matches_source
 
 FIRST_DAY = date(2026, 6, 30)
@@ -55,22 +61,6 @@ class DailyRuns:
     pipeline: Pipeline
     days: list[Day]
     marts_after_rerun: dict[str, tuple]
-
-
-def table_fingerprints(path: Path, schema: str, names: list[str] | None = None) -> dict[str, tuple]:
-    """Row count and an order-independent hash of every table in the schema, without the `loaded_at`
-    bookkeeping column (a re-read row is stamped with the time of the run that re-read it)."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = names or [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()]
-        fingerprints = {}
-        for table in tables:
-            columns = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
-                " order by ordinal_position", [schema, table]).fetchall() if r[0] != "loaded_at"]
-            hashed = ", ".join(f'"{c}"' for c in columns)
-            fingerprints[table] = con.execute(f"select count(*), sum(hash({hashed})) from {schema}.{table}").fetchone()
-        return fingerprints
 
 
 def incremental_model_names() -> list[str]:

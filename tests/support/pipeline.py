@@ -10,7 +10,10 @@ whose resources are bound to whichever environment first imported it in this pyt
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -89,9 +92,37 @@ class Pipeline:
                 return job.execute_in_process(instance=instance, tags=tags, asset_selection=asset_selection,
                                               raise_on_error=False)
 
+    def command(self, *args: str, dagster_home: Path,
+                environment: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+        """`crm-warehouse <args>` on this folder's files as an operator runs it (its own process, its run history
+        in `dagster_home`): the command line and its environment."""
+        env = {**os.environ, **self.environment(), "DAGSTER_HOME": str(dagster_home), **(environment or {})}
+        return [str(Path(sys.executable).with_name("crm-warehouse")), *args], env
+
+    def run_command(self, *args: str, dagster_home: Path, environment: dict[str, str] | None = None,
+                    timeout: float = 600) -> subprocess.CompletedProcess:
+        command, env = self.command(*args, dagster_home=dagster_home, environment=environment)
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+
     def copy_to(self, data_dir: Path) -> Pipeline:
         shutil.copytree(self.data_dir, data_dir, ignore=shutil.ignore_patterns("quality_docs"))
         return replace(self, data_dir=data_dir)
+
+
+def table_fingerprints(path: Path, schema: str, names: list[str] | None = None) -> dict[str, tuple]:
+    """Row count and an order-independent hash of every table in the schema, without the `loaded_at`
+    bookkeeping column (a re-read row is stamped with the time of the run that re-read it)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = names or [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()]
+        fingerprints = {}
+        for table in tables:
+            columns = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+                " order by ordinal_position", [schema, table]).fetchall() if r[0] != "loaded_at"]
+            hashed = ", ".join(f'"{c}"' for c in columns)
+            fingerprints[table] = con.execute(f"select count(*), sum(hash({hashed})) from {schema}.{table}").fetchone()
+        return fingerprints
 
 
 def file_digest(path: Path) -> str:
