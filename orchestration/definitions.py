@@ -12,8 +12,8 @@ from orchestration.resources import AlertResource, CrmSourceResource, FileDropRe
 from orchestration.schedules import build_daily_schedule, crm_elt
 from orchestration.sensors import build_failure_alert_sensor, build_file_drop_sensor
 from orchestration.settings import Settings
-from orchestration.dbt_project import crm_dbt_project
-from orchestration.transform import CrmDbtCliResource, crm_dbt_models, dbt_executable, published_model_keys
+from orchestration.dbt_project import crm_dbt_project, dbt_executable
+from orchestration.transform import CrmDbtCliResource, crm_dbt_models, published_model_keys
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
