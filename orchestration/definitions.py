@@ -68,6 +68,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 docs_dir=str(settings.quality_docs_dir),
                 docs_keep_days=settings.quality_docs_keep_days,
                 gates_path=str(settings.quality_gates_path),
+                freshness_hours=settings.freshness_hours,
                 as_of_date=settings.as_of_date.isoformat() if settings.as_of_date else "",
                 reporting_currency=settings.reporting_currency,
             ),

@@ -15,7 +15,7 @@ import dagster as dg
 
 from crm_contract import SOURCE_TABLES
 from orchestration.extract import WAREHOUSE_POOL, landing_key
-from orchestration.quality.gate_config import Severity
+from orchestration.quality.gate_config import GateConfig, Severity, read_gate_config
 from orchestration.quality.gates import GateRun, run_gate_1, run_gate_2
 from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
 from orchestration.quality.validation import RuleOutcome
@@ -31,13 +31,17 @@ class QualityResource(dg.ConfigurableResource):
     """What the gates read (gates.yml), where they write Data Docs, and the as-of date they judge dates by."""
 
     docs_dir: str
-    docs_keep_days: int = 30
+    docs_keep_days: int
     gates_path: str
-    as_of_date: str = ""  # YYYY-MM-DD; empty: today (UTC)
-    reporting_currency: str = "USD"
+    freshness_hours: int  # CRM_FRESHNESS_HOURS, for the suites gates.yml does not override
+    as_of_date: str  # YYYY-MM-DD; empty: today (UTC)
+    reporting_currency: str
 
     def as_of(self) -> date:
         return date.fromisoformat(self.as_of_date) if self.as_of_date else datetime.now(timezone.utc).date()
+
+    def gates(self) -> GateConfig:
+        return read_gate_config(Path(self.gates_path), freshness_hours=self.freshness_hours)
 
 
 def build_gate_1_checks() -> list[dg.AssetChecksDefinition]:
@@ -58,7 +62,7 @@ def build_gate_1_checks() -> list[dg.AssetChecksDefinition]:
             warehouse,
             docs_dir=Path(quality.docs_dir),
             docs_keep_days=quality.docs_keep_days,
-            gates_path=Path(quality.gates_path),
+            gates=quality.gates(),
             tables=tables,
             as_of=quality.as_of(),
             reporting_currency=quality.reporting_currency,
@@ -89,7 +93,7 @@ def build_gate_2_checks() -> list[dg.AssetChecksDefinition]:
             warehouse,
             docs_dir=Path(quality.docs_dir),
             docs_keep_days=quality.docs_keep_days,
-            gates_path=Path(quality.gates_path),
+            gates=quality.gates(),
             models=[(key.path[0], key.path[-1]) for key in keys.values() if key in selected],
             run_name=context.run.run_id,
         )

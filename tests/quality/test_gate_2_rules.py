@@ -10,17 +10,14 @@ import simulator
 from orchestration.quality.gates import GateRun, run_gate_2
 from orchestration.quality.suites import MARTS_LAYER, Rule, Suite, suites_in
 from orchestration.resources import WarehouseResource
-from orchestration.settings import PROJECT_ROOT
 from orchestration.transform import published_model_keys
 from tests.quality.conftest import Pipeline, failure_messages, file_digest
-
-GATES = PROJECT_ROOT / "expectations" / "gates.yml"
-
+from tests.support.pipeline import shipped_gates
 
 def run_gate(pipeline: Pipeline) -> GateRun:
     models = [(key.path[0], key.path[-1]) for key in published_model_keys()]
     return run_gate_2(WarehouseResource(path=str(pipeline.warehouse_path), published_path=str(pipeline.published_path)),
-                      docs_dir=pipeline.docs_dir, docs_keep_days=30, gates_path=GATES, models=models, run_name="test-run")
+                      docs_dir=pipeline.docs_dir, docs_keep_days=30, gates=shipped_gates(), models=models, run_name="test-run")
 
 
 def break_rule(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule) -> None:

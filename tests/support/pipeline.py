@@ -94,6 +94,15 @@ class Pipeline:
         return replace(self, data_dir=data_dir)
 
 
+def shipped_gates():
+    """expectations/gates.yml as a run with the default settings reads it (its freshness from CRM_FRESHNESS_HOURS)."""
+    from orchestration.quality.gate_config import read_gate_config
+    from orchestration.settings import Settings
+
+    settings = Settings.from_environment({})
+    return read_gate_config(settings.quality_gates_path, freshness_hours=settings.freshness_hours)
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
