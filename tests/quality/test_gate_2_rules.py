@@ -62,7 +62,7 @@ def test_every_mart_rule_passes_on_a_clean_run_and_fails_when_its_mart_is_broken
 def test_a_mart_that_fails_an_error_rule_keeps_the_previous_published_file(pipeline, tmp_path):
     """A user let closed-before-created opportunities through gate 1 (WARN); gate 2 still guards the file."""
     gates = tmp_path / "gates.yml"
-    gates.write_text(GATES.read_text().replace(
+    gates.write_text(shipped_gates().path.read_text().replace(
         "suites:\n", "suites:\n  raw.opportunities:\n    severity: {closed_at_not_before_created_at: WARN}\n", 1))
     published = file_digest(pipeline.published_path)
     simulator.inject(pipeline.source_url, "closed_before_created", table="opportunities", count=2)
