@@ -21,6 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # The static dashboard draws from the published DuckDB file, and file drops load into the DuckDB file's raw
     # (also Spark's raw store): on Postgres, BI tools read the `marts` schema and exports go through the CRM database.
     with_duckdb_file = settings.warehouse_target != "postgres"
+    as_of_date = settings.as_of_date.isoformat() if settings.as_of_date else ""  # empty: today
     dashboard = [published_dashboard] if with_duckdb_file else []
     sensors = [build_failure_alert_sensor(crm_elt)]
     if with_duckdb_file:
@@ -39,7 +40,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=sensors,
         resources={
             "crm_source": CrmSourceResource(
-                url=settings.source_url, retries=settings.source_retries, retry_seconds=settings.source_retry_seconds
+                url=settings.source_url,
+                retries=settings.source_retries,
+                retry_seconds=settings.source_retry_seconds,
+                lookback_hours=settings.extract_lookback_hours,
+                as_of_date=as_of_date,
             ),
             "file_drops": FileDropResource(
                 landing_dir=str(settings.landing_dir), ledger_path=str(settings.data_dir / "file_ledger.sqlite")
@@ -69,7 +74,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 docs_keep_days=settings.quality_docs_keep_days,
                 gates_path=str(settings.quality_gates_path),
                 freshness_hours=settings.freshness_hours,
-                as_of_date=settings.as_of_date.isoformat() if settings.as_of_date else "",
+                as_of_date=as_of_date,
                 reporting_currency=settings.reporting_currency,
             ),
         },

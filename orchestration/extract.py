@@ -5,7 +5,6 @@ steps, so a bad batch never reaches raw and never moves a watermark. In a file-d
 file_drops.py) a table's batch is read from its dropped file instead of the CRM database, and goes the same way.
 """
 
-from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -22,12 +21,6 @@ from orchestration.spark_warehouse import export_raw_tables
 FULL_REFRESH_TAG = "crm/full_refresh"
 # Every asset that writes the DuckDB warehouse shares this pool (limit 1 in deploy/dagster.yaml).
 WAREHOUSE_POOL = "crm_warehouse"
-
-
-class ExtractConfig(dg.Config):
-    """Re-read rows updated up to this many hours before the watermark (late-arriving updates)."""
-
-    lookback_hours: int = 24
 
 
 def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
@@ -54,7 +47,6 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
     )
     def landed_batch(
         context: dg.AssetExecutionContext,
-        config: ExtractConfig,
         crm_source: CrmSourceResource,
         warehouse: WarehouseResource,
         file_drops: FileDropResource,
@@ -67,7 +59,7 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
                 table,
                 load_id=context.run.run_id,
                 full_refresh=is_full_refresh(context),
-                lookback=timedelta(hours=config.lookback_hours),
+                lookback=crm_source.lookback(),
             )
         except SourceContractError as error:
             if drop is None:

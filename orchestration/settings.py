@@ -13,6 +13,9 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from orchestration.source_url import SourceUrlError, parse_source_url
+from orchestration.transient_errors import SourceRetries
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The published file's on-disk format: DuckDB 1.0 and every later 1.x release (the readers BI drivers embed)
@@ -27,6 +30,9 @@ WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_projec
 # (orchestration/publish.py), so readers never see a half-built or ungated mart.
 POSTGRES_MARTS_BUILD_SCHEMA = "marts_next"
 SPARK_MARTS_VIEWS_SCHEMA = "spark_marts"
+
+# Retries of a transient source error: SourceRetries' own defaults, which a reader built outside a run uses too.
+_SOURCE_RETRIES = SourceRetries()
 
 
 class SettingsError(ValueError):
@@ -70,7 +76,7 @@ class Settings:
         data_dir = _path(env.get("CRM_DATA_DIR"), PROJECT_ROOT / "data")
         return cls(
             data_dir=data_dir,
-            source_url=env.get("CRM_SOURCE_URL") or f"sqlite:///{data_dir / 'crm.sqlite'}",
+            source_url=_source_url(env.get("CRM_SOURCE_URL") or f"sqlite:///{data_dir / 'crm.sqlite'}"),
             warehouse_target=_warehouse_target(env.get("CRM_WAREHOUSE_TARGET") or "duckdb"),
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
@@ -92,8 +98,9 @@ class Settings:
             alerts_log_path=_path(env.get("CRM_ALERTS_LOG"), data_dir / "alerts.jsonl"),
             alert_webhook_url=env.get("CRM_ALERT_WEBHOOK_URL") or None,
             freshness_hours=_non_negative_int("CRM_FRESHNESS_HOURS", env.get("CRM_FRESHNESS_HOURS"), 26) or 1,
-            source_retries=_non_negative_int("CRM_SOURCE_RETRIES", env.get("CRM_SOURCE_RETRIES"), 4),
-            source_retry_seconds=_non_negative_float("CRM_SOURCE_RETRY_SECONDS", env.get("CRM_SOURCE_RETRY_SECONDS"), 2.0),
+            source_retries=_non_negative_int("CRM_SOURCE_RETRIES", env.get("CRM_SOURCE_RETRIES"), _SOURCE_RETRIES.retries),
+            source_retry_seconds=_non_negative_float("CRM_SOURCE_RETRY_SECONDS", env.get("CRM_SOURCE_RETRY_SECONDS"),
+                                                     _SOURCE_RETRIES.first_delay_seconds),
             postgres=PostgresSettings(
                 host=env.get("CRM_PG_HOST") or "127.0.0.1",
                 port=_non_negative_int("CRM_PG_PORT", env.get("CRM_PG_PORT"), 5432),
@@ -144,6 +151,13 @@ class PostgresSettings:
 
 def _path(value: str | None, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
+
+
+def _source_url(value: str) -> str:
+    try:
+        return parse_source_url(value).render_as_string(hide_password=False)
+    except SourceUrlError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _existing_file(name: str, path: Path) -> Path:

@@ -1,7 +1,7 @@
-"""The faults an operator meets (issue 21 §4), each with the message it gives.
+"""The faults an operator meets (issue 21 §4), each refused before any work with one message that says what to fix.
 
 `crm-warehouse` is run as the README writes it, `.venv/bin/crm-warehouse`, in a subprocess whose PATH does not hold
-the venv.
+the venv; the other faults are tried on the job's own Definitions, on a copy of the small operations CRM.
 """
 
 from __future__ import annotations
@@ -11,6 +11,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+import pytest
+
+from orchestration.alerts import error_text
+from orchestration.cli import main
+from orchestration.definitions import build_definitions
+from orchestration.settings import Settings, SettingsError
+from orchestration.source_check import check_source
+from orchestration.transient_errors import SourceRetries
+from tests.orchestration.conftest import OpsFolder, run_extract
+from tests.support.file_drops import customers_export, drop
+from tests.support.servers import Server, free_port
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -29,3 +41,95 @@ def test_crm_warehouse_prepare_runs_the_dbt_beside_its_python_without_the_venv_o
     result = crm_warehouse("prepare", tmp_path / "data")
     assert result.returncode == 0, result.stderr
     assert "manifest: " in result.stdout and "not found on PATH" not in result.stderr
+
+
+def test_a_source_that_is_down_stops_crm_warehouse_run_at_once_with_one_message(tmp_path):
+    url = f"postgresql://crm_reader:s3cret@127.0.0.1:{free_port()}/crm"
+    result = crm_warehouse("run", tmp_path / "data", CRM_SOURCE_URL=url, CRM_SOURCE_RETRIES="1",
+                           CRM_SOURCE_RETRY_SECONDS="0.1")
+    assert result.returncode == 1
+    masked = url.replace("s3cret", "***")
+    *retries, message = result.stderr.strip().splitlines()
+    assert message.startswith(f"crm-warehouse: CRM_SOURCE_URL='{masked}': the CRM database was still unavailable "
+                              "after 2 attempt(s)")
+    assert "Connection refused" in message and "check that it is up and reachable" in message
+    assert retries == [line for line in retries if "retry 1 of 1" in line] and len(retries) == 1
+    assert "s3cret" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+    assert "manifest:" not in result.stdout  # nothing started: not even dbt's parse
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("CRM_SOURCE_URL", "crm-db.internal:5432/crm?password=s3cret",
+     "CRM_SOURCE_URL='crm-db.internal:5432/crm?password=***' is not a database URL: use sqlite:////"),
+    ("CRM_SOURCE_URL", "oracle://crm:s3cret@crm-db/crm",
+     "CRM_SOURCE_URL='oracle://crm:***@crm-db/crm': 'oracle' is not a source database this project reads: use "),
+    ("CRM_SOURCE_URL", "mysql+mysqldb://crm:s3cret@crm-db/crm",
+     "CRM_SOURCE_URL='mysql+mysqldb://crm:***@crm-db/crm': driver 'mysqldb' is not installed (No module named "
+     "'MySQLdb'); leave the driver out (mysql://…)"),
+])
+def test_bad_settings_are_refused_by_crm_warehouse_with_the_message_alone(monkeypatch, capsys, variable, value,
+                                                                         message):
+    monkeypatch.setenv(variable, value)
+    assert main(["run"]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f"crm-warehouse: {message}") and err.count("\n") == 1
+    assert out == "" and "s3cret" not in err
+
+
+def test_a_mysql_url_is_read_with_the_installed_pymysql_and_keeps_its_password():
+    settings = Settings.from_environment({"CRM_SOURCE_URL": "mysql://crm:s3cret@crm-db:3306/crm"})
+    assert settings.source_url == "mysql+pymysql://crm:s3cret@crm-db:3306/crm"
+    assert Settings.from_environment({"CRM_SOURCE_URL": "mariadb://crm@crm-db/crm"}).source_url == "mariadb+pymysql://crm@crm-db/crm"
+    assert Settings.from_environment({"CRM_SOURCE_URL": "postgres://crm@crm-db/crm"}).source_url == "postgresql://crm@crm-db/crm"
+
+
+def test_a_mysql_url_as_the_readme_writes_it_reads_a_mariadb_server(mariadb: Server):
+    import simulator
+    from crm_contract import source_table
+
+    database = mariadb.create_database()
+    simulator.generate(mariadb.url(database), opportunities=20, seed=3, quiet=True)
+    readme_form = mariadb.url(database).replace("mysql+pymysql://", "mysql://")
+    settings = Settings.from_environment({"CRM_SOURCE_URL": readme_form})
+    check_source(settings.source_url, SourceRetries(0), as_of=None)
+    reader = build_definitions(settings).resources["crm_source"].reader()
+    users = source_table("users")
+    assert reader.check_columns(users) == []
+    assert reader.read(users, updated_since=None).num_rows > 0
+
+
+def run_failure_message(result: dg.ExecuteInProcessResult) -> str:
+    return error_text(result.get_run_failure_event().event_specific_data.error)
+
+
+def test_a_missing_sqlite_source_fails_the_run_before_any_step_and_is_never_created(ops_crm: OpsFolder, tmp_path):
+    missing = tmp_path / "typo" / "crm.sqlite"
+    definitions = ops_crm.copy_to(tmp_path / "data").definitions(CRM_SOURCE_URL=f"sqlite:///{missing}")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_extract(definitions, instance, "users", "customers")
+    assert not result.success and not [event for event in result.all_events if event.is_step_start]
+    assert (f"SourceCheckError: CRM_SOURCE_URL='sqlite:///{missing}': there is no file {missing}; check the path "
+            "(the pipeline reads the CRM database and never creates one)") in run_failure_message(result)
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_an_as_of_date_before_the_first_opportunity_is_refused_before_any_step(ops_crm: OpsFolder, tmp_path):
+    definitions = ops_crm.copy_to(tmp_path / "data").definitions(CRM_AS_OF_DATE="2001-01-01")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_extract(definitions, instance, "users")
+    assert not result.success and not [event for event in result.all_events if event.is_step_start]
+    assert "CRM_AS_OF_DATE=2001-01-01 is before the CRM's first opportunity (20" in run_failure_message(result)
+    assert "Use a later date, or unset CRM_AS_OF_DATE for today" in run_failure_message(result)
+
+
+def test_a_file_drop_run_loads_its_file_without_the_crm_database(ops_crm: OpsFolder, tmp_path):
+    ops = ops_crm.copy_to(tmp_path / "data")
+    csv_text, _ = customers_export(ops.warehouse_path)
+    drop(ops.landing_dir, "customers.csv", csv_text)
+    definitions = ops.definitions(CRM_SOURCE_URL=f"sqlite:///{tmp_path / 'gone.sqlite'}")
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(instance=instance, resources=definitions.resources)
+        request = definitions.resolve_sensor_def("crm_file_drops")(context)
+        result = run_extract(definitions, instance, "customers", tags=request.tags)
+    assert result.success
+    assert (ops.landing_dir / "archive" / "customers.csv").is_file()
