@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 def _command(args: argparse.Namespace) -> int:
     settings = Settings.from_environment()
     settings.export_to_environment()
+    settings.create_warehouse_folder()
     ensure_dagster_home(settings)
     if args.command == "demo":
         simulated = settings.data_dir / "crm.sqlite"

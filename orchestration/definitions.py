@@ -98,4 +98,5 @@ def with_freshness_policy(assets: list[dg.AssetsDefinition], *, hours: int) -> l
 
 settings = Settings.from_environment()
 settings.export_to_environment()
+settings.create_warehouse_folder()
 defs = build_definitions(settings)

@@ -37,10 +37,12 @@ def crm_warehouse(command: str, data_dir: Path, **environment: str) -> subproces
                           timeout=300)
 
 
-def test_crm_warehouse_prepare_runs_the_dbt_beside_its_python_without_the_venv_on_path(tmp_path):
-    result = crm_warehouse("prepare", tmp_path / "data")
+def test_crm_warehouse_needs_neither_the_venv_on_path_nor_an_existing_warehouse_folder(tmp_path):
+    warehouse = tmp_path / "not" / "yet" / "warehouse.duckdb"
+    result = crm_warehouse("prepare", tmp_path / "data", CRM_WAREHOUSE_PATH=str(warehouse))
     assert result.returncode == 0, result.stderr
     assert "manifest: " in result.stdout and "not found on PATH" not in result.stderr
+    assert warehouse.parent.is_dir()
 
 
 def test_a_source_that_is_down_stops_crm_warehouse_run_at_once_with_one_message(tmp_path):
@@ -66,6 +68,14 @@ def test_a_source_that_is_down_stops_crm_warehouse_run_at_once_with_one_message(
     ("CRM_SOURCE_URL", "mysql+mysqldb://crm:s3cret@crm-db/crm",
      "CRM_SOURCE_URL='mysql+mysqldb://crm:***@crm-db/crm': driver 'mysqldb' is not installed (No module named "
      "'MySQLdb'); leave the driver out (mysql://…)"),
+    ("CRM_DUCKDB_MEMORY_LIMIT", "lots",
+     "CRM_DUCKDB_MEMORY_LIMIT='lots' is not a memory size: use a number and a unit (KB, MB, GB, TB or KiB, MiB, "
+     "GiB, TiB), such as 3GB or 512MB"),
+    ("CRM_DUCKDB_MEMORY_LIMIT", "80%", "CRM_DUCKDB_MEMORY_LIMIT='80%' is not a memory size"),
+    ("CRM_DUCKDB_MEMORY_LIMIT", "1MB", "CRM_DUCKDB_MEMORY_LIMIT='1MB' is too little for DuckDB to work: use at least 64MB"),
+    ("CRM_AS_OF_DATE", "2999-01-01", "CRM_AS_OF_DATE='2999-01-01' is after today ("),
+    ("CRM_DBT_THREADS", "0", "CRM_DBT_THREADS='0' must be a whole number ≥ 1"),
+    ("CRM_ALLOW_FUTURE_AS_OF", "yes", "CRM_ALLOW_FUTURE_AS_OF='yes' must be 1 (yes) or 0 (no, the default)"),
 ])
 def test_bad_settings_are_refused_by_crm_warehouse_with_the_message_alone(monkeypatch, capsys, variable, value,
                                                                          message):
@@ -74,6 +84,28 @@ def test_bad_settings_are_refused_by_crm_warehouse_with_the_message_alone(monkey
     out, err = capsys.readouterr()
     assert err.startswith(f"crm-warehouse: {message}") and err.count("\n") == 1
     assert out == "" and "s3cret" not in err
+
+
+def test_a_malformed_gates_file_is_refused_by_crm_warehouse_naming_the_entry(monkeypatch, capsys, tmp_path):
+    gates = tmp_path / "gates.yml"
+    gates.write_text("thresholds:\n  amount_ceiling: lots\n  volume_drop_share: 0.25\n")
+    monkeypatch.setenv("CRM_QUALITY_GATES", str(gates))
+    assert main(["run"]) == 2
+    assert capsys.readouterr().err == (f"crm-warehouse: CRM_QUALITY_GATES={gates}: {gates}: thresholds.amount_ceiling: "
+                                       "'lots' must be a number ≥ 0\n")
+
+
+def test_the_cli_prints_a_settings_error_without_a_traceback(tmp_path):
+    result = crm_warehouse("run", tmp_path / "data", CRM_DUCKDB_MEMORY_LIMIT="3 gigs")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("crm-warehouse: CRM_DUCKDB_MEMORY_LIMIT='3 gigs' is not a memory size")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_future_as_of_date_is_accepted_only_when_allowed_explicitly():
+    assert Settings.from_environment({"CRM_AS_OF_DATE": "2999-01-01", "CRM_ALLOW_FUTURE_AS_OF": "1"}).as_of_date.year == 2999
+    with pytest.raises(SettingsError, match="set CRM_ALLOW_FUTURE_AS_OF=1 if you mean it"):
+        Settings.from_environment({"CRM_AS_OF_DATE": "2999-01-01", "CRM_ALLOW_FUTURE_AS_OF": "0"})
 
 
 def test_a_mysql_url_is_read_with_the_installed_pymysql_and_keeps_its_password():
