@@ -212,7 +212,7 @@ def _gates_file(path: Path, freshness_hours: int) -> Path:
     try:
         read_gate_config(path, freshness_hours=freshness_hours)
     except GateConfigError as error:
-        raise SettingsError(f"CRM_QUALITY_GATES={path}: {error}") from None
+        raise SettingsError(f"CRM_QUALITY_GATES={error}") from None  # the error starts with the path
     return path
 
 
