@@ -88,7 +88,7 @@ def compile_models(env: dict[str, str], target_path: Path) -> Path:
     It must run against real data: some models ask the warehouse a value at compile time (the first day
     of the calendar, the first exchange rate). --full-refresh compiles incremental models as first builds.
     """
-    from orchestration.transform import dbt_executable
+    from orchestration.dbt_project import dbt_executable
 
     # dbt reads partial-parse state from the target path: start from the one the full run's manifest left
     # (same settings), as dagster-dbt does, or dbt parses the whole project again.

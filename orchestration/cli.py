@@ -10,11 +10,17 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from orchestration.dbt_project import prepare_dbt_manifest
-from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.settings import PROJECT_ROOT, Settings, SettingsError
+from orchestration.source_check import SourceCheckError, check_source
+from orchestration.transient_errors import SourceRetries, SourceUnavailableError
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 DEMO_OPPORTUNITIES = 5_000
 SHIPPED_INSTANCE_YAML = PROJECT_ROOT / "deploy" / "dagster.yaml"
@@ -57,9 +63,24 @@ def run_job(*, full_refresh: bool) -> bool:
         )
     if not result.success:
         failed = [event.step_key for event in result.all_events if event.is_step_failure]
-        print(f"crm_elt failed at: {', '.join(failed) or 'see the run in dagster dev'} (run id {result.run_id})",
-              file=sys.stderr)
+        where = f"at: {', '.join(failed)}" if failed else f"before any step: {_run_failure_cause(result)}"
+        print(f"crm_elt failed {where} (run id {result.run_id})", file=sys.stderr)
     return result.success
+
+
+def _run_failure_cause(result: dg.ExecuteInProcessResult) -> str:
+    """What stopped a run before its steps (a resource that could not start): the first error under Dagster's own."""
+    import dagster as dg
+
+    errors = [event.event_specific_data.error for event in result.all_events
+              if event.event_type == dg.DagsterEventType.RUN_FAILURE and event.event_specific_data.error]
+    error = errors[0] if errors else None
+    while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
+        error = error.cause
+    if error is None:
+        return "see the run in dagster dev"
+    text, marker = error.message.strip(), f"{error.cls_name}: "
+    return text.split(marker, 1)[1] if marker in text else text
 
 
 def print_headlines(published_path: Path) -> None:
@@ -105,13 +126,22 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--opportunities", type=int, default=DEMO_OPPORTUNITIES)
     demo.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
+    # Both messages name the variable and the fix, and nothing has started yet: a traceback would only bury them.
+    try:
+        return _command(args)
+    except SettingsError as error:
+        print(f"crm-warehouse: {error}", file=sys.stderr)
+        return 2
+    except (SourceCheckError, SourceUnavailableError) as error:
+        print(f"crm-warehouse: {error}", file=sys.stderr)
+        return 1
 
+
+def _command(args: argparse.Namespace) -> int:
     settings = Settings.from_environment()
     settings.export_to_environment()
+    settings.create_warehouse_folder()
     ensure_dagster_home(settings)
-    print(f"manifest: {prepare_dbt_manifest()}")
-    if args.command == "prepare":
-        return 0
     if args.command == "demo":
         simulated = settings.data_dir / "crm.sqlite"
         if settings.source_url == f"sqlite:///{simulated}" and not simulated.exists():
@@ -120,6 +150,14 @@ def main(argv: list[str] | None = None) -> int:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             print(f"simulating a CRM with {args.opportunities:,} opportunities → {simulated}")
             simulator.generate(settings.source_url, opportunities=args.opportunities, seed=args.seed)
+    if args.command != "prepare":
+        # The job checks the source too, when it starts; checking here first spares the start of Dagster and
+        # its log when the source cannot serve the run.
+        check_source(settings.source_url, SourceRetries(settings.source_retries, settings.source_retry_seconds),
+                     as_of=settings.as_of_date, on_retry=lambda message: print(message, file=sys.stderr))
+    print(f"manifest: {prepare_dbt_manifest()}")
+    if args.command == "prepare":
+        return 0
     if not run_job(full_refresh=getattr(args, "full_refresh", False)):
         return 1
     if settings.warehouse_target == "postgres":

@@ -13,8 +13,8 @@ from orchestration.resources import AlertResource, CrmSourceResource, FileDropRe
 from orchestration.schedules import build_daily_schedule, crm_elt
 from orchestration.sensors import build_failure_alert_sensor, build_file_drop_sensor
 from orchestration.settings import Settings
-from orchestration.dbt_project import crm_dbt_project
-from orchestration.transform import CrmDbtCliResource, crm_dbt_models, dbt_executable, published_model_keys
+from orchestration.dbt_project import crm_dbt_project, dbt_executable
+from orchestration.transform import CrmDbtCliResource, crm_dbt_models, published_model_keys
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -22,6 +22,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # The static dashboard draws from the published DuckDB file, and file drops load into the DuckDB file's raw
     # (also Spark's raw store): on Postgres, BI tools read the `marts` schema and exports go through the CRM database.
     with_duckdb_file = settings.warehouse_target != "postgres"
+    as_of_date = settings.as_of_date.isoformat() if settings.as_of_date else ""  # empty: today
     dashboard = [published_dashboard] if with_duckdb_file else []
     sensors = [build_failure_alert_sensor(crm_elt)]
     if with_duckdb_file:
@@ -40,7 +41,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=sensors,
         resources={
             "crm_source": CrmSourceResource(
-                url=settings.source_url, retries=settings.source_retries, retry_seconds=settings.source_retry_seconds
+                url=settings.source_url,
+                retries=settings.source_retries,
+                retry_seconds=settings.source_retry_seconds,
+                lookback_hours=settings.extract_lookback_hours,
+                as_of_date=as_of_date,
             ),
             "file_drops": FileDropResource(
                 landing_dir=str(settings.landing_dir), ledger_path=str(settings.data_dir / "file_ledger.sqlite")
@@ -69,7 +74,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 docs_dir=str(settings.quality_docs_dir),
                 docs_keep_days=settings.quality_docs_keep_days,
                 gates_path=str(settings.quality_gates_path),
-                as_of_date=settings.as_of_date.isoformat() if settings.as_of_date else "",
+                freshness_hours=settings.freshness_hours,
+                as_of_date=as_of_date,
                 reporting_currency=settings.reporting_currency,
             ),
         },
@@ -93,4 +99,5 @@ def with_freshness_policy(assets: list[dg.AssetsDefinition], *, hours: int) -> l
 
 settings = Settings.from_environment()
 settings.export_to_environment()
+settings.create_warehouse_folder()
 defs = build_definitions(settings)

@@ -7,7 +7,6 @@ The merge caps each watermark at the end of the as-of date gate 1 judges by (or 
 names the rows dated beyond it (orchestration/watermark_cap.py).
 """
 
-from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -25,12 +24,6 @@ from orchestration.writer_lock import WAREHOUSE_POOL
 
 # Run tag that turns every extract (and the dbt build) into a full refresh.
 FULL_REFRESH_TAG = "crm/full_refresh"
-
-
-class ExtractConfig(dg.Config):
-    """Re-read rows updated up to this many hours before the watermark (late-arriving updates)."""
-
-    lookback_hours: int = 24
 
 
 def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
@@ -57,7 +50,6 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
     )
     def landed_batch(
         context: dg.AssetExecutionContext,
-        config: ExtractConfig,
         crm_source: CrmSourceResource,
         warehouse: WarehouseResource,
         file_drops: FileDropResource,
@@ -70,7 +62,7 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
                 table,
                 load_id=context.run.run_id,
                 full_refresh=is_full_refresh(context),
-                lookback=timedelta(hours=config.lookback_hours),
+                lookback=crm_source.lookback(),
             )
         except SourceContractError as error:
             if drop is None:

@@ -3,6 +3,7 @@
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -11,12 +12,13 @@ from pydantic import PrivateAttr
 
 from crm_contract import source_table
 from orchestration.alerts import append_alert, post_alert
-from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, sha256_of
+from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, drop_files_of, sha256_of
 from orchestration.file_reader import FileContractError, FileReader
-from orchestration.incremental_load import DuckDBRawLoader, RawLoader
+from orchestration.incremental_load import LANDING_SCHEMA, DuckDBRawLoader, RawLoader
 from orchestration.postgres_raw import PostgresRawLoader
 from orchestration.run_worker import RunWorker
 from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_STORAGE_VERSION
+from orchestration.source_check import check_source
 from orchestration.source_reader import SourceReader
 from orchestration.spark_warehouse import SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.transient_errors import SourceRetries
@@ -25,15 +27,44 @@ from orchestration.writer_lock import WriterLock, warehouse_held_by_run, writer_
 
 
 class CrmSourceResource(dg.ConfigurableResource):
-    """The CRM's operational database (CRM_SOURCE_URL)."""
+    """The CRM's operational database (CRM_SOURCE_URL), checked once when a run that reads it starts."""
 
     url: str
-    retries: int = 4
-    retry_seconds: float = 2.0
+    retries: int  # CRM_SOURCE_RETRIES
+    retry_seconds: float  # CRM_SOURCE_RETRY_SECONDS
+    lookback_hours: int  # CRM_EXTRACT_LOOKBACK_HOURS
+    as_of_date: str  # CRM_AS_OF_DATE, YYYY-MM-DD; empty: today
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Check the source before any landing step runs (orchestration/source_check.py).
+
+        Dagster initialises a run's resources once, before its steps, and only the resources its steps use: a run
+        that lands no table never checks, nor does a file-drop run that reads only its files.
+        """
+        if context.run is None or not reads_the_database(context.run):
+            return
+        as_of = date.fromisoformat(self.as_of_date) if self.as_of_date else None
+        check_source(self.url, self._retries(), as_of=as_of, on_retry=context.log.warning if context.log else None)
 
     def reader(self, on_retry: Callable[[str], None] | None = None) -> SourceReader:
         """A reader that retries transient errors (CRM_SOURCE_RETRIES) and reports each retry to `on_retry`."""
-        return SourceReader(self.url, SourceRetries(self.retries, self.retry_seconds), on_retry=on_retry)
+        return SourceReader(self.url, self._retries(), on_retry=on_retry)
+
+    def lookback(self) -> timedelta:
+        """How far before a table's watermark an incremental read starts (late-arriving updates)."""
+        return timedelta(hours=self.lookback_hours)
+
+    def _retries(self) -> SourceRetries:
+        return SourceRetries(self.retries, self.retry_seconds)
+
+
+def reads_the_database(run: dg.DagsterRun) -> bool:
+    """Whether the run lands a table from the CRM database: any run but a file-drop run whose landed tables all
+    come from dropped files (orchestration/extract.py reads a table's file when the run's tag names one)."""
+    drops = drop_files_of(run.tags)
+    if not drops or run.asset_selection is None:
+        return True
+    return any(key.path[0] == LANDING_SCHEMA and key.path[-1] not in drops for key in run.asset_selection)
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -67,7 +67,9 @@ def build_failure_alert_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.Senso
         step_errors = {
             event.step_key: error_text(event.event_specific_data.error) for event in context.get_step_failure_events()
         }
-        message = context.failure_event.message or "the run failed"
+        # A run stopped before its steps (the source check) has no step error: its own error says why.
+        run_error = error_text(getattr(context.failure_event.event_specific_data, "error", None))
+        message = "\n".join(filter(None, [context.failure_event.message or "the run failed", run_error]))
         reason = "\n\n".join(f"{step}: {error}" for step, error in step_errors.items()) or message
         rejected = reject_unloaded_files(
             context.dagster_run, file_drops, reason=f"run {context.dagster_run.run_id} failed:\n{reason}"

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from orchestration.source_url import SourceUrlError, parse_source_url
+from orchestration.transient_errors import SourceRetries
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -22,11 +25,20 @@ DEFAULT_STORAGE_VERSION = "v1.0.0"
 # processes around it: at 1M opportunities the whole process tree peaked about 0.2 GB above it during dbt, so
 # 3GB keeps a run under 4 GB (4GB peaked at 4.2 GB). docs/benchmarks.md has the figures.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
+# Below this DuckDB cannot work: at 32MB an aggregate of 2M rows failed for want of memory, at 64MB it ran.
+MIN_DUCKDB_MEMORY_BYTES = 64 * 1000**2
+# DuckDB's units for memory_limit (it accepts no percentage).
+_MEMORY_UNITS = {"kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+                 "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_project/profiles.yml
 # On a server target dbt builds the published models in this schema; publishing renames it to `marts`
 # (orchestration/publish.py), so readers never see a half-built or ungated mart.
 POSTGRES_MARTS_BUILD_SCHEMA = "marts_next"
 SPARK_MARTS_VIEWS_SCHEMA = "spark_marts"
+
+
+# Retries of a transient source error: SourceRetries' own defaults, which a reader built outside a run uses too.
+_SOURCE_RETRIES = SourceRetries()
 
 
 class SettingsError(ValueError):
@@ -42,12 +54,14 @@ class Settings:
     published_path: Path
     published_storage_version: str
     as_of_date: date | None
+    allow_future_as_of: bool
     reporting_currency: str
     reporting_timezone: str
     dagster_home: Path
     extract_lookback_hours: int
     duckdb_memory_limit: str
     duckdb_threads: int
+    dbt_threads: int
     schedule_cron: str
     schedule_timezone: str
     quality_docs_dir: Path
@@ -62,38 +76,47 @@ class Settings:
     source_retry_seconds: float
     postgres: PostgresSettings
     spark_dir: Path
+    spark_master: str
+    spark_driver_memory: str
     raw_parquet_dir: Path
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         data_dir = _path(env.get("CRM_DATA_DIR"), PROJECT_ROOT / "data")
+        reporting_timezone = _timezone(env.get("CRM_REPORTING_TIMEZONE") or "UTC")
+        allow_future_as_of = _flag("CRM_ALLOW_FUTURE_AS_OF", env.get("CRM_ALLOW_FUTURE_AS_OF"))
+        freshness_hours = _positive_int("CRM_FRESHNESS_HOURS", env.get("CRM_FRESHNESS_HOURS"), 26)
         return cls(
             data_dir=data_dir,
-            source_url=env.get("CRM_SOURCE_URL") or f"sqlite:///{data_dir / 'crm.sqlite'}",
+            source_url=_source_url(env.get("CRM_SOURCE_URL") or f"sqlite:///{data_dir / 'crm.sqlite'}"),
             warehouse_target=_warehouse_target(env.get("CRM_WAREHOUSE_TARGET") or "duckdb"),
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
             published_storage_version=_storage_version(env.get("CRM_PUBLISHED_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION),
-            as_of_date=_as_of_date(env.get("CRM_AS_OF_DATE")),
+            as_of_date=_as_of_date(env.get("CRM_AS_OF_DATE"), reporting_timezone, allow_future=allow_future_as_of),
+            allow_future_as_of=allow_future_as_of,
             reporting_currency=_currency(env.get("CRM_REPORTING_CURRENCY") or "USD"),
-            reporting_timezone=_timezone(env.get("CRM_REPORTING_TIMEZONE") or "UTC"),
+            reporting_timezone=reporting_timezone,
             dagster_home=_path(env.get("DAGSTER_HOME"), data_dir / "dagster_home"),
             extract_lookback_hours=_non_negative_int("CRM_EXTRACT_LOOKBACK_HOURS", env.get("CRM_EXTRACT_LOOKBACK_HOURS"), 24),
-            duckdb_memory_limit=env.get("CRM_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
-            duckdb_threads=_non_negative_int("CRM_DUCKDB_THREADS", env.get("CRM_DUCKDB_THREADS"), 2) or 1,
+            duckdb_memory_limit=_memory_limit(env.get("CRM_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT),
+            duckdb_threads=_positive_int("CRM_DUCKDB_THREADS", env.get("CRM_DUCKDB_THREADS"), 2),
+            dbt_threads=_positive_int("CRM_DBT_THREADS", env.get("CRM_DBT_THREADS"), 4),
             schedule_cron=env.get("CRM_SCHEDULE_CRON") or "0 6 * * *",
-            schedule_timezone=_timezone(env.get("CRM_SCHEDULE_TIMEZONE") or env.get("CRM_REPORTING_TIMEZONE") or "UTC"),
+            schedule_timezone=_timezone(env.get("CRM_SCHEDULE_TIMEZONE") or reporting_timezone),
             quality_docs_dir=_path(env.get("CRM_QUALITY_DOCS_DIR"), data_dir / "quality_docs"),
             quality_docs_keep_days=_non_negative_int("CRM_QUALITY_DOCS_KEEP_DAYS", env.get("CRM_QUALITY_DOCS_KEEP_DAYS"), 30),
             dbt_artifacts_keep_days=_non_negative_int("CRM_DBT_ARTIFACTS_KEEP_DAYS", env.get("CRM_DBT_ARTIFACTS_KEEP_DAYS"), 7),
-            quality_gates_path=_existing_file("CRM_QUALITY_GATES", _path(env.get("CRM_QUALITY_GATES"), PROJECT_ROOT / "expectations" / "gates.yml")),
+            quality_gates_path=_gates_file(_path(env.get("CRM_QUALITY_GATES"), PROJECT_ROOT / "expectations" / "gates.yml"),
+                                           freshness_hours),
             landing_dir=_path(env.get("CRM_LANDING_DIR"), data_dir / "landing"),
             alerts_log_path=_path(env.get("CRM_ALERTS_LOG"), data_dir / "alerts.jsonl"),
             alert_webhook_url=env.get("CRM_ALERT_WEBHOOK_URL") or None,
-            freshness_hours=_non_negative_int("CRM_FRESHNESS_HOURS", env.get("CRM_FRESHNESS_HOURS"), 26) or 1,
-            source_retries=_non_negative_int("CRM_SOURCE_RETRIES", env.get("CRM_SOURCE_RETRIES"), 4),
-            source_retry_seconds=_non_negative_float("CRM_SOURCE_RETRY_SECONDS", env.get("CRM_SOURCE_RETRY_SECONDS"), 2.0),
+            freshness_hours=freshness_hours,
+            source_retries=_non_negative_int("CRM_SOURCE_RETRIES", env.get("CRM_SOURCE_RETRIES"), _SOURCE_RETRIES.retries),
+            source_retry_seconds=_non_negative_float("CRM_SOURCE_RETRY_SECONDS", env.get("CRM_SOURCE_RETRY_SECONDS"),
+                                                     _SOURCE_RETRIES.first_delay_seconds),
             postgres=PostgresSettings(
                 host=env.get("CRM_PG_HOST") or "127.0.0.1",
                 port=_non_negative_int("CRM_PG_PORT", env.get("CRM_PG_PORT"), 5432),
@@ -102,24 +125,51 @@ class Settings:
                 reader_role=env.get("CRM_READER_ROLE") or "crm_reader",
             ),
             spark_dir=_path(env.get("CRM_SPARK_DIR"), data_dir / "spark"),
+            spark_master=env.get("CRM_SPARK_MASTER") or "local[2]",
+            spark_driver_memory=env.get("CRM_SPARK_DRIVER_MEMORY") or "1g",
             raw_parquet_dir=_path(env.get("CRM_RAW_PARQUET_DIR"), data_dir / "raw_parquet"),
         )
 
     def export_to_environment(self) -> None:
         """Make dbt (a subprocess) and Dagster's instance see exactly these resolved values."""
-        os.environ["CRM_WAREHOUSE_TARGET"] = self.warehouse_target
-        os.environ["CRM_WAREHOUSE_PATH"] = str(self.warehouse_path)
-        os.environ["CRM_PUBLISHED_PATH"] = str(self.published_path)
-        os.environ["CRM_REPORTING_CURRENCY"] = self.reporting_currency
-        os.environ["CRM_REPORTING_TIMEZONE"] = self.reporting_timezone
-        os.environ["CRM_DUCKDB_MEMORY_LIMIT"] = self.duckdb_memory_limit
-        os.environ["CRM_DUCKDB_THREADS"] = str(self.duckdb_threads)
+        os.environ.update(self.dbt_environment())
         os.environ.setdefault("DAGSTER_HOME", str(self.dagster_home))
+
+    def dbt_environment(self) -> dict[str, str]:
+        """Every variable dbt_project/ reads (profiles.yml, dbt_project.yml, the sources' YAML), as dbt must see it.
+
+        The fallbacks written there are for dbt run by hand from dbt_project/ and equal these defaults (a test
+        checks it). Left out: an unset as-of date (empty means today, here and in dbt), the raw Parquet folder
+        except on Spark (where the on-run-start hook registers it), and CRM_PG_PASSWORD, read where a connection
+        is opened so that it shows in no config.
+        """
+        environment = {
+            "CRM_WAREHOUSE_TARGET": self.warehouse_target,
+            "CRM_WAREHOUSE_PATH": str(self.warehouse_path),
+            "CRM_REPORTING_CURRENCY": self.reporting_currency,
+            "CRM_REPORTING_TIMEZONE": self.reporting_timezone,
+            "CRM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "CRM_DUCKDB_THREADS": str(self.duckdb_threads),
+            "CRM_DBT_THREADS": str(self.dbt_threads),
+            "CRM_FRESHNESS_HOURS": str(self.freshness_hours),
+            "CRM_PG_HOST": self.postgres.host,
+            "CRM_PG_PORT": str(self.postgres.port),
+            "CRM_PG_DBNAME": self.postgres.dbname,
+            "CRM_PG_USER": self.postgres.user,
+            "CRM_READER_ROLE": self.postgres.reader_role,
+            "CRM_SPARK_DIR": str(self.spark_dir),
+            "CRM_SPARK_MASTER": self.spark_master,
+            "CRM_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+        }
         if self.as_of_date is not None:
-            os.environ["CRM_AS_OF_DATE"] = self.as_of_date.isoformat()
-        if self.warehouse_target == "spark":  # profiles.yml and the on-run-start hook read them
-            os.environ["CRM_SPARK_DIR"] = str(self.spark_dir)
-            os.environ["CRM_RAW_PARQUET_DIR"] = str(self.raw_parquet_dir)
+            environment["CRM_AS_OF_DATE"] = self.as_of_date.isoformat()
+        if self.warehouse_target == "spark":
+            environment["CRM_RAW_PARQUET_DIR"] = str(self.raw_parquet_dir)
+        return environment
+
+    def create_warehouse_folder(self) -> None:
+        """DuckDB creates the warehouse file but not its folder; the published file's folder is made by publish."""
+        self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
 
     @property
     def marts_build_schema(self) -> str:
@@ -146,19 +196,51 @@ def _path(value: str | None, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def _existing_file(name: str, path: Path) -> Path:
+def _source_url(value: str) -> str:
+    try:
+        return parse_source_url(value).render_as_string(hide_password=False)
+    except SourceUrlError as error:
+        raise SettingsError(str(error)) from None
+
+
+def _gates_file(path: Path, freshness_hours: int) -> Path:
+    """The gates file, read now: a malformed one is refused before any run, not inside gate 1."""
+    from orchestration.quality.gate_config import GateConfigError, read_gate_config  # it reads PROJECT_ROOT from here
+
     if not path.is_file():
-        raise SettingsError(f"{name}={path} is not a file: point it at a gates file such as expectations/gates.yml")
+        raise SettingsError(f"CRM_QUALITY_GATES={path} is not a file: point it at a gates file such as expectations/gates.yml")
+    try:
+        read_gate_config(path, freshness_hours=freshness_hours)
+    except GateConfigError as error:
+        raise SettingsError(f"CRM_QUALITY_GATES={error}") from None  # the error starts with the path
     return path
 
 
-def _as_of_date(value: str | None) -> date | None:
+def _as_of_date(value: str | None, timezone: str, *, allow_future: bool) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        as_of = date.fromisoformat(value)
     except ValueError:
         raise SettingsError(f"CRM_AS_OF_DATE={value!r} is not a date: use YYYY-MM-DD, or unset it for today") from None
+    today = datetime.now(ZoneInfo(timezone)).date()
+    if as_of > today and not allow_future:
+        raise SettingsError(
+            f"CRM_AS_OF_DATE={value!r} is after today ({today} in {timezone}): the figures would be dated ahead of "
+            "the data. Use a date up to today, unset it for today, or set CRM_ALLOW_FUTURE_AS_OF=1 if you mean it"
+        )
+    return as_of
+
+
+def _memory_limit(value: str) -> str:
+    """DuckDB's memory_limit, in the form DuckDB parses: a number and a unit (3GB, 512MB, 2.5GiB)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b)\s*", value, flags=re.IGNORECASE)
+    if match is None:
+        raise SettingsError(f"CRM_DUCKDB_MEMORY_LIMIT={value!r} is not a memory size: use a number and a unit "
+                            "(KB, MB, GB, TB or KiB, MiB, GiB, TiB), such as 3GB or 512MB")
+    if float(match[1]) * _MEMORY_UNITS[match[2].lower()] < MIN_DUCKDB_MEMORY_BYTES:
+        raise SettingsError(f"CRM_DUCKDB_MEMORY_LIMIT={value!r} is too little for DuckDB to work: use at least 64MB")
+    return value.strip()
 
 
 def _storage_version(value: str) -> str:
@@ -205,3 +287,17 @@ def _non_negative_int(name: str, value: str | None, default: int) -> int:
     if not value.isdigit():
         raise SettingsError(f"{name}={value!r} must be a whole number ≥ 0")
     return int(value)
+
+
+def _positive_int(name: str, value: str | None, default: int) -> int:
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name}={value!r} must be a whole number ≥ 1")
+    return int(value)
+
+
+def _flag(name: str, value: str | None) -> bool:
+    if value not in (None, "", "0", "1"):
+        raise SettingsError(f"{name}={value!r} must be 1 (yes) or 0 (no, the default)")
+    return value == "1"

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from crm_contract import Column, SourceTable
+from orchestration.source_url import masked, parse_source_url
 from orchestration.sqlite_scanner import SOURCE_CATALOG, attach_sqlite, sqlite_scanner_extension
 from orchestration.transient_errors import SourceRetries, SourceUnavailableError
 
@@ -28,8 +29,8 @@ T = TypeVar("T")
 # The name a batch has in the loader's DuckDB connection while it is checked and landed.
 BATCH_RELATION = "source_batch"
 
-_CONNECTORX_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql",
-                       "mysql": "mysql", "mariadb": "mysql"}
+# connectorx's scheme for each database parse_source_url accepts.
+_CONNECTORX_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
 
 
 class SourceContractError(RuntimeError):
@@ -38,7 +39,7 @@ class SourceContractError(RuntimeError):
 
 # SQLite waits this long for a lock before "database is locked"; longer waits are SourceRetries' backoff,
 # which the run log shows.
-_SQLITE_BUSY_TIMEOUT_SECONDS = 1.0
+SQLITE_BUSY_TIMEOUT_SECONDS = 1.0
 
 
 class BatchReader(Protocol):
@@ -74,8 +75,8 @@ class SourceReader:
 
     def __init__(self, url: str, retries: SourceRetries | None = None,
                  on_retry: Callable[[str], None] | None = None) -> None:
-        self.url = url
-        self._connectorx_url = _connectorx_url(url)
+        self.url = parse_source_url(url).render_as_string(hide_password=False)
+        self._connectorx_url = _connectorx_url(self.url)
         self._retries = retries or SourceRetries()
         self._on_retry = on_retry
         # DuckDB reads a SQLite file itself when it can; connectorx is the route for servers and the fallback.
@@ -95,13 +96,13 @@ class SourceReader:
         return [name for name in present if name not in table.column_names]
 
     def _source_columns(self, table: SourceTable) -> list[str]:
-        connect_args = {"timeout": _SQLITE_BUSY_TIMEOUT_SECONDS} if self._is_sqlite else {}
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS} if self._is_sqlite else {}
         engine = sa.create_engine(self.url, connect_args=connect_args)
         try:
             inspector = sa.inspect(engine)
             if not inspector.has_table(table.name):
                 raise SourceContractError(
-                    f"source table {table.name!r} does not exist in {_safe_url(self.url)} (domain.md §1 requires it)"
+                    f"source table {table.name!r} does not exist in {masked(self.url)} (domain.md §1 requires it)"
                 )
             return [c["name"] for c in inspector.get_columns(table.name)]
         finally:
@@ -133,7 +134,7 @@ class SourceReader:
         with the watermark filter (and its updated_at index); its text columns are cast to the same types as
         they are inserted into the same table.
         """
-        attach_sqlite(con, self._sqlite_path, busy_timeout_seconds=_SQLITE_BUSY_TIMEOUT_SECONDS)
+        attach_sqlite(con, self._sqlite_path, busy_timeout_seconds=SQLITE_BUSY_TIMEOUT_SECONDS)
         columns = ", ".join(f'"{name}"' for name in table.column_names)
         attached = f'{SOURCE_CATALOG}."{table.name}"'
         rows = (f"SELECT {columns} FROM {attached}" if updated_since is None
@@ -256,17 +257,7 @@ def _sqlite_query(query: str) -> str:
 def _connectorx_url(url: str) -> str:
     parsed = sa.engine.make_url(url)
     backend = parsed.get_backend_name()
-    if backend not in _CONNECTORX_SCHEMES:
-        raise SourceContractError(
-            f"CRM_SOURCE_URL uses {backend!r}; supported: sqlite, postgresql, mysql/mariadb"
-        )
     if backend == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
-            raise SourceContractError("CRM_SOURCE_URL must point at a SQLite file, not an in-memory database")
         # connectorx needs an absolute path ("no such table" otherwise).
         return "sqlite://" + str(Path(parsed.database).resolve())
     return parsed.set(drivername=_CONNECTORX_SCHEMES[backend]).render_as_string(hide_password=False)
-
-
-def _safe_url(url: str) -> str:
-    return sa.engine.make_url(url).render_as_string(hide_password=True)

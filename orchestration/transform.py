@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -16,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging.version import Version
 
 from orchestration.crash_points import crash_point
-from orchestration.dbt_project import crm_dbt_project, prepare_dbt_manifest_if_dev
+from orchestration.dbt_project import crm_dbt_project, dbt_beside_python, prepare_dbt_manifest_if_dev
 from orchestration.extract import FULL_REFRESH_TAG, is_full_refresh
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import WarehouseResource
@@ -49,16 +48,6 @@ def _folder_schema(dbt_resource_props: Mapping[str, Any]) -> str:
     return dbt_resource_props.get("config", {}).get("schema") or dbt_resource_props["schema"]
 
 
-def dbt_executable() -> str:
-    """The dbt installed beside this Python (the dbt-core this environment pins), else dbt from PATH."""
-    beside_python = _dbt_beside_python()
-    return str(beside_python) if beside_python.is_file() else (shutil.which("dbt") or str(beside_python))
-
-
-def _dbt_beside_python() -> Path:
-    return Path(sys.executable).with_name("dbt")
-
-
 class CrmDbtCliResource(DbtCliResource):
     """dagster-dbt's dbt CLI resource, with each build's artifacts kept for a while, and without the two
     things it does before every command that this job never uses: a `dbt --version` subprocess, and a dbt
@@ -82,7 +71,7 @@ class CrmDbtCliResource(DbtCliResource):
     # its version is the installed dbt-core's; any other executable is still asked.
     @cached_property
     def _cli_version(self) -> Version:
-        if Path(self.dbt_executable) == _dbt_beside_python():
+        if Path(self.dbt_executable) == dbt_beside_python():
             return Version(installed_version("dbt-core"))
         return DbtCliResource._cli_version.func(self)
 

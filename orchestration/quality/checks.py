@@ -47,7 +47,7 @@ def build_gate_1_checks() -> list[dg.AssetChecksDefinition]:
             warehouse,
             docs_dir=Path(quality.docs_dir),
             docs_keep_days=quality.docs_keep_days,
-            gates_path=Path(quality.gates_path),
+            gates=quality.gates(),
             tables=tables,
             as_of=quality.as_of(),
             reporting_currency=quality.reporting_currency,
@@ -79,7 +79,7 @@ def build_gate_2_checks() -> list[dg.AssetChecksDefinition]:
             warehouse,
             docs_dir=Path(quality.docs_dir),
             docs_keep_days=quality.docs_keep_days,
-            gates_path=Path(quality.gates_path),
+            gates=quality.gates(),
             models=[(key.path[0], key.path[-1]) for key in keys.values() if key in selected],
             run_name=context.run.run_id,
         )

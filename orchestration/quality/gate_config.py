@@ -1,7 +1,8 @@
 """expectations/gates.yml: every rule's severity and the thresholds the suites use, as edited by a user.
 
 Names that match no suite or rule are rejected: a typo in a severity must not silently leave a rule at
-the default.
+the default. The freshness threshold is CRM_FRESHNESS_HOURS, the one the dbt sources and the published marts'
+freshness policy use too; gates.yml may only override it for a suite.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from orchestration.quality.suites import Suite
+from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
 
 
 class Severity(str, Enum):
@@ -54,11 +55,27 @@ class GateConfig:
         return self.suite_thresholds.get(suite, self.thresholds)
 
 
-def load_gate_config(path: Path, suites: Iterable[Suite]) -> GateConfig:
-    document = yaml.safe_load(path.read_text()) or {}
+def read_gate_config(path: Path, *, freshness_hours: float) -> GateConfig:
+    """The gates file against every suite of both gates (it may name rules of either)."""
+    return load_gate_config(path, [*suites_in(RAW_LAYER).values(), *suites_in(MARTS_LAYER).values()],
+                            freshness_hours=freshness_hours)
+
+
+def load_gate_config(path: Path, suites: Iterable[Suite], *, freshness_hours: float) -> GateConfig:
+    """freshness_hours: CRM_FRESHNESS_HOURS, the freshness threshold of every suite gates.yml does not override."""
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise GateConfigError(f"{path}: not YAML ({error}); compare it with expectations/gates.yml") from None
+    if not isinstance(document, dict):
+        raise GateConfigError(f"{path}: holds {type(document).__name__}, not the mapping of expectations/gates.yml")
     by_name = {suite.name: suite for suite in suites}
     all_rules = {rule.name for suite in by_name.values() for rule in suite.rules}
-    thresholds = _thresholds(path, "thresholds", document.get("thresholds") or {}, base=None)
+    entries = document.get("thresholds") or {}
+    if "freshness_hours" in entries:
+        raise GateConfigError(f"{path}: thresholds.freshness_hours: freshness is set by CRM_FRESHNESS_HOURS (one "
+                              "threshold for the gates, dbt's sources and the published marts); remove it here")
+    thresholds = _thresholds(path, "thresholds", {**entries, "freshness_hours": freshness_hours}, base=None)
     suite_severity: dict[str, dict[str, Severity]] = {}
     suite_thresholds: dict[str, Thresholds] = {}
     for suite_name, overrides in (document.get("suites") or {}).items():

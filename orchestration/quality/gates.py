@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from crm_contract import SourceTable
-from orchestration.quality.gate_config import GateConfig, load_gate_config
+from orchestration.quality.gate_config import GateConfig
 from orchestration.quality.parameters import WarehouseFacts, raw_parameters, read_stage_catalogue, read_warehouse_facts
 from orchestration.quality.quarantine import quarantine
 from orchestration.quality.relations import after_merge_sql, expand_after_merge, in_schemas, landing_sql
@@ -40,7 +40,7 @@ def run_gate_1(
     *,
     docs_dir: Path,
     docs_keep_days: int,
-    gates_path: Path,
+    gates: GateConfig,
     tables: list[SourceTable],
     as_of: date,
     reporting_currency: str,
@@ -50,7 +50,6 @@ def run_gate_1(
     """Validate the landed batches of `tables`; quarantine WARN rows unless an ERROR stops the run."""
     started = time.perf_counter()
     suites = suites_in(RAW_LAYER)
-    config = _gate_config(gates_path)
     with warehouse.session() as session:
         facts = read_warehouse_facts(session, tables, reporting_currency)
     catalogue = read_stage_catalogue()
@@ -58,7 +57,7 @@ def run_gate_1(
     validations = []
     for table in tables:
         suite = suites[table.name]
-        parameters = raw_parameters(table.name, config.thresholds_for(suite.name), facts, catalogue, as_of=as_of,
+        parameters = raw_parameters(table.name, gates.thresholds_for(suite.name), facts, catalogue, as_of=as_of,
                                     now=now, source_rows_read=source_rows_read.get(table.name))
         if table.name in facts.full_refresh_tables:
             # The batch replaces the table, so both scopes read the same rows: one validation, not two (GE
@@ -68,7 +67,7 @@ def run_gate_1(
             groups = [(("batch",), suite.name, landing_sql(table)),
                       (("table",), f"{suite.name}.after_merge", after_merge_sql(table, full_refresh=False))]
         for scopes, name, query in groups:
-            validations.append(_validation(suite, scopes, name, query, parameters, config, facts))
+            validations.append(_validation(suite, scopes, name, query, parameters, gates, facts))
     outcomes = run_validations(ge_connection(warehouse), docs_dir, [v for v in validations if v.rules],
                                run_name=load_id, docs_keep_days=docs_keep_days)
     with warehouse.session() as session:
@@ -80,7 +79,7 @@ def run_gate_1(
     return GateRun(outcomes, quarantined, round(time.perf_counter() - started, 3))
 
 
-def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: int, gates_path: Path,
+def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: int, gates: GateConfig,
                models: list[tuple[str, str]], run_name: str) -> GateRun:
     """Validate the published models, given as (schema, name) pairs that have a suite.
 
@@ -89,12 +88,11 @@ def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: 
     """
     started = time.perf_counter()
     suites = suites_in(MARTS_LAYER)
-    config = _gate_config(gates_path)
     schemas = warehouse.relation_schemas()
     validations = []
     for schema, name in models:
         validation = _validation(suites[name], ("batch",), suites[name].name,
-                                 in_schemas(f"select * from {schema}.{name}", schemas), {}, config, facts=None)
+                                 in_schemas(f"select * from {schema}.{name}", schemas), {}, gates, facts=None)
         validations.append(replace(validation, rule_sql={
             rule: in_schemas(sql, schemas) for rule, sql in validation.rule_sql.items()}))
     outcomes = run_validations(ge_connection(warehouse), docs_dir, validations,
@@ -118,11 +116,6 @@ def _validation(suite: Suite, scopes: tuple[Scope, ...], name: str, query: str, 
         rule_sql={rule.name: expand_after_merge(rule.kwargs["unexpected_rows_query"], full_refresh)
                   for rule in rules if "unexpected_rows_query" in rule.kwargs},
     )
-
-
-def _gate_config(gates_path: Path) -> GateConfig:
-    """gates.yml names rules of both gates."""
-    return load_gate_config(gates_path, [*suites_in(RAW_LAYER).values(), *suites_in(MARTS_LAYER).values()])
 
 
 def ge_connection(warehouse: WarehouseResource) -> GeConnection:

@@ -4,9 +4,11 @@ Its own module, apart from the checks, so that the extract (which the checks imp
 """
 
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 
+from orchestration.quality.gate_config import GateConfig, read_gate_config
 from orchestration.quality.parameters import as_of_end
 
 
@@ -14,13 +16,17 @@ class QualityResource(dg.ConfigurableResource):
     """What the gates read (gates.yml), where they write Data Docs, and the as-of date they judge dates by."""
 
     docs_dir: str
-    docs_keep_days: int = 30
+    docs_keep_days: int
     gates_path: str
-    as_of_date: str = ""  # YYYY-MM-DD; empty: today (UTC)
-    reporting_currency: str = "USD"
+    freshness_hours: int  # CRM_FRESHNESS_HOURS, for the suites gates.yml does not override
+    as_of_date: str  # YYYY-MM-DD; empty: today (UTC)
+    reporting_currency: str
 
     def as_of(self) -> date:
         return date.fromisoformat(self.as_of_date) if self.as_of_date else datetime.now(timezone.utc).date()
+
+    def gates(self) -> GateConfig:
+        return read_gate_config(Path(self.gates_path), freshness_hours=self.freshness_hours)
 
     def as_of_end(self) -> datetime:
         """The first instant after the as-of date: gate 1's `*_not_after_as_of` bound, and the watermarks' cap."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.support.pipeline import Pipeline, failure_messages, materialization_metadata
+from tests.support.pipeline import Pipeline, failure_messages, materialization_metadata, shipped_gates
 from tests.support.servers import Server
 from tests.support.warehouses import (
     READER_PASSWORD, assert_same_published_rows, create_reader_role, postgres_env, sqlalchemy_rows,
@@ -121,7 +121,7 @@ def test_gate_2_on_postgres_names_the_mart_rule_and_key_of_a_broken_row(on_postg
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CRM_PG_PASSWORD", server.password)
         run = run_gate_2(warehouse, docs_dir=target.pipeline.docs_dir, docs_keep_days=30,
-                         gates_path=Path(__file__).parents[2] / "expectations" / "gates.yml",
+                         gates=shipped_gates(),
                          models=[("marts", "mart_sales_funnel")], run_name="gate-2-probe")
     failed = [(o.rule.name, o.sample_keys) for o in run.outcomes if not o.passed]
     assert failed == [("stage_conversion_rate_between_0_and_1", [{"stage": "qualified"}])], failed

@@ -41,3 +41,23 @@ def test_on_postgres_dbt_builds_the_published_models_aside_and_the_job_follows_t
     keys = {key.to_user_string() for key in definitions.resolve_asset_graph().get_all_asset_keys()}
     # The asset keys are the target's schemas as readers see them; the DuckDB-only dashboard is not there.
     assert {"marts/mart_sales_funnel", "published/crm_warehouse"} <= keys and "published/dashboard" not in keys
+
+
+def test_the_extract_lookback_setting_changes_what_a_daily_run_re_reads(ops_crm, tmp_path):
+    import sqlite3
+
+    import dagster as dg
+
+    from tests.orchestration.conftest import run_extract
+    from tests.support.pipeline import materialization_metadata
+
+    ops = ops_crm.copy_to(tmp_path / "data")
+    with sqlite3.connect(ops.data_dir / "crm.sqlite") as source:
+        (opportunities,) = source.execute("select count(*) from opportunities").fetchone()
+    rows_read = {}
+    for hours in ("0", "200000"):  # nothing before the watermark; every row since 2003
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = run_extract(ops.definitions(CRM_EXTRACT_LOOKBACK_HOURS=hours), instance, "opportunities")
+        assert result.success
+        rows_read[hours] = materialization_metadata(result, "landing", "opportunities")["rows_read"]
+    assert rows_read["200000"] == opportunities > rows_read["0"]

@@ -1,5 +1,5 @@
-"""Transient source errors: a CRM database locked for a few seconds is waited out with retries and backoff;
-one that stays locked fails the run with an error that names the table."""
+"""Transient source errors: a CRM database locked for a few seconds when a run starts is waited out by the run's
+source check, with retries and backoff; one that stays locked fails the run before any step, naming the URL."""
 
 from __future__ import annotations
 
@@ -51,20 +51,20 @@ def test_a_source_locked_for_a_few_seconds_is_retried_and_the_run_succeeds(ops_c
             result = run_extract(definitions, instance, "users")
         retries = retry_messages(instance, result.run_id)
     assert result.success
-    assert retries and retries[0].startswith("source table 'users': ")
+    assert retries and retries[0].startswith(f"CRM_SOURCE_URL={ops.source_url!r}: ")
     assert "database is locked" in retries[0] and retries[0].endswith("retry 1 of 4 in 1.0 s")
     with duckdb.connect(str(ops.warehouse_path), read_only=True) as con:  # the retried read was merged
         assert con.execute("select count(*) from raw.users where _load_id = ?", [result.run_id]).fetchone()[0] > 0
 
 
-def test_a_source_that_stays_locked_fails_the_run_naming_the_table(ops_crm: OpsFolder, tmp_path):
+def test_a_source_that_stays_locked_fails_the_run_before_any_step_naming_the_url(ops_crm: OpsFolder, tmp_path):
     ops = ops_crm.copy_to(tmp_path / "data")
     definitions = ops.definitions(CRM_SOURCE_RETRIES="1", CRM_SOURCE_RETRY_SECONDS="0.5")
     with dg.DagsterInstance.ephemeral() as instance, locked_for(ops.data_dir / "crm.sqlite", seconds=6):
         result = run_extract(definitions, instance, "users")
     assert not result.success
-    (failure,) = [event for event in result.all_events if event.is_step_failure]
-    message = error_text(failure.event_specific_data.error)
+    assert not [event for event in result.all_events if event.is_step_start]
+    message = error_text(result.get_run_failure_event().event_specific_data.error)
     assert "SourceUnavailableError" in message
-    assert "source table 'users': the CRM database was still unavailable after 2 attempt(s)" in message
+    assert f"CRM_SOURCE_URL={ops.source_url!r}: the CRM database was still unavailable after 2 attempt(s)" in message
     assert "database is locked" in message

@@ -20,10 +20,9 @@ from orchestration.quality.gates import GateRun, run_gate_1
 from orchestration.warehouse_sql import duckdb_key_text as key_text
 from orchestration.quality.suites import RAW_LAYER, Rule, suites_in
 from orchestration.resources import WarehouseResource
-from orchestration.settings import PROJECT_ROOT
 from tests.quality.conftest import AS_OF, Pipeline
+from tests.support.pipeline import shipped_gates
 
-GATES = PROJECT_ROOT / "expectations" / "gates.yml"
 AFTER_AS_OF = AS_OF + timedelta(days=3)
 
 
@@ -42,7 +41,7 @@ def land_raw_again(pipeline: Pipeline, *, mode: str = "incremental", keep_share:
 def run_gate(pipeline: Pipeline, *, as_of: date = AS_OF, source_rows_read: dict[str, int] | None = None) -> GateRun:
     return run_gate_1(
         WarehouseResource(path=str(pipeline.warehouse_path), published_path=str(pipeline.published_path)),
-        docs_dir=pipeline.docs_dir, docs_keep_days=30, gates_path=GATES, tables=list(SOURCE_TABLES), as_of=as_of,
+        docs_dir=pipeline.docs_dir, docs_keep_days=30, gates=shipped_gates(), tables=list(SOURCE_TABLES), as_of=as_of,
         reporting_currency="USD", load_id="test-run", source_rows_read=source_rows_read or {},
     )
 

@@ -10,17 +10,14 @@ import simulator
 from orchestration.quality.gates import GateRun, run_gate_2
 from orchestration.quality.suites import MARTS_LAYER, Rule, Suite, suites_in
 from orchestration.resources import WarehouseResource
-from orchestration.settings import PROJECT_ROOT
 from orchestration.transform import published_model_keys
 from tests.quality.conftest import Pipeline, failure_messages, file_digest
-
-GATES = PROJECT_ROOT / "expectations" / "gates.yml"
-
+from tests.support.pipeline import shipped_gates
 
 def run_gate(pipeline: Pipeline) -> GateRun:
     models = [(key.path[0], key.path[-1]) for key in published_model_keys()]
     return run_gate_2(WarehouseResource(path=str(pipeline.warehouse_path), published_path=str(pipeline.published_path)),
-                      docs_dir=pipeline.docs_dir, docs_keep_days=30, gates_path=GATES, models=models, run_name="test-run")
+                      docs_dir=pipeline.docs_dir, docs_keep_days=30, gates=shipped_gates(), models=models, run_name="test-run")
 
 
 def break_rule(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule) -> None:
@@ -65,7 +62,7 @@ def test_every_mart_rule_passes_on_a_clean_run_and_fails_when_its_mart_is_broken
 def test_a_mart_that_fails_an_error_rule_keeps_the_previous_published_file(pipeline, tmp_path):
     """A user let closed-before-created opportunities through gate 1 (WARN); gate 2 still guards the file."""
     gates = tmp_path / "gates.yml"
-    gates.write_text(GATES.read_text().replace(
+    gates.write_text(shipped_gates().path.read_text().replace(
         "suites:\n", "suites:\n  raw.opportunities:\n    severity: {closed_at_not_before_created_at: WARN}\n", 1))
     published = file_digest(pipeline.published_path)
     simulator.inject(pipeline.source_url, "closed_before_created", table="opportunities", count=2)

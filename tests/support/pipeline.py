@@ -125,6 +125,15 @@ def table_fingerprints(path: Path, schema: str, names: list[str] | None = None) 
         return fingerprints
 
 
+def shipped_gates():
+    """expectations/gates.yml as a run with the default settings reads it (its freshness from CRM_FRESHNESS_HOURS)."""
+    from orchestration.quality.gate_config import read_gate_config
+    from orchestration.settings import Settings
+
+    settings = Settings.from_environment({})
+    return read_gate_config(settings.quality_gates_path, freshness_hours=settings.freshness_hours)
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
