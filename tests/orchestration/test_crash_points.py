@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ import simulator
 from crm_contract import SOURCE_TABLES
 from orchestration.crash_points import CRASH_AT_VARIABLE, CRASH_POINTS
 from orchestration.incremental_load import EXTRACT_STATE_TABLE
-from orchestration.writer_lock import WAREHOUSE_POOL
+from orchestration.writer_lock import WAREHOUSE_POOL, WriterLock, writer_lock_path
 from tests.support.pipeline import Pipeline, file_digest, table_fingerprints
 from tests.support.raw_comparison import assert_raw_matches_source
 
@@ -71,6 +72,7 @@ def test_a_run_killed_at_each_point_is_recovered_by_the_next_run(point: str, fol
     crashed = folder.run_command("run", dagster_home=dagster_home, environment={CRASH_AT_VARIABLE: point})
 
     assert crashed.returncode == -signal.SIGKILL, f"did not crash at {point}: {crashed.stderr[-2000:]}"
+    wait_for_its_orphans(folder.warehouse_path)
     if file_digest(folder.published_path) != published_before:  # the new file, whole, or the old one untouched
         assert table_fingerprints(folder.published_path, "marts") == uncrashed
     assert_no_watermark_ahead_of_its_data(folder.warehouse_path)
@@ -91,6 +93,16 @@ def test_a_run_killed_at_each_point_is_recovered_by_the_next_run(point: str, fol
     assert table_fingerprints(folder.published_path, "marts") != before  # the day's changes were published
     assert_parquet_matches_the_published_file(folder.published_path)
     assert not list(folder.published_path.parent.glob(f".{folder.published_path.name}.*.tmp*"))
+
+
+def wait_for_its_orphans(warehouse: Path) -> None:
+    """A run killed mid-dbt leaves its dbt build running (the next run would end it): let it finish, so that the
+    warehouse can be inspected as the crash left it."""
+    holder = WriterLock(writer_lock_path(warehouse)).holder()
+    deadline = time.monotonic() + 300
+    while holder and any(child.is_gone() is False for child in holder.children):
+        assert time.monotonic() < deadline, "the killed run's dbt build did not finish in 5 minutes"
+        time.sleep(0.5)
 
 
 def assert_no_watermark_ahead_of_its_data(warehouse: Path) -> None:
