@@ -13,6 +13,8 @@ import shutil
 import uuid
 from pathlib import Path
 
+from orchestration.file_modes import share_folder
+
 
 def new_version(link: Path) -> Path:
     """An empty hidden folder beside `link`, to fill before `swap_in`."""
@@ -22,8 +24,10 @@ def new_version(link: Path) -> Path:
     return folder
 
 
-def swap_in(link: Path, folder: Path) -> None:
-    """Point `link` at `folder` in one rename, then remove every older version of it."""
+def swap_in(link: Path, folder: Path, file_mode: int) -> None:
+    """Give `folder`'s files `file_mode` (CRM_PUBLISHED_FILE_MODE), point `link` at it in one rename, then remove
+    every older version of it."""
+    share_folder(folder, file_mode)
     if link.is_dir() and not link.is_symlink():
         shutil.rmtree(link)  # a plain folder left by hand or by an older release: make room for the link
     pending = link.with_name(f".{link.name}.link.{uuid.uuid4().hex}")

@@ -22,6 +22,9 @@ DEFAULT_STORAGE_VERSION = "v1.0.0"
 # processes around it: at 1M opportunities the whole process tree peaked about 0.2 GB above it during dbt, so
 # 3GB keeps a run under 4 GB (4GB peaked at 4.2 GB). docs/benchmarks.md has the figures.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
+# Who may read the published copies (file, Parquet, dashboard): the pipeline's account and its group, where
+# analysts and BI tools on the same machine are put; not every local account (it names reps and every figure).
+DEFAULT_PUBLISHED_FILE_MODE = 0o640
 WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_project/profiles.yml
 # On a server target dbt builds the published models in this schema; publishing renames it to `marts`
 # (orchestration/publish.py), so readers never see a half-built or ungated mart.
@@ -41,6 +44,7 @@ class Settings:
     warehouse_path: Path
     published_path: Path
     published_storage_version: str
+    published_file_mode: int
     as_of_date: date | None
     reporting_currency: str
     reporting_timezone: str
@@ -75,6 +79,7 @@ class Settings:
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
             published_storage_version=_storage_version(env.get("CRM_PUBLISHED_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION),
+            published_file_mode=_published_file_mode(env.get("CRM_PUBLISHED_FILE_MODE")),
             as_of_date=_as_of_date(env.get("CRM_AS_OF_DATE")),
             reporting_currency=_currency(env.get("CRM_REPORTING_CURRENCY") or "USD"),
             reporting_timezone=_timezone(env.get("CRM_REPORTING_TIMEZONE") or "UTC"),
@@ -165,6 +170,18 @@ def _storage_version(value: str) -> str:
     if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", value):
         raise SettingsError(f"CRM_PUBLISHED_STORAGE_VERSION={value!r} is not a DuckDB release such as v1.0.0 (or latest)")
     return value
+
+
+def _published_file_mode(value: str | None) -> int:
+    """The owner must read (the dashboard is drawn from the published file); nobody else may write (what analysts
+    see could be altered), nobody execute (data, not programs)."""
+    if not value:
+        return DEFAULT_PUBLISHED_FILE_MODE
+    if not re.fullmatch(r"0?[0-7]{3}", value) or not int(value, 8) & 0o400 or int(value, 8) & ~0o644:
+        raise SettingsError(f"CRM_PUBLISHED_FILE_MODE={value!r} is not an allowed mode for the published files: "
+                            "octal, the owner reads, only the owner writes, nobody executes; such as 0640 (the "
+                            "default: the owner's group reads), 0600 (the owner only) or 0644 (every local account)")
+    return int(value, 8)
 
 
 def _warehouse_target(value: str) -> str:

@@ -39,7 +39,7 @@ def published_dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseR
     folder = published_folder.new_version(link)
     try:
         written = write_dashboard(published_path, folder)
-        published_folder.swap_in(link, folder)
+        published_folder.swap_in(link, folder, warehouse.published_file_mode)
     except BaseException:
         published_folder.discard(folder)
         raise
