@@ -148,6 +148,14 @@ def test_the_admin_password_is_on_no_command_line_while_superset_is_set_up(super
     assert superset.password_on_command_lines == []
 
 
+def test_supersets_metadata_and_logs_are_readable_by_their_owner_only(superset):
+    home = Path(superset.environment["CRM_SUPERSET_HOME"])
+    # gunicorn makes its pid file 0644 itself; a pid is no secret
+    written = {path.name: oct(path.stat().st_mode & 0o777) for path in home.iterdir() if path.name != "superset.pid"}
+    assert "superset.db" in written
+    assert written == {name: "0o600" for name in written}
+
+
 # Run in Superset's environment: the connection Superset opens from the URL provision.py registers, and what it
 # answers to a query that reads a file of the machine, and to one on the published tables.
 OPEN_AS_SUPERSET_DOES = """
