@@ -56,6 +56,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 path=str(settings.warehouse_path),
                 published_path=str(settings.published_path),
                 published_storage_version=settings.published_storage_version,
+                published_file_mode=settings.published_file_mode,
                 memory_limit=settings.duckdb_memory_limit,
                 threads=settings.duckdb_threads,
                 marts_schema=settings.marts_build_schema,

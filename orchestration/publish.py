@@ -7,7 +7,8 @@ old file open keeps reading the old data until it reconnects.
 
 The file is written in an older DuckDB storage format (CRM_PUBLISHED_STORAGE_VERSION, default v1.0.0) so
 that the DuckDB 1.x readers embedded in BI drivers open it, and every model is also exported as one Parquet
-file in `parquet/` beside it, for tools that read files. Both are written before either is swapped in.
+file in `parquet/` beside it, for tools that read files. Both are written before either is swapped in, with
+the mode CRM_PUBLISHED_FILE_MODE sets (orchestration/file_modes.py).
 """
 
 import os
@@ -20,7 +21,9 @@ import duckdb
 
 from orchestration import published_folder
 from orchestration.crash_points import crash_point
+from orchestration.file_modes import make_folder
 from orchestration.resources import WarehouseResource
+from orchestration.settings import DEFAULT_PUBLISHED_FILE_MODE
 from orchestration.transform import published_model_keys
 from orchestration.warehouse_sql import SqlSession, scalar
 from orchestration.writer_lock import WAREHOUSE_POOL
@@ -35,6 +38,7 @@ class PublishedFile:
     storage_version: str
     row_counts: dict[str, int]
     size_bytes: int
+    removed_leftovers: list[Path]  # staging files of a killed publish, removed first
 
 
 def parquet_dir_of(published_path: Path) -> Path:
@@ -42,10 +46,22 @@ def parquet_dir_of(published_path: Path) -> Path:
     return published_path.parent / "parquet"
 
 
+def remove_dead_publishes(published_path: Path) -> list[Path]:
+    """Remove the staging files (`.<name>.<id>.tmp` and its `.wal`) a killed publish left beside the published
+    file; the ones removed. Any there at the start of a publish are dead: one publish writes at a time (the run
+    holds the warehouse's writer lock). A killed publish's Parquet folder goes at the next swap (published_folder)."""
+    leftovers = sorted(published_path.parent.glob(f".{published_path.name}.*.tmp*"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    return leftovers
+
+
 def publish_models(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]], published_path: Path,
-                   storage_version: str) -> PublishedFile:
-    """Write `models` ((schema, name) pairs in the warehouse) to a new file and new Parquet files, then swap both in."""
-    published_path.parent.mkdir(parents=True, exist_ok=True)
+                   storage_version: str, file_mode: int = DEFAULT_PUBLISHED_FILE_MODE) -> PublishedFile:
+    """Write `models` ((schema, name) pairs in the warehouse) to a new file and new Parquet files, then swap both in,
+    readable as `file_mode` (CRM_PUBLISHED_FILE_MODE) says."""
+    make_folder(published_path.parent, file_mode)
+    removed_leftovers = remove_dead_publishes(published_path)
     staging_path = published_path.with_name(f".{published_path.name}.{uuid.uuid4().hex}.tmp")
     parquet_dir = parquet_dir_of(published_path)
     parquet_version = published_folder.new_version(parquet_dir)
@@ -61,17 +77,19 @@ def publish_models(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]
         con.execute("DETACH publish_target")  # checkpoints: everything is in the file, no .wal left behind
         with open(staging_path, "rb") as written:
             os.fsync(written.fileno())
+        staging_path.chmod(file_mode)
         crash_point("publish_before_rename")
         os.replace(staging_path, published_path)
         crash_point("publish_after_rename")
-        published_folder.swap_in(parquet_dir, parquet_version)
+        published_folder.swap_in(parquet_dir, parquet_version, file_mode)
     finally:
         staging_path.unlink(missing_ok=True)
         Path(f"{staging_path}.wal").unlink(missing_ok=True)
         if parquet_dir.resolve() != parquet_version.resolve():
             published_folder.discard(parquet_version)
     return PublishedFile(path=published_path, parquet_dir=parquet_dir, storage_version=storage_version,
-                         row_counts=row_counts, size_bytes=published_path.stat().st_size)
+                         row_counts=row_counts, size_bytes=published_path.stat().st_size,
+                         removed_leftovers=removed_leftovers)
 
 
 @dataclass(frozen=True)
@@ -136,7 +154,10 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
         return dg.MaterializeResult(metadata={"schema": swapped.schema, "row_counts": swapped.row_counts,
                                               "carried_over": swapped.carried_over})
     with warehouse.connect() as con:
-        published = publish_models(con, models, Path(warehouse.published_path), warehouse.published_storage_version)
+        published = publish_models(con, models, Path(warehouse.published_path), warehouse.published_storage_version,
+                                   warehouse.published_file_mode)
+    if published.removed_leftovers:
+        context.log.info(f"removed what a killed publish left: {', '.join(p.name for p in published.removed_leftovers)}")
     context.log.info(f"published {len(models)} models to {published.path} (DuckDB storage {published.storage_version})"
                      f" and as Parquet to {published.parquet_dir}")
     return dg.MaterializeResult(

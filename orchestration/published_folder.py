@@ -3,7 +3,7 @@
 A rename cannot replace a non-empty folder, so the public name is a symbolic link: each publish writes a
 new hidden folder beside it, then swaps the link over with one rename (atomic on POSIX). A reader sees the
 old files or the new ones, never half of each; the previous version's folder is removed after the swap
-(files a reader already has open stay readable until closed).
+(files a reader already has open stay readable until closed), and so is any version a killed publish left.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+
+from orchestration.file_modes import share_folder
 
 
 def new_version(link: Path) -> Path:
@@ -22,8 +24,11 @@ def new_version(link: Path) -> Path:
     return folder
 
 
-def swap_in(link: Path, folder: Path) -> None:
-    """Point `link` at `folder` in one rename, then remove every older version of it."""
+def swap_in(link: Path, folder: Path, file_mode: int) -> None:
+    """Give `folder`'s files `file_mode` (CRM_PUBLISHED_FILE_MODE), point `link` at it in one rename, then remove
+    every other version: older ones, and those of publishes killed before their swap (one publish runs at a time,
+    so no other is being written)."""
+    share_folder(folder, file_mode)
     if link.is_dir() and not link.is_symlink():
         shutil.rmtree(link)  # a plain folder left by hand or by an older release: make room for the link
     pending = link.with_name(f".{link.name}.link.{uuid.uuid4().hex}")

@@ -13,11 +13,12 @@ from pydantic import PrivateAttr
 from crm_contract import source_table
 from orchestration.alerts import append_alert, post_alert
 from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, drop_files_of, sha256_of
+from orchestration.file_modes import WAREHOUSE_FILE_MODE, private_files
 from orchestration.file_reader import FileContractError, FileReader
 from orchestration.incremental_load import LANDING_SCHEMA, DuckDBRawLoader, RawLoader
 from orchestration.postgres_raw import PostgresRawLoader
 from orchestration.run_worker import RunWorker
-from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_STORAGE_VERSION
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_PUBLISHED_FILE_MODE, DEFAULT_STORAGE_VERSION
 from orchestration.source_check import check_source
 from orchestration.source_reader import SourceReader
 from orchestration.spark_warehouse import SPARK_SNAPSHOTS_VIEWS_SCHEMA
@@ -74,12 +75,16 @@ class WarehouseResource(dg.ConfigurableResource):
 
     One writer at a time: a run holds the warehouse's writer lock from before its first step to after its last
     (orchestration/writer_lock.py), and its steps run one after another (the executor in definitions).
+
+    Private while in use: the warehouse file, its .wal and whatever else the run and its dbt build create are
+    their owner's alone; the published copies get published_file_mode (orchestration/file_modes.py).
     """
 
     target: str = "duckdb"
     path: str
     published_path: str
     published_storage_version: str = DEFAULT_STORAGE_VERSION
+    published_file_mode: int = DEFAULT_PUBLISHED_FILE_MODE
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     threads: int = 2
     # Where dbt builds the published models (settings.marts_build_schema).
@@ -95,16 +100,18 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
-        """In a run, hold the warehouse for the whole run; outside one (a test's direct use), just the resource."""
-        if context.instance is None or context.run is None:
-            yield self
-            return
-        with warehouse_held_by_run(context, writer_lock_path(self.path)) as lock:
-            self._writer_lock = lock
-            try:
+        """In a run, hold the warehouse for the whole run; outside one (a test's direct use), just the resource.
+        Either way under a private umask, which the dbt build inherits."""
+        with private_files():
+            if context.instance is None or context.run is None:
                 yield self
-            finally:
-                self._writer_lock = None
+                return
+            with warehouse_held_by_run(context, writer_lock_path(self.path)) as lock:
+                self._writer_lock = lock
+                try:
+                    yield self
+                finally:
+                    self._writer_lock = None
 
     def note_writer_process(self, pid: int) -> None:
         """A process this run started that writes the warehouse too (its dbt build): if this run dies, the next
@@ -117,6 +124,8 @@ class WarehouseResource(dg.ConfigurableResource):
         """The DuckDB file (the warehouse on target duckdb)."""
         con = duckdb.connect(self.path, config={"memory_limit": self.memory_limit, "threads": self.threads})
         try:
+            # New under a run's umask; made by an older release, or by a direct use, it may be wider.
+            os.chmod(self.path, WAREHOUSE_FILE_MODE)
             con.execute("SET TimeZone = 'UTC'")  # source timestamps are UTC; never shift them
             yield con
         finally:

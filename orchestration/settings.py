@@ -30,6 +30,9 @@ MIN_DUCKDB_MEMORY_BYTES = 64 * 1000**2
 # DuckDB's units for memory_limit (it accepts no percentage).
 _MEMORY_UNITS = {"kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
                  "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+# Who may read the published copies (file, Parquet, dashboard): the pipeline's account and its group, where
+# analysts and BI tools on the same machine are put; not every local account (it names reps and every figure).
+DEFAULT_PUBLISHED_FILE_MODE = 0o640
 WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_project/profiles.yml
 # On a server target dbt builds the published models in this schema; publishing renames it to `marts`
 # (orchestration/publish.py), so readers never see a half-built or ungated mart.
@@ -53,6 +56,7 @@ class Settings:
     warehouse_path: Path
     published_path: Path
     published_storage_version: str
+    published_file_mode: int
     as_of_date: date | None
     allow_future_as_of: bool
     reporting_currency: str
@@ -94,6 +98,7 @@ class Settings:
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
             published_storage_version=_storage_version(env.get("CRM_PUBLISHED_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION),
+            published_file_mode=_published_file_mode(env.get("CRM_PUBLISHED_FILE_MODE")),
             as_of_date=_as_of_date(env.get("CRM_AS_OF_DATE"), reporting_timezone, allow_future=allow_future_as_of),
             allow_future_as_of=allow_future_as_of,
             reporting_currency=_currency(env.get("CRM_REPORTING_CURRENCY") or "USD"),
@@ -247,6 +252,18 @@ def _storage_version(value: str) -> str:
     if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", value):
         raise SettingsError(f"CRM_PUBLISHED_STORAGE_VERSION={value!r} is not a DuckDB release such as v1.0.0 (or latest)")
     return value
+
+
+def _published_file_mode(value: str | None) -> int:
+    """The owner must read (the dashboard is drawn from the published file); nobody else may write (what analysts
+    see could be altered), nobody execute (data, not programs)."""
+    if not value:
+        return DEFAULT_PUBLISHED_FILE_MODE
+    if not re.fullmatch(r"0?[0-7]{3}", value) or not int(value, 8) & 0o400 or int(value, 8) & ~0o644:
+        raise SettingsError(f"CRM_PUBLISHED_FILE_MODE={value!r} is not an allowed mode for the published files: "
+                            "octal, the owner reads, only the owner writes, nobody executes; such as 0640 (the "
+                            "default: the owner's group reads), 0600 (the owner only) or 0644 (every local account)")
+    return int(value, 8)
 
 
 def _warehouse_target(value: str) -> str:

@@ -104,6 +104,14 @@ class Superset:
         return existing["id"]
 
 
+def warehouse_uri(warehouse: str) -> str:
+    """How Superset opens the published file. Read-only: Superset never holds a write lock, and publishing can swap
+    the file under it. Without external access: SQL Lab reads this file's tables and nothing else on the machine
+    (`read_text('/etc/passwd')`, `read_csv`, `COPY ... TO`, `ATTACH` of another file are refused), and no query can
+    turn it back on while the connection is open."""
+    return f"duckdb:///{warehouse}?access_mode=read_only&enable_external_access=false"
+
+
 def published_models(warehouse: str) -> list[str]:
     with duckdb.connect(warehouse, read_only=True) as con:
         rows = con.execute("select table_name from information_schema.tables where table_schema = ? "
@@ -138,8 +146,7 @@ def dashboard_layout(charts: dict[str, int]) -> dict[str, Any]:
 def provision(superset: Superset, warehouse: str) -> dict[str, Any]:
     database_id = superset.upsert("database", "database_name", DATABASE_NAME, {
         "database_name": DATABASE_NAME,
-        # read_only: Superset never holds a write lock, and publishing can swap the file under it
-        "sqlalchemy_uri": f"duckdb:///{warehouse}?access_mode=read_only",
+        "sqlalchemy_uri": warehouse_uri(warehouse),
         "expose_in_sqllab": True,
         "allow_dml": False,
         "allow_run_async": False,

@@ -21,8 +21,9 @@ FILTER_STATE_CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache"}
 EXPLORE_FORM_DATA_CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache"}
 RATELIMIT_STORAGE_URI = "memory://"
 
-# The published warehouse is a DuckDB file; Superset's guard against file databases is about SQLite.
-PREVENT_UNSAFE_DB_CONNECTIONS = False
+# PREVENT_UNSAFE_DB_CONNECTIONS stays on (the default): it refuses SQLite and shillelagh databases, which could
+# read the server's files (Superset's own metadata among them), and lets DuckDB through, whose file access
+# provision.py turns off on the connection itself (warehouse_uri).
 SQLLAB_TIMEOUT = 120
 SUPERSET_WEBSERVER_TIMEOUT = 120
 WTF_CSRF_ENABLED = True

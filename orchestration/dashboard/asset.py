@@ -41,7 +41,7 @@ def published_dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseR
     try:
         written = write_dashboard(published_path, folder)
         crash_point("dashboard")
-        published_folder.swap_in(link, folder)
+        published_folder.swap_in(link, folder, warehouse.published_file_mode)
     except BaseException:
         published_folder.discard(folder)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -77,6 +78,39 @@ def test_a_failed_publish_leaves_the_published_file_and_parquet_as_they_were(tmp
                            DEFAULT_STORAGE_VERSION)
     assert (published_path.read_bytes(), parquet_dir_of(published_path).resolve()) == before
     assert len([path for path in published_path.parent.iterdir() if path.name.startswith(".")]) == 1
+
+
+class DiesAt:
+    """A connection whose process is killed (exit without cleanup, as by kill -9) when it is given `sql`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sql: str) -> None:
+        self.con, self.sql = con, sql
+
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        if sql.startswith(self.sql):
+            os._exit(9)
+        return self.con.execute(sql)
+
+
+def test_a_publish_removes_what_a_killed_publish_left_beside_the_published_file(tmp_path: Path) -> None:
+    published_path = tmp_path / "published" / "crm.duckdb"
+    if (child := os.fork()) == 0:  # a publish killed while it writes the staging file and the Parquet files
+        with duckdb.connect() as con:
+            con.execute("create schema marts")
+            con.execute("create table marts.mart_example as select range as id from range(1000)")
+            publish_models(DiesAt(con, "COPY"), [("marts", "mart_example")], published_path, DEFAULT_STORAGE_VERSION)
+        os._exit(0)
+    assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 9
+    left = sorted(path.name for path in published_path.parent.iterdir())
+    assert any(name.endswith(".tmp") for name in left) and any(name.startswith(".parquet.") for name in left), left
+
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.mart_example as select 1 as id")
+        published = publish_models(con, [("marts", "mart_example")], published_path, DEFAULT_STORAGE_VERSION)
+    assert sorted(path.name for path in published.removed_leftovers) == [name for name in left if ".tmp" in name]
+    assert sorted(path.name for path in published_path.parent.iterdir()) == sorted(
+        ["crm.duckdb", "parquet", parquet_dir_of(published_path).resolve().name])
 
 
 def test_a_storage_version_that_is_no_duckdb_release_is_refused() -> None:
