@@ -25,6 +25,7 @@ SAMPLES: dict[str, tuple[str, dict[str, str]]] = {
     "CRM_WAREHOUSE_PATH": ("/elsewhere/warehouse.duckdb", {}),
     "CRM_PUBLISHED_PATH": ("/elsewhere/published/crm.duckdb", {}),
     "CRM_PUBLISHED_STORAGE_VERSION": ("v1.2.0", {}),
+    "CRM_PUBLISHED_FILE_MODE": ("0600", {}),
     "CRM_AS_OF_DATE": ("2026-06-30", {}),
     "CRM_ALLOW_FUTURE_AS_OF": ("1", {"CRM_AS_OF_DATE": "2999-01-01"}),
     "CRM_REPORTING_CURRENCY": ("CNY", {}),
