@@ -20,7 +20,7 @@ from orchestration.definitions import build_definitions
 from orchestration.settings import Settings, SettingsError
 from orchestration.source_check import check_source
 from orchestration.transient_errors import SourceRetries
-from tests.orchestration.conftest import OpsFolder, run_extract
+from tests.orchestration.conftest import OpsFolder, evaluate_sensor, run_extract
 from tests.support.file_drops import customers_export, drop
 from tests.support.servers import Server, free_port
 
@@ -160,8 +160,7 @@ def test_a_file_drop_run_loads_its_file_without_the_crm_database(ops_crm: OpsFol
     drop(ops.landing_dir, "customers.csv", csv_text)
     definitions = ops.definitions(CRM_SOURCE_URL=f"sqlite:///{tmp_path / 'gone.sqlite'}")
     with dg.DagsterInstance.ephemeral() as instance:
-        context = dg.build_sensor_context(instance=instance, resources=definitions.resources)
-        request = definitions.resolve_sensor_def("crm_file_drops")(context)
+        request = evaluate_sensor(definitions, instance, "crm_file_drops")
         result = run_extract(definitions, instance, "customers", tags=request.tags)
     assert result.success
     assert (ops.landing_dir / "archive" / "customers.csv").is_file()
