@@ -1,27 +1,20 @@
-"""Every SQL query of docs/analyst-guide.md runs against a published file built by the real pipeline.
-
-A small simulated CRM, then `crm-warehouse run` in a subprocess (its own Dagster definitions and environment,
-whatever else this pytest process has imported), then each ```sql block of the guide on the published copy,
-opened read-only as an analyst would.
+"""Every SQL query of docs/analyst-guide.md runs against a published file built by the real pipeline: the
+session's simulated CRM after one crm_elt run (tests/support/pipeline.py), each ```sql block of the guide on the
+published copy, opened read-only as an analyst would.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-import simulator
+from tests.support.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "analyst-guide.md"
-SIMULATED_END = date(2026, 6, 30)
 QUESTIONS = [
     "Which channel converts best?",
     "Where do deals stall?",
@@ -36,23 +29,9 @@ def guide_queries() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def published_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("analyst_guide")
-    source_url = f"sqlite:///{data_dir / 'crm.sqlite'}"
-    simulator.generate(source_url, opportunities=300, seed=7, end_date=SIMULATED_END, quiet=True)
-    env = {
-        **os.environ,
-        "CRM_DATA_DIR": str(data_dir),
-        "CRM_SOURCE_URL": source_url,
-        "CRM_WAREHOUSE_PATH": str(data_dir / "warehouse.duckdb"),
-        "CRM_PUBLISHED_PATH": str(data_dir / "published" / "crm.duckdb"),
-        "CRM_AS_OF_DATE": SIMULATED_END.isoformat(),
-        "DAGSTER_HOME": str(data_dir / "dagster_home"),
-    }
-    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], cwd=ROOT, env=env,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, f"crm-warehouse run failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return data_dir / "published" / "crm.duckdb"
+def published_path(clean_pipeline: Pipeline) -> Path:
+    """The published file of the session's simulated CRM (tests/support/pipeline.py): read only."""
+    return clean_pipeline.published_path
 
 
 def test_the_guide_answers_each_question_of_the_sales_articles() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +14,7 @@ import pytest
 
 import simulator
 from crm_contract import SOURCE_TABLES
-from tests.support.pipeline import materialization_metadata
+from tests.support.pipeline import Pipeline, materialization_metadata
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -43,10 +44,24 @@ def published_tables(path: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def first_run(pipeline):
-    result = run_crm_elt()
-    assert result.success
-    return result
+def pipeline(clean_pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """A copy of the session's clean pipeline (a test here advances its CRM), as this process's environment: the
+    job runs against the instance in its DAGSTER_HOME, as `crm-warehouse run` does."""
+    from orchestration.cli import ensure_dagster_home
+    from orchestration.settings import Settings
+
+    pipeline = clean_pipeline.copy_to(tmp_path_factory.mktemp("crm_elt_job") / "data")
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {**pipeline.environment(), "DAGSTER_HOME": str(pipeline.data_dir / "dagster_home")}.items():
+            env.setenv(name, value)
+        ensure_dagster_home(Settings.from_environment())
+        yield pipeline
+
+
+@pytest.fixture(scope="module")
+def first_run(clean_pipeline_run: tuple[Pipeline, dg.ExecuteInProcessResult]) -> dg.ExecuteInProcessResult:
+    """The clean pipeline's first crm_elt run, which built what the copy holds."""
+    return clean_pipeline_run[1]
 
 
 def test_definitions_hold_the_job_the_schedule_and_an_asset_per_source_table(pipeline):

@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -163,7 +162,8 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def clean_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+def clean_pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline, dg.ExecuteInProcessResult]:
+    """The one simulated CRM of the test session, taken through crm_elt once, and that run's result."""
     from orchestration.dbt_project import prepare_dbt_manifest
 
     pipeline = Pipeline(tmp_path_factory.mktemp("clean_pipeline"))
@@ -171,7 +171,12 @@ def clean_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipelin
     prepare_dbt_manifest()
     result = pipeline.run()
     assert result.success, failure_messages(result)
-    yield pipeline
+    return pipeline, result
+
+
+@pytest.fixture(scope="session")
+def clean_pipeline(clean_pipeline_run: tuple[Pipeline, dg.ExecuteInProcessResult]) -> Pipeline:
+    return clean_pipeline_run[0]
 
 
 def materialization_metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, object]:
