@@ -1,6 +1,6 @@
 """Extract: land each CRM table's delta (`landing/<table>`), then merge the batches into `raw/<table>`.
 
-Gate 1 (orchestration/quality.py) checks the landed batches; its blocking checks sit between the two
+Gate 1 (orchestration/quality/checks.py) checks the landed batches; its blocking checks sit between the two
 steps, so a bad batch never reaches raw and never moves a watermark. In a file-drop run (orchestration/
 file_drops.py) a table's batch is read from its dropped file instead of the CRM database, and goes the same way.
 The merge caps each watermark at the end of the as-of date gate 1 judges by (or at the extract's clock) and
