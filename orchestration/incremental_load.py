@@ -32,6 +32,7 @@ import duckdb
 
 from crm_contract import SourceTable
 from orchestration.crash_points import crash_point
+from orchestration.disk_space import is_disk_full
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
 from orchestration.source_reader import BATCH_RELATION, BatchReader, SourceContractError
 from orchestration.warehouse_sql import DuckDBSession, duckdb_key_text
@@ -182,8 +183,7 @@ def _land_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, 
     landing = f"{LANDING_SCHEMA}.{table.name}"
     # A full refresh's batch becomes the raw table as it is: written where the merge can rename it into place.
     written = _full_refresh_batch(table) if mode == "full_refresh" else landing
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with DuckDBSession(con).transaction():
         check_keys_present(con, table, batch)
         rows_read = con.execute(f"SELECT count(*) FROM {batch}").fetchone()[0]
         drop_landed_batch(con, table)
@@ -194,6 +194,8 @@ def _land_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, 
                 [load_id, landed_at],
             )
         except duckdb.Error as error:
+            if is_disk_full(error):
+                raise
             raise SourceContractError(
                 f"source table {table.name!r} has a value that breaks its contract type: {error}"
             ) from error
@@ -206,10 +208,6 @@ def _land_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, 
             f"INSERT OR REPLACE INTO {BATCHES_TABLE} VALUES (?, ?, ?, ?, ?, NULL)",
             [table.name, load_id, mode, landed_at, max_updated_at],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return rows_read, rows_landed
 
 

@@ -21,6 +21,7 @@ import duckdb
 
 from orchestration import published_folder
 from orchestration.crash_points import crash_point
+from orchestration.disk_space import naming_a_full_disk
 from orchestration.file_modes import make_folder
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DEFAULT_PUBLISHED_FILE_MODE
@@ -66,27 +67,28 @@ def publish_models(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]
     parquet_dir = parquet_dir_of(published_path)
     parquet_version = published_folder.new_version(parquet_dir)
     row_counts: dict[str, int] = {}
-    try:
-        con.execute(f"ATTACH '{staging_path}' AS publish_target (STORAGE_VERSION '{storage_version}')")
-        con.execute(f"CREATE SCHEMA publish_target.{PUBLISHED_SCHEMA}")
-        for schema, name in models:
-            table = f'publish_target.{PUBLISHED_SCHEMA}."{name}"'
-            con.execute(f'CREATE TABLE {table} AS SELECT * FROM "{schema}"."{name}"')
-            row_counts[name] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            con.execute(f"COPY {table} TO '{parquet_version / name}.parquet' (FORMAT parquet)")
-        con.execute("DETACH publish_target")  # checkpoints: everything is in the file, no .wal left behind
-        with open(staging_path, "rb") as written:
-            os.fsync(written.fileno())
-        staging_path.chmod(file_mode)
-        crash_point("publish_before_rename")
-        os.replace(staging_path, published_path)
-        crash_point("publish_after_rename")
-        published_folder.swap_in(parquet_dir, parquet_version, file_mode)
-    finally:
-        staging_path.unlink(missing_ok=True)
-        Path(f"{staging_path}.wal").unlink(missing_ok=True)
-        if parquet_dir.resolve() != parquet_version.resolve():
-            published_folder.discard(parquet_version)
+    with naming_a_full_disk(published_path, "the published copy (CRM_PUBLISHED_PATH)"):
+        try:
+            con.execute(f"ATTACH '{staging_path}' AS publish_target (STORAGE_VERSION '{storage_version}')")
+            con.execute(f"CREATE SCHEMA publish_target.{PUBLISHED_SCHEMA}")
+            for schema, name in models:
+                table = f'publish_target.{PUBLISHED_SCHEMA}."{name}"'
+                con.execute(f'CREATE TABLE {table} AS SELECT * FROM "{schema}"."{name}"')
+                row_counts[name] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                con.execute(f"COPY {table} TO '{parquet_version / name}.parquet' (FORMAT parquet)")
+            con.execute("DETACH publish_target")  # checkpoints: everything is in the file, no .wal left behind
+            with open(staging_path, "rb") as written:
+                os.fsync(written.fileno())
+            staging_path.chmod(file_mode)
+            crash_point("publish_before_rename")
+            os.replace(staging_path, published_path)
+            crash_point("publish_after_rename")
+            published_folder.swap_in(parquet_dir, parquet_version, file_mode)
+        finally:
+            staging_path.unlink(missing_ok=True)
+            Path(f"{staging_path}.wal").unlink(missing_ok=True)
+            if parquet_dir.resolve() != parquet_version.resolve():
+                published_folder.discard(parquet_version)
     return PublishedFile(path=published_path, parquet_dir=parquet_dir, storage_version=storage_version,
                          row_counts=row_counts, size_bytes=published_path.stat().st_size,
                          removed_leftovers=removed_leftovers)

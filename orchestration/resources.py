@@ -12,6 +12,7 @@ from pydantic import PrivateAttr
 
 from crm_contract import source_table
 from orchestration.alerts import append_alert, post_alert
+from orchestration.disk_space import naming_a_full_disk
 from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, drop_files_of, sha256_of
 from orchestration.file_modes import WAREHOUSE_FILE_MODE, private_files
 from orchestration.file_reader import FileContractError, FileReader
@@ -122,14 +123,15 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The DuckDB file (the warehouse on target duckdb)."""
-        con = duckdb.connect(self.path, config={"memory_limit": self.memory_limit, "threads": self.threads})
-        try:
-            # New under a run's umask; made by an older release, or by a direct use, it may be wider.
-            os.chmod(self.path, WAREHOUSE_FILE_MODE)
-            con.execute("SET TimeZone = 'UTC'")  # source timestamps are UTC; never shift them
-            yield con
-        finally:
-            con.close()
+        with naming_a_full_disk(Path(self.path), "the warehouse (CRM_WAREHOUSE_PATH)"):
+            con = duckdb.connect(self.path, config={"memory_limit": self.memory_limit, "threads": self.threads})
+            try:
+                # New under a run's umask; made by an older release, or by a direct use, it may be wider.
+                os.chmod(self.path, WAREHOUSE_FILE_MODE)
+                con.execute("SET TimeZone = 'UTC'")  # source timestamps are UTC; never shift them
+                yield con
+            finally:
+                con.close()
 
     def postgres_url(self) -> str:
         """SQLAlchemy URL of the Postgres warehouse, with the password read from CRM_PG_PASSWORD now."""

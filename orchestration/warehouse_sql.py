@@ -8,7 +8,7 @@ speak; what really differs (parameter markers, a row key rendered as text) is he
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 import duckdb
@@ -64,12 +64,15 @@ class DuckDBSession:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """All or nothing. A failed ROLLBACK (DuckDB may already have aborted the transaction, as on a full
+        disk) never hides the error that caused it."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
             self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            with suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
             raise
 
 
