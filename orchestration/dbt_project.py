@@ -59,7 +59,6 @@ def _dbt_first_on_path() -> Iterator[None]:
 def _preparer() -> DagsterDbtProjectPreparer:
     """dagster-dbt's preparer, parsing with the target the runs name (`dbt build --target`,
     orchestration/definitions.py): dbt reuses its partial-parse state only for the same --target, so a manifest
-    parsed without one made every run parse the whole project again (3.8 s instead of 1.9 s a run at 1M
-    opportunities, more under load)."""
+    parsed without one made every run parse the whole project again (twice the parse time: docs/benchmarks.md)."""
     target = Settings.from_environment().warehouse_target
     return DagsterDbtProjectPreparer(prepare_project_cli_args=["parse", "--quiet", "--target", target])

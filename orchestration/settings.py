@@ -22,8 +22,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # open it. The newest format (DuckDB 2.0's) is unreadable by them. v1.0.0 holds every type the marts use.
 DEFAULT_STORAGE_VERSION = "v1.0.0"
 # DuckDB's memory limit per connection (extract, dbt, publish). The limit bounds DuckDB's buffers, not the Python
-# processes around it: at 1M opportunities the whole process tree peaked about 0.2 GB above it during dbt, so
-# 3GB keeps a run under 4 GB (4GB peaked at 4.2 GB). docs/benchmarks.md has the figures.
+# processes around it: the whole process tree peaks somewhat above it during dbt, and 3GB keeps a run at 1M
+# opportunities under 4 GB where 4GB did not (docs/benchmarks.md has the figures).
 DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
 # Below this DuckDB cannot work: at 32MB an aggregate of 2M rows failed for want of memory, at 64MB it ran.
 MIN_DUCKDB_MEMORY_BYTES = 64 * 1000**2

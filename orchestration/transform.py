@@ -53,8 +53,8 @@ class CrmDbtCliResource(DbtCliResource):
     things it does before every command that this job never uses: a `dbt --version` subprocess, and a dbt
     adapter opened in the job's own process.
 
-    dagster-dbt gives every invocation its own target folder and never removes one: about 17 MB a run at 1M
-    opportunities (dbt's debug log, the compiled SQL, the manifest), without end on a schedule. Here they go
+    dagster-dbt gives every invocation its own target folder and never removes one (dbt's debug log, the
+    compiled SQL, the manifest: tens of MB a run at scale), without end on a schedule. Here they go
     to `target/runs/` and are forgotten after `artifacts_keep_days`.
     """
 
@@ -67,7 +67,7 @@ class CrmDbtCliResource(DbtCliResource):
         return runs_dir / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
 
     # dagster-dbt asks the executable for its version to tell dbt Core from dbt Fusion: a second Python start
-    # with dbt's imports, 2 s of every run on this machine. When the executable is the dbt beside this Python,
+    # with dbt's imports, seconds of every run (docs/benchmarks.md). When the executable is the dbt beside this Python,
     # its version is the installed dbt-core's; any other executable is still asked.
     @cached_property
     def _cli_version(self) -> Version:
@@ -75,7 +75,8 @@ class CrmDbtCliResource(DbtCliResource):
             return Version(installed_version("dbt-core"))
         return DbtCliResource._cli_version.func(self)
 
-    # dagster-dbt also loads the project and every macro into a dbt adapter in this process (0.8 s a run), only
+    # dagster-dbt also loads the project and every macro into a dbt adapter in this process (a fixed cost of
+    # every run: docs/benchmarks.md), only
     # for `.fetch_row_counts()` and `.fetch_column_metadata()` on the event stream, which this job does not
     # call. Without an adapter, as under dbt Fusion, dagster-dbt leaves that metadata out.
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
@@ -112,7 +113,8 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: CrmDbtCliResource, wa
     in the DuckDB file (orchestration/spark_warehouse.py), where gate 2 and publish read them.
     """
     # Unit tests check the SQL's logic on fixed inputs, not the data: they run in CI (tests/dbt runs a plain
-    # `dbt build`), and dbt recommends leaving them out of production builds (47 s of 350 s at 1M opportunities).
+    # `dbt build`), and dbt recommends leaving them out of production builds (they were an eighth of the build at
+    # 1M opportunities: docs/benchmarks.md).
     args = ["build", "--exclude-resource-type", "unit_test"]
     if warehouse.target == "postgres":  # the published models are built aside, then swapped in (publish.py)
         args += ["--vars", json.dumps({"marts_schema": warehouse.marts_schema})]

@@ -40,8 +40,8 @@
 
 {#- quantity × unit_price × (1 − discount_pct / 100), kept in decimals (a division would give a double). The
     quantity is a whole number (decimal(19,0) holds any bigint): the product's scale is then exactly 8, so
-    to_reporting_currency's cast to decimal(20,8) does not rescale it (rescaling 128-bit decimals cost 1.6 s per
-    1.7M lines on DuckDB). -#}
+    to_reporting_currency's cast to decimal(20,8) does not rescale it (rescaling 128-bit decimals was a large share
+    of fct_opportunity_lines' build on DuckDB: docs/benchmarks.md). -#}
 {% macro line_amount(quantity_col, unit_price_col, discount_pct_col) -%}
     cast({{ quantity_col }} as decimal(19,0)) * {{ unit_price_col }} * (100 - coalesce({{ discount_pct_col }}, 0)) * 0.01
 {%- endmacro %}

@@ -38,7 +38,7 @@
     loaded_at): soft-deleted since the row was built, or its parent was. delete+insert only replaces keys present
     in the new batch, so it cannot. A key leaves in one of two ways, and each is found where it is cheap:
     - soft-deleted: its new version (is_deleted) was loaded after the newest row this model holds; found among
-      the rows loaded since, like the batch itself (0.1 s instead of 1.5 s for 9M activities);
+      the rows loaded since, like the batch itself (a small fraction of the anti-join's time: docs/benchmarks.md);
     - gone from the source: only a full refresh of the source table removes a raw row, and it loads every row
       again; when every row of `relation` is newer than this model (or either is empty), the anti-join over the
       whole relation finds the keys that are gone.

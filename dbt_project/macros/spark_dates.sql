@@ -18,8 +18,8 @@
 
 {#- dbt-spark wraps every date argument of dateadd, datediff and last_day as
     coalesce(f(x), nvl2(f(x), assert_true(f(x) is not null), null)): three copies of x, so nested date macros
-    (last_day of a dateadd of a date_trunc) grow threefold per level, and Spark took 25–50 s just to plan
-    dim_date. The wrapper's value is always f(x) (when f(x) is null, nvl2 gives null too), so this is f(x). -#}
+    (last_day of a dateadd of a date_trunc) grow threefold per level, and Spark spent tens of seconds just
+    planning dim_date. The wrapper's value is always f(x) (when f(x) is null, nvl2 gives null too), so this is f(x). -#}
 {% macro spark__assert_not_null(function, arg) -%}
     {{ function }}({{ arg }})
 {%- endmacro %}

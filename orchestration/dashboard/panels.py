@@ -19,7 +19,8 @@ PROFILE_DIMENSIONS = ["city", "industry", "level", "source"]
 CYCLE_DIMENSIONS = ["rep", "region", "product"]
 TOP = 10  # bars per chart where a dimension has many values
 # Reps charted against their targets; the table below the chart lists every rep. A bar per rep of a large
-# sales team is unreadable (and drawing 1,000 labelled bars took 3 of the dashboard's 5 seconds at 1M).
+# sales team is unreadable (and drawing a thousand labelled bars was most of the dashboard's time at 1M
+# opportunities: docs/benchmarks.md).
 REPS_CHARTED = 25
 MONTHS_SHOWN = 12
 # The pipeline's as-of date, as the published marts record it: monthly marts also hold future months

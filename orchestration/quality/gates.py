@@ -61,7 +61,7 @@ def run_gate_1(
                                     now=now, source_rows_read=source_rows_read.get(table.name))
         if table.name in facts.full_refresh_tables:
             # The batch replaces the table, so both scopes read the same rows: one validation, not two (GE
-            # pays a fixed cost per validation: 0.35 s over the 17 tables of a full load).
+            # pays a fixed cost per validation; docs/benchmarks.md has the figure).
             groups = [(("batch", "table"), suite.name, landing_sql(table))]
         else:
             groups = [(("batch",), suite.name, landing_sql(table)),

@@ -117,8 +117,9 @@ def run_validations(
                 expectation_parameters=validation.parameters,
                 # BASIC: counts, and the SQL that selects the failing rows' keys, which the gate runs
                 # only for rules that failed (sample keys, quarantine). GE fetches no values itself: its sample
-                # of failing values (partial_unexpected_list) is a query per rule even when none fail, 1.4 s for
-                # the uniqueness of 9M activity ids; with 0, DuckDB answers it without reading the table.
+                # of failing values (partial_unexpected_list) is a query per rule even when none fail (the
+                # largest cost of gate 1 at scale: docs/benchmarks.md); with 0, DuckDB answers it without reading
+                # the table.
                 result_format={
                     "result_format": "BASIC",
                     "partial_unexpected_count": 0,

@@ -7,7 +7,7 @@
 -- catalogue are ignored.
 -- Stage names are matched as staging writes them (lower-cased, trimmed), as dim_stages does with the seed.
 -- A table, not a view like the other intermediates: two funnel marts and three data tests read it, and as a
--- view each of them recomputed every opportunity's stages (at 1M opportunities: 29 s of dbt's thread time).
+-- view each of them recomputed every opportunity's stages (docs/benchmarks.md has what it cost at 1M).
 {{ config(materialized='table') }}
 
 with catalogue as (
