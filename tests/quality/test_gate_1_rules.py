@@ -78,7 +78,7 @@ class Breaker:
 
     def break_rule(self, table: SourceTable, rule: Rule) -> str | None:
         """The key of the row broken for `rule`; None for a rule about the whole table (no rows)."""
-        kwargs, column = rule.kwargs, rule.kwargs.get("column")
+        column = rule.kwargs.get("column")
         by_name = {
             "closed_at_agrees_with_status": lambda: self.set(table, {"closed_at": datetime(2026, 1, 1)}, "status = 'open'"),
             "loss_reason_only_when_lost": lambda: self.set(table, {"loss_reason": "price"}, "status = 'won'"),
