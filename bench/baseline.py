@@ -43,41 +43,54 @@ def build_node(con: duckdb.DuckDBPyConnection, node: dict[str, Any]) -> None:
         path = Path(node["root_path"]) / node["original_file_path"]
         types = node["config"].get("column_types") or {}
         type_map = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in types.items()) + "}"
-        con.execute(f"CREATE TABLE {node['relation_name']} AS SELECT * FROM read_csv('{path}', header = true, types = {type_map})")
+        con.execute(
+            f"CREATE TABLE {node['relation_name']} AS SELECT * FROM read_csv('{path}', header = true, types = {type_map})"
+        )
         return
     if node["resource_type"] == "snapshot":  # a first snapshot: every row, one version, valid from updated_at
         updated_at, key = node["config"]["updated_at"], node["config"]["unique_key"]
-        con.execute(f"CREATE TABLE {node['relation_name']} AS SELECT *, "
-                    f"md5(CAST({key} AS VARCHAR) || '|' || CAST({updated_at} AS VARCHAR)) AS dbt_scd_id, "
-                    f"{updated_at} AS dbt_updated_at, {updated_at} AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to "
-                    f"FROM ({node['compiled_code']})")
+        con.execute(
+            f"CREATE TABLE {node['relation_name']} AS SELECT *, "
+            f"md5(CAST({key} AS VARCHAR) || '|' || CAST({updated_at} AS VARCHAR)) AS dbt_scd_id, "
+            f"{updated_at} AS dbt_updated_at, {updated_at} AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to "
+            f"FROM ({node['compiled_code']})"
+        )
         return
     kind = "VIEW" if node["config"]["materialized"] == "view" else "TABLE"
     con.execute(f"CREATE {kind} {node['relation_name']} AS {node['compiled_code']}")
 
 
 def published_models(manifest: dict[str, Any]) -> list[tuple[str, str]]:
-    return sorted((n["schema"], n["name"]) for n in manifest["nodes"].values()
-                  if n["resource_type"] == "model" and n["config"].get("meta", {}).get("published"))
+    return sorted(
+        (n["schema"], n["name"])
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"].get("meta", {}).get("published")
+    )
 
 
-def run_baseline(source: Path, manifest_path: Path, warehouse: Path, published: Path,
-                 *, memory_limit: str, threads: int) -> dict[str, Any]:
+def run_baseline(
+    source: Path, manifest_path: Path, warehouse: Path, published: Path, *, memory_limit: str, threads: int
+) -> dict[str, Any]:
     manifest = json.loads(manifest_path.read_text())
     stages: dict[str, dict[str, float]] = {}
 
     def timed(stage: str, work):
         started_at, started = time.time(), time.perf_counter()
         value = work()
-        stages[stage] = {"seconds": round(time.perf_counter() - started, 3), "started_at": started_at, "ended_at": time.time()}
+        stages[stage] = {
+            "seconds": round(time.perf_counter() - started, 3),
+            "started_at": started_at,
+            "ended_at": time.time(),
+        }
         return value
 
     warehouse.unlink(missing_ok=True)
     with duckdb_connection(warehouse, memory_limit=memory_limit, threads=threads) as con:
         rows = timed("extract", lambda: route_sqlite_scanner(con, source))
         timed("dbt", lambda: [build_node(con, node) for node in build_order(manifest)])
-        publish = timed("publish", lambda: publish_models(con, published_models(manifest), published,
-                                                                     DEFAULT_STORAGE_VERSION))
+        publish = timed(
+            "publish", lambda: publish_models(con, published_models(manifest), published, DEFAULT_STORAGE_VERSION)
+        )
     return {"rows_read": rows, "stages": stages, "published_row_counts": publish.row_counts}
 
 
@@ -88,8 +101,9 @@ def main() -> None:
     parser.add_argument("--memory-limit", default=DEFAULT_DUCKDB_MEMORY_LIMIT)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    result = run_baseline(args.source, args.manifest, args.warehouse, args.published,
-                          memory_limit=args.memory_limit, threads=args.threads)
+    result = run_baseline(
+        args.source, args.manifest, args.warehouse, args.published, memory_limit=args.memory_limit, threads=args.threads
+    )
     args.out.write_text(json.dumps(result))
 
 

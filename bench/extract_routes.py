@@ -36,8 +36,11 @@ def run_one(route: str, source: Path, advanced: Path | None, out: Path) -> None:
         with duckdb_connection(Path(tmp) / "wh.duckdb") as con:
             rows = ROUTES[route](con, source, **extra)
         seconds = time.perf_counter() - started
-    out.write_text(json.dumps({"route": route, "rows": rows, "seconds": round(seconds, 2),
-                               "rows_per_second": round(rows / seconds)}))
+    out.write_text(
+        json.dumps(
+            {"route": route, "rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds)}
+        )
+    )
 
 
 def main() -> None:

@@ -76,19 +76,31 @@ def run_crm_elt() -> JobTiming:
         entries = [e for e in instance.all_logs(result.run_id) if e.dagster_event is not None and e.step_key]
     starts = {e.step_key: e.timestamp for e in entries if e.dagster_event.is_step_start}
     steps = [
-        StepTiming(e.step_key, stage_of(e.step_key), starts[e.step_key], e.timestamp,
-                   round(e.dagster_event.event_specific_data.duration_ms / 1000, 3))
-        for e in entries if e.dagster_event.is_step_success
+        StepTiming(
+            e.step_key,
+            stage_of(e.step_key),
+            starts[e.step_key],
+            e.timestamp,
+            round(e.dagster_event.event_specific_data.duration_ms / 1000, 3),
+        )
+        for e in entries
+        if e.dagster_event.is_step_success
     ]
     metadata = {
         event.asset_key.to_user_string(): event.step_materialization_data.materialization.metadata
-        for event in result.all_events if event.is_step_materialization
+        for event in result.all_events
+        if event.is_step_materialization
     }
     rows_read = sum(int(m["rows_read"].value) for key, m in metadata.items() if key.startswith("landing/"))
     published = metadata.get("published/crm_warehouse", {}).get("row_counts")
-    return JobTiming(success=result.success, seconds=round(seconds, 2), steps=steps, rows_read=rows_read,
-                     published_row_counts=dict(published.value) if published else {},
-                     dbt_breakdown=dbt_breakdown(since=started_at))
+    return JobTiming(
+        success=result.success,
+        seconds=round(seconds, 2),
+        steps=steps,
+        rows_read=rows_read,
+        published_row_counts=dict(published.value) if published else {},
+        dbt_breakdown=dbt_breakdown(since=started_at),
+    )
 
 
 def dbt_breakdown(*, since: float) -> dict[str, object]:
@@ -100,7 +112,11 @@ def dbt_breakdown(*, since: float) -> dict[str, object]:
     from orchestration.dbt_project import crm_dbt_project
     from orchestration.transform import dbt_artifacts_dir
 
-    written = [p for p in dbt_artifacts_dir(crm_dbt_project.project_dir).glob("*/run_results.json") if p.stat().st_mtime >= since]
+    written = [
+        p
+        for p in dbt_artifacts_dir(crm_dbt_project.project_dir).glob("*/run_results.json")
+        if p.stat().st_mtime >= since
+    ]
     if not written:
         return {}
     results = json.loads(max(written, key=lambda p: p.stat().st_mtime).read_text())
@@ -110,8 +126,11 @@ def dbt_breakdown(*, since: float) -> dict[str, object]:
         kind["nodes"] += 1
         kind["seconds"] = round(kind["seconds"] + node["execution_time"], 2)
     slowest = sorted(results["results"], key=lambda node: -node["execution_time"])[:8]
-    return {"elapsed_seconds": round(results["elapsed_time"], 2), "by_resource_type": by_type,
-            "slowest": {node["unique_id"]: round(node["execution_time"], 2) for node in slowest}}
+    return {
+        "elapsed_seconds": round(results["elapsed_time"], 2),
+        "by_resource_type": by_type,
+        "slowest": {node["unique_id"]: round(node["execution_time"], 2) for node in slowest},
+    }
 
 
 def main() -> None:

@@ -29,8 +29,9 @@ class MemoryTrace:
         The samples just before and after the window count too: a step shorter than the sampling interval
         still gets the memory the tree held around it.
         """
-        inside = [i for i, (t, _) in enumerate(self.samples)
-                  if (start is None or t >= start) and (end is None or t <= end)]
+        inside = [
+            i for i, (t, _) in enumerate(self.samples) if (start is None or t >= start) and (end is None or t <= end)
+        ]
         before = [i for i, (t, _) in enumerate(self.samples) if start is not None and t < start][-1:]
         after = [i for i, (t, _) in enumerate(self.samples) if end is not None and t > end][:1]
         window = [self.samples[i][1] for i in before + inside + after]

@@ -28,8 +28,10 @@ def run_once(label: str) -> None:
     for step in timing.steps:
         steps["landing (17 steps)" if step.step_key.startswith("landing__") else step.step_key] += step.seconds
     gates = steps["gate_1"] + steps["gate_2"]
-    print(f"\n{label}: {'ok' if timing.success else 'FAILED'} in {timing.seconds:.1f} s; "
-          f"gates {gates:.1f} s = {gates / timing.seconds:.0%} of the run")
+    print(
+        f"\n{label}: {'ok' if timing.success else 'FAILED'} in {timing.seconds:.1f} s; "
+        f"gates {gates:.1f} s = {gates / timing.seconds:.0%} of the run"
+    )
     for name, seconds in sorted(steps.items(), key=lambda item: -item[1]):
         print(f"  {name:<28} {seconds:8.1f} s")
 
@@ -44,13 +46,15 @@ def main() -> None:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     source = args.data_dir / "crm.sqlite"
     shutil.copy(args.source, source)
-    os.environ.update({
-        "CRM_DATA_DIR": str(args.data_dir),
-        "CRM_SOURCE_URL": f"sqlite:///{source}",
-        "CRM_WAREHOUSE_PATH": str(args.data_dir / "warehouse.duckdb"),
-        "CRM_PUBLISHED_PATH": str(args.data_dir / "published" / "crm.duckdb"),
-        "CRM_AS_OF_DATE": args.as_of,
-    })
+    os.environ.update(
+        {
+            "CRM_DATA_DIR": str(args.data_dir),
+            "CRM_SOURCE_URL": f"sqlite:///{source}",
+            "CRM_WAREHOUSE_PATH": str(args.data_dir / "warehouse.duckdb"),
+            "CRM_PUBLISHED_PATH": str(args.data_dir / "published" / "crm.duckdb"),
+            "CRM_AS_OF_DATE": args.as_of,
+        }
+    )
     from orchestration.dbt_project import prepare_dbt_manifest
 
     prepare_dbt_manifest()

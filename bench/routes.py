@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -80,7 +80,7 @@ def route_sqlite_scanner(con: duckdb.DuckDBPyConnection, source: Path) -> int:
 
     attach_sqlite(con, source)
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     rows = 0
     for table in SOURCE_TABLES:
         query = typed_batch_query(table, f"{SOURCE_CATALOG}.{table.name}", deduplicate=False)
@@ -98,10 +98,17 @@ ROUTES: dict[str, Callable[..., int]] = {
 }
 
 
-def duckdb_connection(path: Path, *, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT, threads: int = 2) -> duckdb.DuckDBPyConnection:
+def duckdb_connection(
+    path: Path, *, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT, threads: int = 2
+) -> duckdb.DuckDBPyConnection:
     """A plain connection with the warehouse's limits and UTC, writing extensions nowhere but a folder beside it."""
-    con = duckdb.connect(str(path), config={
-        "memory_limit": memory_limit, "threads": threads, "extension_directory": str(path.parent / ".duckdb_extensions"),
-    })
+    con = duckdb.connect(
+        str(path),
+        config={
+            "memory_limit": memory_limit,
+            "threads": threads,
+            "extension_directory": str(path.parent / ".duckdb_extensions"),
+        },
+    )
     con.execute("SET TimeZone = 'UTC'")
     return con

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,9 @@ def pipeline_environment(run_dir: Path, source: Path, as_of: date) -> dict[str, 
     }
 
 
-def run_child(module: str, args: list[str], env: dict[str, str], out: Path) -> tuple[dict[str, Any], MemoryTrace, float]:
+def run_child(
+    module: str, args: list[str], env: dict[str, str], out: Path
+) -> tuple[dict[str, Any], MemoryTrace, float]:
     """python -m module in a child process: its JSON output, its tree's memory trace and its wall seconds."""
     started = time.perf_counter()
     trace = run_sampled([sys.executable, "-m", module, *args, "--out", str(out)], env=env)
@@ -66,8 +68,10 @@ def measure_pipeline(env: dict[str, str], out: Path) -> dict[str, Any]:
     stages = {}
     for stage in STAGES:
         steps = [s for s in timing["steps"] if s["stage"] == stage]
-        stages[stage] = {"seconds": timing["stage_seconds"][stage],
-                         "peak_mb": max((trace.peak_mb(s["started_at"], s["ended_at"]) for s in steps), default=0.0)}
+        stages[stage] = {
+            "seconds": timing["stage_seconds"][stage],
+            "peak_mb": max((trace.peak_mb(s["started_at"], s["ended_at"]) for s in steps), default=0.0),
+        }
     extract_seconds = stages["extract"]["seconds"]
     return {
         "stages": stages,
@@ -95,9 +99,25 @@ def compile_models(env: dict[str, str], target_path: Path) -> Path:
     target_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(DBT_PROJECT_DIR / "target" / "partial_parse.msgpack", target_path)
     subprocess.run(
-        [dbt_executable(), "--quiet", "compile", "--full-refresh", "--select", "resource_type:model", "resource_type:seed", "resource_type:snapshot",
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target_path)],
-        env=env, check=True, cwd=DBT_PROJECT_DIR,
+        [
+            dbt_executable(),
+            "--quiet",
+            "compile",
+            "--full-refresh",
+            "--select",
+            "resource_type:model",
+            "resource_type:seed",
+            "resource_type:snapshot",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target_path),
+        ],
+        env=env,
+        check=True,
+        cwd=DBT_PROJECT_DIR,
     )
     return target_path / "manifest.json"
 
@@ -107,12 +127,25 @@ def measure_baseline(source: Path, manifest: Path, run_dir: Path, settings: Sett
     baseline_dir.mkdir()
     warehouse = baseline_dir / settings.warehouse_path.name  # the catalog name the compiled SQL uses
     published = baseline_dir / "published.duckdb"
-    args = ["--source", str(source), "--manifest", str(manifest), "--warehouse", str(warehouse),
-            "--published", str(published), "--memory-limit", settings.duckdb_memory_limit,
-            "--threads", str(settings.duckdb_threads)]
+    args = [
+        "--source",
+        str(source),
+        "--manifest",
+        str(manifest),
+        "--warehouse",
+        str(warehouse),
+        "--published",
+        str(published),
+        "--memory-limit",
+        settings.duckdb_memory_limit,
+        "--threads",
+        str(settings.duckdb_threads),
+    ]
     timing, trace, process_seconds = run_child("bench.baseline", args, dict(os.environ), baseline_dir / "timings.json")
-    stages = {stage: {"seconds": t["seconds"], "peak_mb": trace.peak_mb(t["started_at"], t["ended_at"])}
-              for stage, t in timing["stages"].items()}
+    stages = {
+        stage: {"seconds": t["seconds"], "peak_mb": trace.peak_mb(t["started_at"], t["ended_at"])}
+        for stage, t in timing["stages"].items()
+    }
     total_seconds = round(sum(s["seconds"] for s in stages.values()), 2)
     return {
         "stages": stages,
@@ -127,8 +160,11 @@ def measure_baseline(source: Path, manifest: Path, run_dir: Path, settings: Sett
 
 
 def advance_one_day(source: Path) -> None:
-    subprocess.run([sys.executable, "-m", "simulator", "advance", "--url", f"sqlite:///{source}", "--days", "1"],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "simulator", "advance", "--url", f"sqlite:///{source}", "--days", "1"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def bench_scale(source: Path, run_dir: Path, as_of: date, *, baseline: bool, repeat: int = 1) -> dict[str, Any]:
@@ -140,10 +176,17 @@ def bench_scale(source: Path, run_dir: Path, as_of: date, *, baseline: bool, rep
     """
     opportunities = opportunities_in(source)
     label = scale_label(opportunities)
-    runs = [measure_scale_once(source, run_dir, as_of, label=label, baseline=baseline, attempt=f"{n + 1}/{repeat}")
-            for n in range(repeat)]
-    result: dict[str, Any] = {"scale": label, "opportunities": opportunities, "source_bytes": file_bytes(source),
-                              "as_of_date": as_of.isoformat(), "repeat": repeat}
+    runs = [
+        measure_scale_once(source, run_dir, as_of, label=label, baseline=baseline, attempt=f"{n + 1}/{repeat}")
+        for n in range(repeat)
+    ]
+    result: dict[str, Any] = {
+        "scale": label,
+        "opportunities": opportunities,
+        "source_bytes": file_bytes(source),
+        "as_of_date": as_of.isoformat(),
+        "repeat": repeat,
+    }
     for run in runs[0]:
         result[run] = sorted((r[run] for r in runs), key=lambda measured: measured["total"]["seconds"])[len(runs) // 2]
     if repeat > 1:
@@ -155,8 +198,9 @@ def bench_scale(source: Path, run_dir: Path, as_of: date, *, baseline: bool, rep
     return result
 
 
-def measure_scale_once(source: Path, run_dir: Path, as_of: date, *, label: str, baseline: bool,
-                       attempt: str) -> dict[str, dict[str, Any]]:
+def measure_scale_once(
+    source: Path, run_dir: Path, as_of: date, *, label: str, baseline: bool, attempt: str
+) -> dict[str, dict[str, Any]]:
     copy = working_copy(source, run_dir)
     env = pipeline_environment(run_dir, copy, as_of)
     settings = Settings.from_environment(env)
@@ -175,8 +219,13 @@ def measure_scale_once(source: Path, run_dir: Path, as_of: date, *, label: str, 
 
 def ratios(ours: dict[str, Any], other: dict[str, Any]) -> dict[str, float | None]:
     """ours / other seconds for every stage both have, and in total."""
-    pairs = {**{s: (ours["stages"][s], other["stages"].get(s)) for s in ours["stages"]}, "total": (ours["total"], other["total"])}
-    return {name: round(a["seconds"] / b["seconds"], 2) if b and b["seconds"] else None for name, (a, b) in pairs.items()}
+    pairs = {
+        **{s: (ours["stages"][s], other["stages"].get(s)) for s in ours["stages"]},
+        "total": (ours["total"], other["total"]),
+    }
+    return {
+        name: round(a["seconds"] / b["seconds"], 2) if b and b["seconds"] else None for name, (a, b) in pairs.items()
+    }
 
 
 def file_bytes(path: Path) -> int:
@@ -187,38 +236,64 @@ def file_bytes(path: Path) -> int:
 
 def machine() -> dict[str, Any]:
     meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
-    return {"cpus": os.cpu_count(), "memory_gb": round(int(meminfo["MemTotal"].split()[0]) / 2**20, 1),
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(int(meminfo["MemTotal"].split()[0]) / 2**20, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", default="10k,100k,1m", help="opportunities per scale, comma-separated (default: 10k,100k,1m)")
-    parser.add_argument("--source", type=Path, help="benchmark this CRM file instead of generated ones (copied, never changed)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scales", default="10k,100k,1m", help="opportunities per scale, comma-separated (default: 10k,100k,1m)"
+    )
+    parser.add_argument(
+        "--source", type=Path, help="benchmark this CRM file instead of generated ones (copied, never changed)"
+    )
     parser.add_argument("--seed", type=int, default=42, help="simulator seed of generated sources (default: 42)")
-    parser.add_argument("--end-date", type=date.fromisoformat, default=DEFAULT_END_DATE,
-                        help=f"last simulated day of the sources, and the full run's as-of date (default: {DEFAULT_END_DATE})")
-    parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, help="cached sources and run folders (default: data/bench)")
-    parser.add_argument("--json", type=Path, help="where to write the results (default: <work-dir>/results-<timestamp>.json)")
+    parser.add_argument(
+        "--end-date",
+        type=date.fromisoformat,
+        default=DEFAULT_END_DATE,
+        help=f"last simulated day of the sources, and the full run's as-of date (default: {DEFAULT_END_DATE})",
+    )
+    parser.add_argument(
+        "--work-dir", type=Path, default=DEFAULT_WORK_DIR, help="cached sources and run folders (default: data/bench)"
+    )
+    parser.add_argument(
+        "--json", type=Path, help="where to write the results (default: <work-dir>/results-<timestamp>.json)"
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare-engine baseline")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="measure each scale this many times and report the median runs (default: 1)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure each scale this many times and report the median runs (default: 1)",
+    )
     args = parser.parse_args(argv)
 
     work_dir = args.work_dir.resolve()
     if args.source:
         sources = [args.source.resolve()]
     else:
-        sources = [cached_source(work_dir, parse_scale(s), seed=args.seed, end_date=args.end_date)
-                   for s in args.scales.split(",")]
-    started_at = datetime.now(timezone.utc)
-    results: dict[str, Any] = {"started_at": started_at.isoformat(timespec="seconds"), "machine_before": machine(),
-                               "scales": []}
+        sources = [
+            cached_source(work_dir, parse_scale(s), seed=args.seed, end_date=args.end_date)
+            for s in args.scales.split(",")
+        ]
+    started_at = datetime.now(UTC)
+    results: dict[str, Any] = {
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "machine_before": machine(),
+        "scales": [],
+    }
     for source in sources:
         run_dir = work_dir / "runs" / scale_label(opportunities_in(source))
-        results["scales"].append(bench_scale(source, run_dir, args.end_date, baseline=not args.no_baseline,
-                                             repeat=args.repeat))
+        results["scales"].append(
+            bench_scale(source, run_dir, args.end_date, baseline=not args.no_baseline, repeat=args.repeat)
+        )
     results["machine_after"] = machine()
     out = args.json or work_dir / f"results-{started_at.strftime('%Y%m%dT%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,9 @@ def cached_source(cache_dir: Path, opportunities: int, *, seed: int, end_date: d
         partial = path.with_suffix(".partial")
         partial.unlink(missing_ok=True)
         print(f"generating {path.name} (once; later runs reuse it)", flush=True)
-        simulator.generate(f"sqlite:///{partial}", opportunities=opportunities, seed=seed, end_date=end_date, quiet=True)
+        simulator.generate(
+            f"sqlite:///{partial}", opportunities=opportunities, seed=seed, end_date=end_date, quiet=True
+        )
         partial.rename(path)
     return path
 

@@ -23,7 +23,10 @@ def check_targets(scale: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "gates_share_of_full": (round(gates / full["total"]["seconds"], 3), MAX_GATES_SHARE, "max"),
     }
     return {
-        name: {"value": value, "limit": limit,
-               "met": None if value is None else (value <= limit if kind == "max" else value >= limit)}
+        name: {
+            "value": value,
+            "limit": limit,
+            "met": None if value is None else (value <= limit if kind == "max" else value >= limit),
+        }
         for name, (value, limit, kind) in measured.items()
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -27,11 +27,12 @@ def error_text(error: SerializableErrorInfo | None) -> str:
     return "\n".join(parts)
 
 
-def failure_alert(run: dg.DagsterRun, message: str, step_errors: dict[str, str],
-                  rejected_files: dict[str, str] | None = None) -> dict[str, object]:
+def failure_alert(
+    run: dg.DagsterRun, message: str, step_errors: dict[str, str], rejected_files: dict[str, str] | None = None
+) -> dict[str, object]:
     """What a failed run's alert says: which run, which steps failed and why, and files it rejected."""
     return {
-        "alerted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "alerted_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "event": "run_failure",
         "job": run.job_name,
         "run_id": run.run_id,

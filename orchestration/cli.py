@@ -39,8 +39,11 @@ def ensure_dagster_home(settings: Settings) -> Path:
     if not instance_yaml.exists():
         shutil.copy(SHIPPED_INSTANCE_YAML, instance_yaml)
     elif differing := settings_differing(instance_yaml, SHIPPED_INSTANCE_YAML):
-        print(f"note: {instance_yaml} differs from the project's {SHIPPED_INSTANCE_YAML} in: {', '.join(differing)}; "
-              f"to take the project's settings: cp {SHIPPED_INSTANCE_YAML} {instance_yaml}", file=sys.stderr)
+        print(
+            f"note: {instance_yaml} differs from the project's {SHIPPED_INSTANCE_YAML} in: {', '.join(differing)}; "
+            f"to take the project's settings: cp {SHIPPED_INSTANCE_YAML} {instance_yaml}",
+            file=sys.stderr,
+        )
     return settings.dagster_home
 
 
@@ -72,8 +75,11 @@ def _run_failure_cause(result: dg.ExecuteInProcessResult) -> str:
     """What stopped a run before its steps (a resource that could not start): the first error under Dagster's own."""
     import dagster as dg
 
-    errors = [event.event_specific_data.error for event in result.all_events
-              if event.event_type == dg.DagsterEventType.RUN_FAILURE and event.event_specific_data.error]
+    errors = [
+        event.event_specific_data.error
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.RUN_FAILURE and event.event_specific_data.error
+    ]
     error = errors[0] if errors else None
     while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
         error = error.cause
@@ -105,15 +111,22 @@ def print_headlines(published_path: Path) -> None:
         ).fetchall()
     opportunities, win_rate, contract_amount, overdue = totals
     print(f"\nPublished warehouse: {published_path}")
-    print(f"  opportunities {opportunities:,}   win rate {win_rate or 0:.1%}   "
-          f"contracts signed {contract_amount or 0:,.0f}   overdue receivables {overdue or 0:,.0f}")
-    print("  funnel: " + "  →  ".join(
-        f"{stage} {reached:,}" + (f" ({rate:.0%})" if rate is not None else "") for stage, reached, rate in funnel
-    ))
+    print(
+        f"  opportunities {opportunities:,}   win rate {win_rate or 0:.1%}   "
+        f"contracts signed {contract_amount or 0:,.0f}   overdue receivables {overdue or 0:,.0f}"
+    )
+    print(
+        "  funnel: "
+        + "  →  ".join(
+            f"{stage} {reached:,}" + (f" ({rate:.0%})" if rate is not None else "") for stage, reached, rate in funnel
+        )
+    )
     print(f"  dashboard (open in a browser, works offline): {dashboard_dir_of(published_path) / 'index.html'}")
     print(f"  every published model as Parquet: {parquet_dir_of(published_path)}/<model>.parquet")
-    print(f"\nQuery it read-only: .venv/bin/python -c \"import duckdb; "
-          f"print(duckdb.connect('{published_path}', read_only=True).sql('show all tables'))\"")
+    print(
+        f'\nQuery it read-only: .venv/bin/python -c "import duckdb; '
+        f"print(duckdb.connect('{published_path}', read_only=True).sql('show all tables'))\""
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("prepare", help="parse the dbt project (writes dbt_project/target/manifest.json)")
     run = commands.add_parser("run", help="run the crm_elt job once")
-    run.add_argument("--full-refresh", action="store_true", help="re-extract every table and rebuild incremental models")
+    run.add_argument(
+        "--full-refresh", action="store_true", help="re-extract every table and rebuild incremental models"
+    )
     demo = commands.add_parser("demo", help="simulate a CRM (if none yet), run crm_elt, print headline figures")
     demo.add_argument("--opportunities", type=int, default=DEMO_OPPORTUNITIES)
     demo.add_argument("--seed", type=int, default=42)
@@ -153,8 +168,12 @@ def _command(args: argparse.Namespace) -> int:
     if args.command != "prepare":
         # The job checks the source too, when it starts; checking here first spares the start of Dagster and
         # its log when the source cannot serve the run.
-        check_source(settings.source_url, SourceRetries(settings.source_retries, settings.source_retry_seconds),
-                     as_of=settings.as_of_date, on_retry=lambda message: print(message, file=sys.stderr))
+        check_source(
+            settings.source_url,
+            SourceRetries(settings.source_retries, settings.source_retry_seconds),
+            as_of=settings.as_of_date,
+            on_retry=lambda message: print(message, file=sys.stderr),
+        )
     print(f"manifest: {prepare_dbt_manifest()}")
     if args.command == "prepare":
         return 0
@@ -162,7 +181,9 @@ def _command(args: argparse.Namespace) -> int:
         return 1
     if settings.warehouse_target == "postgres":
         pg = settings.postgres
-        print(f"\nPublished: schema marts of postgresql://{pg.host}:{pg.port}/{pg.dbname} (read it as {pg.reader_role})")
+        print(
+            f"\nPublished: schema marts of postgresql://{pg.host}:{pg.port}/{pg.dbname} (read it as {pg.reader_role})"
+        )
     else:
         print_headlines(settings.published_path)
     return 0

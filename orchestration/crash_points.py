@@ -14,15 +14,15 @@ import signal
 CRASH_AT_VARIABLE = "CRM_TEST_CRASH_AT"
 # Where the job can be crashed, in the order a run reaches them.
 CRASH_POINTS = (
-    "landing",                # after the first table's batch is landed (every landing step writes the same way)
-    "raw_merge",              # inside the merge's transaction, every table merged, before COMMIT
-    "raw_merged",             # after the merge committed, before the step reports it
-    "gate_1",                 # gate 1 validated, before its results are reported
-    "dbt",                    # dbt has built its first model (the build goes on in the orphaned dbt process)
-    "gate_2",                 # gate 2 validated, before its results are reported
+    "landing",  # after the first table's batch is landed (every landing step writes the same way)
+    "raw_merge",  # inside the merge's transaction, every table merged, before COMMIT
+    "raw_merged",  # after the merge committed, before the step reports it
+    "gate_1",  # gate 1 validated, before its results are reported
+    "dbt",  # dbt has built its first model (the build goes on in the orphaned dbt process)
+    "gate_2",  # gate 2 validated, before its results are reported
     "publish_before_rename",  # the new published file written, not yet renamed over the old one
-    "publish_after_rename",   # the new published file in place, the Parquet folder not yet swapped
-    "dashboard",              # the new dashboard drawn, not yet swapped in
+    "publish_after_rename",  # the new published file in place, the Parquet folder not yet swapped
+    "dashboard",  # the new dashboard drawn, not yet swapped in
 )
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from orchestration.dashboard.asset import published_dashboard
+from orchestration.dbt_project import crm_dbt_project, dbt_executable
 from orchestration.extract import landing_assets, raw_tables
 from orchestration.publish import published_warehouse
 from orchestration.quality.checks import gate_1_checks, gate_2_checks
@@ -13,7 +14,6 @@ from orchestration.resources import AlertResource, CrmSourceResource, FileDropRe
 from orchestration.schedules import build_daily_schedule, crm_elt
 from orchestration.sensors import build_failure_alert_sensor, build_file_drop_sensor
 from orchestration.settings import Settings
-from orchestration.dbt_project import crm_dbt_project, dbt_executable
 from orchestration.transform import CrmDbtCliResource, crm_dbt_models, published_model_keys
 
 
@@ -26,8 +26,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dashboard = [published_dashboard] if with_duckdb_file else []
     sensors = [build_failure_alert_sensor(crm_elt)]
     if with_duckdb_file:
-        sensors.append(build_file_drop_sensor(
-            crm_elt, downstream=[*crm_dbt_models.keys, published_warehouse.key, published_dashboard.key]))
+        sensors.append(
+            build_file_drop_sensor(
+                crm_elt, downstream=[*crm_dbt_models.keys, published_warehouse.key, published_dashboard.key]
+            )
+        )
     return dg.Definitions(
         assets=[
             *landing_assets,
@@ -68,9 +71,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 spark_dir=str(settings.spark_dir),
                 raw_parquet_dir=str(settings.raw_parquet_dir),
             ),
-            "dbt": CrmDbtCliResource(project_dir=crm_dbt_project, dbt_executable=dbt_executable(),
-                                     target=settings.warehouse_target,
-                                     artifacts_keep_days=settings.dbt_artifacts_keep_days),
+            "dbt": CrmDbtCliResource(
+                project_dir=crm_dbt_project,
+                dbt_executable=dbt_executable(),
+                target=settings.warehouse_target,
+                artifacts_keep_days=settings.dbt_artifacts_keep_days,
+            ),
             "quality": QualityResource(
                 docs_dir=str(settings.quality_docs_dir),
                 docs_keep_days=settings.quality_docs_keep_days,

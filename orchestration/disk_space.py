@@ -22,8 +22,9 @@ def is_disk_full(error: BaseException) -> bool:
     causes = [error]
     while causes[-1].__cause__ is not None or causes[-1].__context__ is not None:
         causes.append(causes[-1].__cause__ or causes[-1].__context__)
-    return any(getattr(cause, "errno", None) == errno.ENOSPC or "No space left on device" in str(cause)
-               for cause in causes)
+    return any(
+        getattr(cause, "errno", None) == errno.ENOSPC or "No space left on device" in str(cause) for cause in causes
+    )
 
 
 @contextmanager

@@ -72,7 +72,9 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
             raise SourceContractError(f"dropped file {drop['file']} rejected ({where}): {error}") from error
         crash_point("landing")
         source = f"file {drop['file']}" if drop else "the CRM database"
-        context.log.info(f"{table.name}: read {result.rows_read} rows from {source} ({result.mode}) in {result.seconds}s")
+        context.log.info(
+            f"{table.name}: read {result.rows_read} rows from {source} ({result.mode}) in {result.seconds}s"
+        )
         if result.extra_source_columns:
             context.log.warning(
                 f"{table.name}: source has columns outside the contract, not loaded: {result.extra_source_columns}"
@@ -101,8 +103,12 @@ landing_assets: list[dg.AssetsDefinition] = [build_landing_asset(table) for tabl
     can_subset=True,
     pool=WAREHOUSE_POOL,
 )
-def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, file_drops: FileDropResource,
-               quality: QualityResource):
+def raw_tables(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    file_drops: FileDropResource,
+    quality: QualityResource,
+):
     """Merge every landed batch and advance the watermarks in one transaction; then archive merged files.
 
     No watermark passes the end of the as-of date gate 1 judges by: the same date, from the same resource.
@@ -125,7 +131,9 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, 
         metadata = result.as_metadata()
         if result.mode == "file" and result.table in drops:
             archived = file_drops.archive_loaded(
-                drops[result.table], result.table, run_id=context.run.run_id,
+                drops[result.table],
+                result.table,
+                run_id=context.run.run_id,
                 rows=result.rows_inserted + result.rows_updated,
             )
             context.log.info(f"{result.table}: file {drops[result.table]['file']} loaded, archived as {archived}")

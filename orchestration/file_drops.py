@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crm_contract import SOURCE_TABLES, SourceTable
@@ -87,8 +87,11 @@ class LandingFolder:
             return []
         settled_before = time.time() - self.settle_seconds
         paths = [
-            path for path in self.root.iterdir()
-            if path.is_file() and not path.name.startswith((".", "_")) and not path.name.endswith(REASON_SUFFIX)
+            path
+            for path in self.root.iterdir()
+            if path.is_file()
+            and not path.name.startswith((".", "_"))
+            and not path.name.endswith(REASON_SUFFIX)
             and path.stat().st_mtime <= settled_before
         ]
         paths.sort(key=lambda path: (path.stat().st_mtime, path.name))
@@ -112,7 +115,7 @@ class LandingFolder:
         target_dir.mkdir(parents=True, exist_ok=True)
         target = target_dir / path.name
         if target.exists():
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
             target = target_dir / f"{path.stem}.{stamp}{path.suffix}"
         shutil.move(path, target)
         return target
@@ -136,13 +139,28 @@ class FileLedger:
             ).fetchone()
         return dict(zip(("file_name", "run_id", "recorded_at"), row)) if row else None
 
-    def record(self, file: DroppedFile, *, outcome: str, run_id: str | None = None, rows: int | None = None,
-               reason: str | None = None) -> None:
+    def record(
+        self,
+        file: DroppedFile,
+        *,
+        outcome: str,
+        run_id: str | None = None,
+        rows: int | None = None,
+        reason: str | None = None,
+    ) -> None:
         with self._connect() as con:
             con.execute(
                 "INSERT INTO dropped_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [file.sha256, file.path.name, file.table.name if file.table else None, outcome, rows, run_id,
-                 reason, datetime.now(timezone.utc).isoformat(timespec="seconds")],
+                [
+                    file.sha256,
+                    file.path.name,
+                    file.table.name if file.table else None,
+                    outcome,
+                    rows,
+                    run_id,
+                    reason,
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                ],
             )
 
     @contextmanager
@@ -156,8 +174,9 @@ class FileLedger:
             yield con
 
 
-def sort_out_pending(folder: LandingFolder, ledger: FileLedger, *, in_flight: set[str],
-                     log: logging.Logger) -> list[DroppedFile]:
+def sort_out_pending(
+    folder: LandingFolder, ledger: FileLedger, *, in_flight: set[str], log: logging.Logger
+) -> list[DroppedFile]:
     """The pending files to load now, at most one per table (the oldest); the rest are dealt with here.
 
     Files already loaded (same checksum) are archived without loading; unreadable or off-contract files are
@@ -172,8 +191,10 @@ def sort_out_pending(folder: LandingFolder, ledger: FileLedger, *, in_flight: se
         if previous is not None:
             archived = folder.archive(file.path)
             ledger.record(file, outcome="duplicate", reason=f"same content as {previous['file_name']}")
-            log.info(f"{file.path.name}: already loaded from {previous['file_name']} by run {previous['run_id']} "
-                     f"at {previous['recorded_at']}; archived as {archived.name} without loading")
+            log.info(
+                f"{file.path.name}: already loaded from {previous['file_name']} by run {previous['run_id']} "
+                f"at {previous['recorded_at']}; archived as {archived.name} without loading"
+            )
             continue
         reason = contract_problem(file)
         if reason is not None:
@@ -188,9 +209,11 @@ def sort_out_pending(folder: LandingFolder, ledger: FileLedger, *, in_flight: se
 def contract_problem(file: DroppedFile) -> str | None:
     """Why the file cannot be loaded as its table (name, format, columns, types), or None if it can."""
     if file.table is None:
-        return (f"{file.path.name}: the name does not start with a CRM source table (domain.md §1), so its table "
-                f"is unknown; name it <table>.csv, <table>.parquet or <table>_<anything>.csv, one of: "
-                f"{', '.join(sorted(t.name for t in SOURCE_TABLES))}")
+        return (
+            f"{file.path.name}: the name does not start with a CRM source table (domain.md §1), so its table "
+            f"is unknown; name it <table>.csv, <table>.parquet or <table>_<anything>.csv, one of: "
+            f"{', '.join(sorted(t.name for t in SOURCE_TABLES))}"
+        )
     try:
         reader = FileReader(file.path)
         reader.check_columns(file.table)

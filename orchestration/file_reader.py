@@ -53,8 +53,9 @@ class FileReader:
         columns = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
         return self._query(f"SELECT {columns} FROM {self._scan(table)}")
 
-    def batch_in(self, con: duckdb.DuckDBPyConnection, table: SourceTable, *,
-                 updated_since: datetime | None = None) -> AbstractContextManager[str]:
+    def batch_in(
+        self, con: duckdb.DuckDBPyConnection, table: SourceTable, *, updated_since: datetime | None = None
+    ) -> AbstractContextManager[str]:
         """The file's rows, typed, as a relation of the loader's connection (BatchReader.batch_in)."""
         return registered(con, self.read(table))
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal, Protocol
 
 import duckdb
@@ -87,8 +87,15 @@ class MergeResult:
 class RawLoader(Protocol):
     """The two steps on one warehouse engine: this module's for DuckDB, orchestration/postgres_raw.py's for Postgres."""
 
-    def land_table(self, reader: BatchReader, table: SourceTable, *, load_id: str, full_refresh: bool = False,
-                   lookback: timedelta = timedelta(hours=24)) -> LandResult: ...
+    def land_table(
+        self,
+        reader: BatchReader,
+        table: SourceTable,
+        *,
+        load_id: str,
+        full_refresh: bool = False,
+        lookback: timedelta = timedelta(hours=24),
+    ) -> LandResult: ...
 
     def merge_landed(self, tables: list[SourceTable], *, as_of_end: datetime | None = None) -> list[MergeResult]: ...
 
@@ -150,8 +157,10 @@ def land_table(
     extra_columns = reader.check_columns(table)
     watermark_before = read_watermark(con, table.name)
     mode: Mode = (
-        "file" if not reader.advances_watermark
-        else "incremental" if watermark_before is not None and not full_refresh
+        "file"
+        if not reader.advances_watermark
+        else "incremental"
+        if watermark_before is not None and not full_refresh
         else "full_refresh"
     )
     read_since = watermark_before - lookback if mode == "incremental" else None
@@ -172,8 +181,9 @@ def land_table(
     )
 
 
-def _land_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, *, load_id: str,
-                mode: Mode) -> tuple[int, int]:
+def _land_batch(
+    con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, *, load_id: str, mode: Mode
+) -> tuple[int, int]:
     """Check the batch's keys, type it and replace landing.<table> with it: (rows read, rows landed).
 
     The one landing step whatever the batch's route (an Arrow batch, or a table DuckDB scanned itself), so
@@ -201,9 +211,7 @@ def _land_batch(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, 
             ) from error
         if written != landing:
             con.execute(f"CREATE VIEW {landing} AS SELECT * FROM {written}")
-        rows_landed, max_updated_at = con.execute(
-            f"SELECT count(*), max(updated_at) FROM {landing}"
-        ).fetchone()
+        rows_landed, max_updated_at = con.execute(f"SELECT count(*), max(updated_at) FROM {landing}").fetchone()
         con.execute(
             f"INSERT OR REPLACE INTO {BATCHES_TABLE} VALUES (?, ?, ?, ?, ?, NULL)",
             [table.name, load_id, mode, landed_at, max_updated_at],
@@ -228,8 +236,9 @@ def drop_landed_batch(con: duckdb.DuckDBPyConnection, table: SourceTable) -> Non
 def _relation_type(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
     """'BASE TABLE', 'VIEW', or None when `schema.name` does not exist."""
     schema, name = relation.split(".")
-    row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                      [schema, name]).fetchone()
+    row = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -255,12 +264,15 @@ def typed_batch_query(table: SourceTable, batch: str, *, deduplicate: bool = Tru
         return query
     keys = ", ".join(f'"{k}"' for k in table.primary_key)
     tie_breaks = ", ".join(f'"{name}" ASC NULLS LAST' for name in table.column_names)
-    return (f"SELECT * FROM ({query}) AS typed QUALIFY row_number() OVER "
-            f"(PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST, {tie_breaks}) = 1")
+    return (
+        f"SELECT * FROM ({query}) AS typed QUALIFY row_number() OVER "
+        f"(PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST, {tie_breaks}) = 1"
+    )
 
 
-def merge_landed(con: duckdb.DuckDBPyConnection, tables: list[SourceTable], *,
-                 as_of_end: datetime | None = None) -> list[MergeResult]:
+def merge_landed(
+    con: duckdb.DuckDBPyConnection, tables: list[SourceTable], *, as_of_end: datetime | None = None
+) -> list[MergeResult]:
     """Merge the unmerged landed batch of each table into raw and advance its watermark, atomically.
 
     Tables without an unmerged batch are skipped, so re-running the merge step changes nothing. No watermark
@@ -282,8 +294,13 @@ def merge_landed(con: duckdb.DuckDBPyConnection, tables: list[SourceTable], *,
 
 
 def load_table(
-    con: duckdb.DuckDBPyConnection, reader: BatchReader, table: SourceTable, *, load_id: str,
-    as_of_end: datetime | None = None, **land_options
+    con: duckdb.DuckDBPyConnection,
+    reader: BatchReader,
+    table: SourceTable,
+    *,
+    load_id: str,
+    as_of_end: datetime | None = None,
+    **land_options,
 ) -> tuple[LandResult, MergeResult]:
     """Land and merge one table straight away: the path without a gate in between (benchmarks, tests)."""
     landed = land_table(con, reader, table, load_id=load_id, **land_options)
@@ -292,8 +309,14 @@ def load_table(
 
 
 def _merge_one(
-    con: duckdb.DuckDBPyConnection, table: SourceTable, load_id: str, mode: Mode, batch_max: datetime | None,
-    read_at: datetime, *, as_of_end: datetime | None
+    con: duckdb.DuckDBPyConnection,
+    table: SourceTable,
+    load_id: str,
+    mode: Mode,
+    batch_max: datetime | None,
+    read_at: datetime,
+    *,
+    as_of_end: datetime | None,
 ) -> MergeResult:
     target = f"{RAW_SCHEMA}.{table.name}"
     batch = f"{LANDING_SCHEMA}.{table.name}"
@@ -329,8 +352,14 @@ def _merge_one(
         watermark_after = watermark_before
     else:
         watermark_after, beyond_cap = capped_watermark(
-            table, batch, batch_max=batch_max, old_watermark=watermark_before if mode == "incremental" else None,
-            read_at=read_at, as_of_end=as_of_end, fetch=lambda sql: con.execute(sql).fetchall())
+            table,
+            batch,
+            batch_max=batch_max,
+            old_watermark=watermark_before if mode == "incremental" else None,
+            read_at=read_at,
+            as_of_end=as_of_end,
+            fetch=lambda sql: con.execute(sql).fetchall(),
+        )
         con.execute(
             f"INSERT OR REPLACE INTO {EXTRACT_STATE_TABLE} VALUES (?, ?, ?, ?)",
             [table.name, watermark_after, load_id, utc_now()],
@@ -387,7 +416,7 @@ def _record_hard_deletes(con: duckdb.DuckDBPyConnection, table: SourceTable, *, 
 
 def utc_now() -> datetime:
     """Naive UTC, as every timestamp in the warehouse is."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _metadata(result: LandResult | MergeResult) -> dict[str, object]:

@@ -26,8 +26,17 @@ import sqlalchemy as sa
 from crm_contract import SourceTable
 from orchestration.crash_points import crash_point
 from orchestration.incremental_load import (
-    BATCHES_TABLE, EXTRACT_STATE_TABLE, HARD_DELETES_TABLE, LANDING_SCHEMA, LandResult, MergeResult, Mode,
-    check_keys_present, ensure_schemas, typed_batch_query, utc_now,
+    BATCHES_TABLE,
+    EXTRACT_STATE_TABLE,
+    HARD_DELETES_TABLE,
+    LANDING_SCHEMA,
+    LandResult,
+    MergeResult,
+    Mode,
+    check_keys_present,
+    ensure_schemas,
+    typed_batch_query,
+    utc_now,
 )
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl
 from orchestration.source_reader import BatchReader, SourceContractError
@@ -46,8 +55,13 @@ class PostgresRawLoader:
         import psycopg2
 
         parsed = sa.engine.make_url(self.url)
-        con = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
-                               password=parsed.password, dbname=parsed.database)
+        con = psycopg2.connect(
+            host=parsed.host,
+            port=parsed.port or 5432,
+            user=parsed.username,
+            password=parsed.password,
+            dbname=parsed.database,
+        )
         try:
             with con, con.cursor() as cursor:  # commits on success, rolls back on any error
                 cursor.execute("SET TIME ZONE 'UTC'")
@@ -60,13 +74,21 @@ class PostgresRawLoader:
         with self._transaction() as cursor:
             return _watermark(cursor, table_name)
 
-    def land_table(self, reader: BatchReader, table: SourceTable, *, load_id: str, full_refresh: bool = False,
-                   lookback: timedelta = timedelta(hours=24)) -> LandResult:
+    def land_table(
+        self,
+        reader: BatchReader,
+        table: SourceTable,
+        *,
+        load_id: str,
+        full_refresh: bool = False,
+        lookback: timedelta = timedelta(hours=24),
+    ) -> LandResult:
         """Read one table's delta (or everything) into landing.<table>, replacing the previous batch."""
         if not reader.advances_watermark:
             raise SourceContractError(
                 f"{table.name}: file drops load into the DuckDB warehouse only; on Postgres, load the export into "
-                "the CRM database (or a staging copy of it) and let the extract read it")
+                "the CRM database (or a staging copy of it) and let the extract read it"
+            )
         started = time.perf_counter()
         extra_columns = reader.check_columns(table)
         with self._transaction() as cursor:
@@ -84,12 +106,20 @@ class PostgresRawLoader:
             max_updated_at = pyarrow.compute.max(batch["updated_at"]).as_py() if batch.num_rows else None
             mode: Mode = "incremental" if incremental else "full_refresh"
             cursor.execute(f"DELETE FROM {BATCHES_TABLE} WHERE table_name = %s", [table.name])
-            cursor.execute(f"INSERT INTO {BATCHES_TABLE} VALUES (%s, %s, %s, %s, %s, NULL)",
-                           [table.name, load_id, mode, landed_at, max_updated_at])
+            cursor.execute(
+                f"INSERT INTO {BATCHES_TABLE} VALUES (%s, %s, %s, %s, %s, NULL)",
+                [table.name, load_id, mode, landed_at, max_updated_at],
+            )
         return LandResult(
-            table=table.name, load_id=load_id, mode=mode, rows_read=source_batch.num_rows,
-            rows_landed=batch.num_rows, duplicate_source_rows=source_batch.num_rows - batch.num_rows,
-            watermark_before=watermark_before, read_since=read_since, extra_source_columns=extra_columns,
+            table=table.name,
+            load_id=load_id,
+            mode=mode,
+            rows_read=source_batch.num_rows,
+            rows_landed=batch.num_rows,
+            duplicate_source_rows=source_batch.num_rows - batch.num_rows,
+            watermark_before=watermark_before,
+            read_since=read_since,
+            extra_source_columns=extra_columns,
             seconds=round(time.perf_counter() - started, 3),
         )
 
@@ -101,8 +131,11 @@ class PostgresRawLoader:
         results = []
         with self._transaction() as cursor:
             for table in tables:
-                cursor.execute(f"SELECT load_id, mode, max_updated_at, landed_at FROM {BATCHES_TABLE} "
-                               "WHERE table_name = %s AND merged_at IS NULL", [table.name])
+                cursor.execute(
+                    f"SELECT load_id, mode, max_updated_at, landed_at FROM {BATCHES_TABLE} "
+                    "WHERE table_name = %s AND merged_at IS NULL",
+                    [table.name],
+                )
                 batch = cursor.fetchone()
                 if batch is not None:
                     results.append(_merge_one(cursor, table, *batch, as_of_end=as_of_end))
@@ -119,7 +152,8 @@ def _typed_batch(source_batch: pa.Table, table: SourceTable, *, load_id: str, la
             return con.execute(typed_batch_query(table, "source_batch"), [load_id, landed_at]).to_arrow_table()
         except duckdb.Error as error:
             raise SourceContractError(
-                f"source table {table.name!r} has a value that breaks its contract type: {error}") from error
+                f"source table {table.name!r} has a value that breaks its contract type: {error}"
+            ) from error
 
 
 def _copy_into(cursor, target: str, batch: pa.Table) -> None:
@@ -131,12 +165,21 @@ def _copy_into(cursor, target: str, batch: pa.Table) -> None:
     cursor.copy_expert(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
 
 
-def _merge_one(cursor, table: SourceTable, load_id: str, mode: Mode, batch_max: datetime | None, read_at: datetime,
-               *, as_of_end: datetime | None) -> MergeResult:
+def _merge_one(
+    cursor,
+    table: SourceTable,
+    load_id: str,
+    mode: Mode,
+    batch_max: datetime | None,
+    read_at: datetime,
+    *,
+    as_of_end: datetime | None,
+) -> MergeResult:
     target, batch = f"{RAW_SCHEMA}.{table.name}", f"{LANDING_SCHEMA}.{table.name}"
     key_match = " AND ".join(f'{target}."{k}" = {batch}."{k}"' for k in table.primary_key)
-    cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})) "
-                   f"FROM {batch}")
+    cursor.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})) FROM {batch}"
+    )
     rows_in_batch, rows_updated = cursor.fetchone()
     watermark_before = _watermark(cursor, table.name)
     hard_deleted = 0
@@ -148,16 +191,31 @@ def _merge_one(cursor, table: SourceTable, load_id: str, mode: Mode, batch_max: 
     columns = ", ".join(f'"{c}"' for c in [*table.column_names, LOAD_ID_COLUMN, LOADED_AT_COLUMN])
     cursor.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {batch}")
     watermark_after, beyond_cap = capped_watermark(
-        table, batch, batch_max=batch_max, old_watermark=watermark_before if mode == "incremental" else None,
-        read_at=read_at, as_of_end=as_of_end, fetch=lambda sql: _fetch_all(cursor, sql))
+        table,
+        batch,
+        batch_max=batch_max,
+        old_watermark=watermark_before if mode == "incremental" else None,
+        read_at=read_at,
+        as_of_end=as_of_end,
+        fetch=lambda sql: _fetch_all(cursor, sql),
+    )
     cursor.execute(
         f"INSERT INTO {EXTRACT_STATE_TABLE} VALUES (%s, %s, %s, %s) ON CONFLICT (table_name) DO UPDATE SET "
         "watermark = excluded.watermark, load_id = excluded.load_id, loaded_at = excluded.loaded_at",
-        [table.name, watermark_after, load_id, utc_now()])
+        [table.name, watermark_after, load_id, utc_now()],
+    )
     cursor.execute(f"UPDATE {BATCHES_TABLE} SET merged_at = %s WHERE table_name = %s", [utc_now(), table.name])
-    return MergeResult(table=table.name, load_id=load_id, mode=mode, rows_inserted=rows_in_batch - rows_updated,
-                       rows_updated=rows_updated, hard_deleted=hard_deleted, watermark_before=watermark_before,
-                       watermark_after=watermark_after, rows_beyond_watermark_cap=beyond_cap)
+    return MergeResult(
+        table=table.name,
+        load_id=load_id,
+        mode=mode,
+        rows_inserted=rows_in_batch - rows_updated,
+        rows_updated=rows_updated,
+        hard_deleted=hard_deleted,
+        watermark_before=watermark_before,
+        watermark_after=watermark_after,
+        rows_beyond_watermark_cap=beyond_cap,
+    )
 
 
 def _fetch_all(cursor, sql: str) -> list[tuple]:
@@ -170,8 +228,10 @@ def _record_hard_deletes(cursor, table: SourceTable, *, load_id: str) -> int:
     keys = ", ".join(f'"{k}"' for k in table.primary_key)
     key_text = postgres_key_text(table.primary_key)
     vanished = f"SELECT {keys} FROM {RAW_SCHEMA}.{table.name} EXCEPT SELECT {keys} FROM {LANDING_SCHEMA}.{table.name}"
-    cursor.execute(f"INSERT INTO {HARD_DELETES_TABLE} SELECT %s, {key_text}, %s, %s FROM ({vanished}) AS vanished",
-                   [table.name, utc_now(), load_id])
+    cursor.execute(
+        f"INSERT INTO {HARD_DELETES_TABLE} SELECT %s, {key_text}, %s, %s FROM ({vanished}) AS vanished",
+        [table.name, utc_now(), load_id],
+    )
     return cursor.rowcount
 
 

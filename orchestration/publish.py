@@ -57,8 +57,13 @@ def remove_dead_publishes(published_path: Path) -> list[Path]:
     return leftovers
 
 
-def publish_models(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]], published_path: Path,
-                   storage_version: str, file_mode: int = DEFAULT_PUBLISHED_FILE_MODE) -> PublishedFile:
+def publish_models(
+    con: duckdb.DuckDBPyConnection,
+    models: list[tuple[str, str]],
+    published_path: Path,
+    storage_version: str,
+    file_mode: int = DEFAULT_PUBLISHED_FILE_MODE,
+) -> PublishedFile:
     """Write `models` ((schema, name) pairs in the warehouse) to a new file and new Parquet files, then swap both in,
     readable as `file_mode` (CRM_PUBLISHED_FILE_MODE) says."""
     make_folder(published_path.parent, file_mode)
@@ -89,9 +94,14 @@ def publish_models(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]
             Path(f"{staging_path}.wal").unlink(missing_ok=True)
             if parquet_dir.resolve() != parquet_version.resolve():
                 published_folder.discard(parquet_version)
-    return PublishedFile(path=published_path, parquet_dir=parquet_dir, storage_version=storage_version,
-                         row_counts=row_counts, size_bytes=published_path.stat().st_size,
-                         removed_leftovers=removed_leftovers)
+    return PublishedFile(
+        path=published_path,
+        parquet_dir=parquet_dir,
+        storage_version=storage_version,
+        row_counts=row_counts,
+        size_bytes=published_path.stat().st_size,
+        removed_leftovers=removed_leftovers,
+    )
 
 
 @dataclass(frozen=True)
@@ -107,14 +117,24 @@ def publish_schema(session: SqlSession, models: list[str], build_schema: str, re
     A model the run did not rebuild (a partial materialization) is copied from the current `marts` first, so
     publishing never loses a model; a model in neither schema stops the publish, naming it.
     """
-    built = {name for (name,) in session.rows(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [build_schema])}
-    published = {name for (name,) in session.rows(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [PUBLISHED_SCHEMA])}
+    built = {
+        name
+        for (name,) in session.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [build_schema]
+        )
+    }
+    published = {
+        name
+        for (name,) in session.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [PUBLISHED_SCHEMA]
+        )
+    }
     missing = sorted(set(models) - built - published)
     if missing:
-        raise PublishError(f"cannot publish: {build_schema} and {PUBLISHED_SCHEMA} lack {missing}; "
-                           "materialize those models (or run the whole crm_elt job) first")
+        raise PublishError(
+            f"cannot publish: {build_schema} and {PUBLISHED_SCHEMA} lack {missing}; "
+            "materialize those models (or run the whole crm_elt job) first"
+        )
     carried_over = sorted(set(models) - built)
     with session.transaction():
         session.execute(f'CREATE SCHEMA IF NOT EXISTS "{build_schema}"')
@@ -148,20 +168,32 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
     models = [(schemas.get(key.path[0], key.path[0]), key.path[-1]) for key in published_model_keys()]
     if warehouse.target == "postgres":
         with warehouse.session() as session:
-            swapped = publish_schema(session, [name for _, name in models], warehouse.marts_schema,
-                                     warehouse.reader_role)
-        context.log.info(f"published {len(models)} models: schema {warehouse.marts_schema} is now "
-                         f"{swapped.schema}" + (f" (carried over unchanged: {swapped.carried_over})"
-                                                if swapped.carried_over else ""))
-        return dg.MaterializeResult(metadata={"schema": swapped.schema, "row_counts": swapped.row_counts,
-                                              "carried_over": swapped.carried_over})
+            swapped = publish_schema(
+                session, [name for _, name in models], warehouse.marts_schema, warehouse.reader_role
+            )
+        context.log.info(
+            f"published {len(models)} models: schema {warehouse.marts_schema} is now "
+            f"{swapped.schema}" + (f" (carried over unchanged: {swapped.carried_over})" if swapped.carried_over else "")
+        )
+        return dg.MaterializeResult(
+            metadata={"schema": swapped.schema, "row_counts": swapped.row_counts, "carried_over": swapped.carried_over}
+        )
     with warehouse.connect() as con:
-        published = publish_models(con, models, Path(warehouse.published_path), warehouse.published_storage_version,
-                                   warehouse.published_file_mode)
+        published = publish_models(
+            con,
+            models,
+            Path(warehouse.published_path),
+            warehouse.published_storage_version,
+            warehouse.published_file_mode,
+        )
     if published.removed_leftovers:
-        context.log.info(f"removed what a killed publish left: {', '.join(p.name for p in published.removed_leftovers)}")
-    context.log.info(f"published {len(models)} models to {published.path} (DuckDB storage {published.storage_version})"
-                     f" and as Parquet to {published.parquet_dir}")
+        context.log.info(
+            f"removed what a killed publish left: {', '.join(p.name for p in published.removed_leftovers)}"
+        )
+    context.log.info(
+        f"published {len(models)} models to {published.path} (DuckDB storage {published.storage_version})"
+        f" and as Parquet to {published.parquet_dir}"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(published.path)),

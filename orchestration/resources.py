@@ -137,9 +137,14 @@ class WarehouseResource(dg.ConfigurableResource):
         """SQLAlchemy URL of the Postgres warehouse, with the password read from CRM_PG_PASSWORD now."""
         import sqlalchemy as sa
 
-        url = sa.engine.URL.create("postgresql+psycopg2", username=self.pg_user,
-                                   password=os.environ.get("CRM_PG_PASSWORD") or None, host=self.pg_host,
-                                   port=self.pg_port, database=self.pg_dbname)
+        url = sa.engine.URL.create(
+            "postgresql+psycopg2",
+            username=self.pg_user,
+            password=os.environ.get("CRM_PG_PASSWORD") or None,
+            host=self.pg_host,
+            port=self.pg_port,
+            database=self.pg_dbname,
+        )
         return url.render_as_string(hide_password=False)
 
     @contextmanager
@@ -148,8 +153,13 @@ class WarehouseResource(dg.ConfigurableResource):
         if self.target == "postgres":
             import psycopg2
 
-            con = psycopg2.connect(host=self.pg_host, port=self.pg_port, user=self.pg_user, dbname=self.pg_dbname,
-                                   password=os.environ.get("CRM_PG_PASSWORD"))
+            con = psycopg2.connect(
+                host=self.pg_host,
+                port=self.pg_port,
+                user=self.pg_user,
+                dbname=self.pg_dbname,
+                password=os.environ.get("CRM_PG_PASSWORD"),
+            )
             try:
                 yield PostgresSession(con)
             finally:
@@ -195,8 +205,10 @@ class FileDropResource(dg.ConfigurableResource):
                 "drop it again to load it"
             )
         if sha256_of(path) != drop["sha256"]:
-            raise FileContractError(f"{drop['file']}: changed since the sensor accepted it (another checksum); "
-                                   "drop it again to load the new content")
+            raise FileContractError(
+                f"{drop['file']}: changed since the sensor accepted it (another checksum); "
+                "drop it again to load the new content"
+            )
         return FileReader(path)
 
     def reject(self, drop: Mapping[str, str], table: str, reason: str, *, run_id: str) -> Path | None:

@@ -67,4 +67,4 @@ def _process_start(pid: int) -> str:
     except OSError:
         return ""
     # The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
-    return stat[stat.rindex(")") + 2:].split()[19]
+    return stat[stat.rindex(")") + 2 :].split()[19]

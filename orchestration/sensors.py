@@ -14,12 +14,17 @@ from orchestration.resources import AlertResource, FileDropResource
 FILE_DROP_SENSOR = "crm_file_drops"
 FAILURE_ALERT_SENSOR = "crm_run_failure_alert"
 _UNFINISHED = [
-    dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
 ]
 
 
-def build_file_drop_sensor(job: dg.UnresolvedAssetJobDefinition, downstream: Sequence[dg.AssetKey]) -> dg.SensorDefinition:
+def build_file_drop_sensor(
+    job: dg.UnresolvedAssetJobDefinition, downstream: Sequence[dg.AssetKey]
+) -> dg.SensorDefinition:
     """A run per batch of new files: each file's table is landed from the file, gated, merged, then `downstream`
     (the dbt models and the publish step) rebuild from raw."""
 
@@ -33,7 +38,9 @@ def build_file_drop_sensor(job: dg.UnresolvedAssetJobDefinition, downstream: Seq
     )
     def crm_file_drops(context: dg.SensorEvaluationContext, file_drops: FileDropResource):
         files = sort_out_pending(
-            file_drops.folder(), file_drops.ledger(), in_flight=files_in_unfinished_runs(context.instance, job.name),
+            file_drops.folder(),
+            file_drops.ledger(),
+            in_flight=files_in_unfinished_runs(context.instance, job.name),
             log=context.log,
         )
         if not files:
@@ -62,8 +69,9 @@ def build_failure_alert_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.Senso
         description="Writes a JSON line to CRM_ALERTS_LOG and POSTs it to CRM_ALERT_WEBHOOK_URL for every failed "
         "run; a failed file-drop run's files go to rejected/ with the failure as their reason.",
     )
-    def crm_run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertResource,
-                              file_drops: FileDropResource) -> None:
+    def crm_run_failure_alert(
+        context: dg.RunFailureSensorContext, alerts: AlertResource, file_drops: FileDropResource
+    ) -> None:
         step_errors = {
             event.step_key: error_text(event.event_specific_data.error) for event in context.get_step_failure_events()
         }

@@ -28,8 +28,16 @@ DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
 # Below this DuckDB cannot work: at 32MB an aggregate of 2M rows failed for want of memory, at 64MB it ran.
 MIN_DUCKDB_MEMORY_BYTES = 64 * 1000**2
 # DuckDB's units for memory_limit (it accepts no percentage).
-_MEMORY_UNITS = {"kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
-                 "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+_MEMORY_UNITS = {
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
 # Who may read the published copies (file, Parquet, dashboard): the pipeline's account and its group, where
 # analysts and BI tools on the same machine are put; not every local account (it names reps and every figure).
 DEFAULT_PUBLISHED_FILE_MODE = 0o640
@@ -97,31 +105,43 @@ class Settings:
             warehouse_target=_warehouse_target(env.get("CRM_WAREHOUSE_TARGET") or "duckdb"),
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
-            published_storage_version=_storage_version(env.get("CRM_PUBLISHED_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION),
+            published_storage_version=_storage_version(
+                env.get("CRM_PUBLISHED_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION
+            ),
             published_file_mode=_published_file_mode(env.get("CRM_PUBLISHED_FILE_MODE")),
             as_of_date=_as_of_date(env.get("CRM_AS_OF_DATE"), reporting_timezone, allow_future=allow_future_as_of),
             allow_future_as_of=allow_future_as_of,
             reporting_currency=_currency(env.get("CRM_REPORTING_CURRENCY") or "USD"),
             reporting_timezone=reporting_timezone,
             dagster_home=_path(env.get("DAGSTER_HOME"), data_dir / "dagster_home"),
-            extract_lookback_hours=_non_negative_int("CRM_EXTRACT_LOOKBACK_HOURS", env.get("CRM_EXTRACT_LOOKBACK_HOURS"), 24),
+            extract_lookback_hours=_non_negative_int(
+                "CRM_EXTRACT_LOOKBACK_HOURS", env.get("CRM_EXTRACT_LOOKBACK_HOURS"), 24
+            ),
             duckdb_memory_limit=_memory_limit(env.get("CRM_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT),
             duckdb_threads=_positive_int("CRM_DUCKDB_THREADS", env.get("CRM_DUCKDB_THREADS"), 2),
             dbt_threads=_positive_int("CRM_DBT_THREADS", env.get("CRM_DBT_THREADS"), 4),
             schedule_cron=env.get("CRM_SCHEDULE_CRON") or "0 6 * * *",
             schedule_timezone=_timezone(env.get("CRM_SCHEDULE_TIMEZONE") or reporting_timezone),
             quality_docs_dir=_path(env.get("CRM_QUALITY_DOCS_DIR"), data_dir / "quality_docs"),
-            quality_docs_keep_days=_non_negative_int("CRM_QUALITY_DOCS_KEEP_DAYS", env.get("CRM_QUALITY_DOCS_KEEP_DAYS"), 30),
-            dbt_artifacts_keep_days=_non_negative_int("CRM_DBT_ARTIFACTS_KEEP_DAYS", env.get("CRM_DBT_ARTIFACTS_KEEP_DAYS"), 7),
-            quality_gates_path=_gates_file(_path(env.get("CRM_QUALITY_GATES"), PROJECT_ROOT / "expectations" / "gates.yml"),
-                                           freshness_hours),
+            quality_docs_keep_days=_non_negative_int(
+                "CRM_QUALITY_DOCS_KEEP_DAYS", env.get("CRM_QUALITY_DOCS_KEEP_DAYS"), 30
+            ),
+            dbt_artifacts_keep_days=_non_negative_int(
+                "CRM_DBT_ARTIFACTS_KEEP_DAYS", env.get("CRM_DBT_ARTIFACTS_KEEP_DAYS"), 7
+            ),
+            quality_gates_path=_gates_file(
+                _path(env.get("CRM_QUALITY_GATES"), PROJECT_ROOT / "expectations" / "gates.yml"), freshness_hours
+            ),
             landing_dir=_path(env.get("CRM_LANDING_DIR"), data_dir / "landing"),
             alerts_log_path=_path(env.get("CRM_ALERTS_LOG"), data_dir / "alerts.jsonl"),
             alert_webhook_url=env.get("CRM_ALERT_WEBHOOK_URL") or None,
             freshness_hours=freshness_hours,
-            source_retries=_non_negative_int("CRM_SOURCE_RETRIES", env.get("CRM_SOURCE_RETRIES"), _SOURCE_RETRIES.retries),
-            source_retry_seconds=_non_negative_float("CRM_SOURCE_RETRY_SECONDS", env.get("CRM_SOURCE_RETRY_SECONDS"),
-                                                     _SOURCE_RETRIES.first_delay_seconds),
+            source_retries=_non_negative_int(
+                "CRM_SOURCE_RETRIES", env.get("CRM_SOURCE_RETRIES"), _SOURCE_RETRIES.retries
+            ),
+            source_retry_seconds=_non_negative_float(
+                "CRM_SOURCE_RETRY_SECONDS", env.get("CRM_SOURCE_RETRY_SECONDS"), _SOURCE_RETRIES.first_delay_seconds
+            ),
             postgres=PostgresSettings(
                 host=env.get("CRM_PG_HOST") or "127.0.0.1",
                 port=_non_negative_int("CRM_PG_PORT", env.get("CRM_PG_PORT"), 5432),
@@ -181,8 +201,9 @@ class Settings:
         """Where gate 2 and publish find the published models dbt built: `marts` itself in a DuckDB file (publish
         copies them to another file); a schema renamed to `marts` on publish on Postgres; on Spark, views in the
         DuckDB file over the Parquet files of Spark's `marts` tables (orchestration/spark_warehouse.py)."""
-        return {"postgres": POSTGRES_MARTS_BUILD_SCHEMA, "spark": SPARK_MARTS_VIEWS_SCHEMA}.get(self.warehouse_target,
-                                                                                              "marts")
+        return {"postgres": POSTGRES_MARTS_BUILD_SCHEMA, "spark": SPARK_MARTS_VIEWS_SCHEMA}.get(
+            self.warehouse_target, "marts"
+        )
 
 
 @dataclass(frozen=True)
@@ -213,7 +234,9 @@ def _gates_file(path: Path, freshness_hours: int) -> Path:
     from orchestration.quality.gate_config import GateConfigError, read_gate_config  # it reads PROJECT_ROOT from here
 
     if not path.is_file():
-        raise SettingsError(f"CRM_QUALITY_GATES={path} is not a file: point it at a gates file such as expectations/gates.yml")
+        raise SettingsError(
+            f"CRM_QUALITY_GATES={path} is not a file: point it at a gates file such as expectations/gates.yml"
+        )
     try:
         read_gate_config(path, freshness_hours=freshness_hours)
     except GateConfigError as error:
@@ -241,8 +264,10 @@ def _memory_limit(value: str) -> str:
     """DuckDB's memory_limit, in the form DuckDB parses: a number and a unit (3GB, 512MB, 2.5GiB)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b)\s*", value, flags=re.IGNORECASE)
     if match is None:
-        raise SettingsError(f"CRM_DUCKDB_MEMORY_LIMIT={value!r} is not a memory size: use a number and a unit "
-                            "(KB, MB, GB, TB or KiB, MiB, GiB, TiB), such as 3GB or 512MB")
+        raise SettingsError(
+            f"CRM_DUCKDB_MEMORY_LIMIT={value!r} is not a memory size: use a number and a unit "
+            "(KB, MB, GB, TB or KiB, MiB, GiB, TiB), such as 3GB or 512MB"
+        )
     if float(match[1]) * _MEMORY_UNITS[match[2].lower()] < MIN_DUCKDB_MEMORY_BYTES:
         raise SettingsError(f"CRM_DUCKDB_MEMORY_LIMIT={value!r} is too little for DuckDB to work: use at least 64MB")
     return value.strip()
@@ -250,7 +275,9 @@ def _memory_limit(value: str) -> str:
 
 def _storage_version(value: str) -> str:
     if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", value):
-        raise SettingsError(f"CRM_PUBLISHED_STORAGE_VERSION={value!r} is not a DuckDB release such as v1.0.0 (or latest)")
+        raise SettingsError(
+            f"CRM_PUBLISHED_STORAGE_VERSION={value!r} is not a DuckDB release such as v1.0.0 (or latest)"
+        )
     return value
 
 
@@ -260,15 +287,19 @@ def _published_file_mode(value: str | None) -> int:
     if not value:
         return DEFAULT_PUBLISHED_FILE_MODE
     if not re.fullmatch(r"0?[0-7]{3}", value) or not int(value, 8) & 0o400 or int(value, 8) & ~0o644:
-        raise SettingsError(f"CRM_PUBLISHED_FILE_MODE={value!r} is not an allowed mode for the published files: "
-                            "octal, the owner reads, only the owner writes, nobody executes; such as 0640 (the "
-                            "default: the owner's group reads), 0600 (the owner only) or 0644 (every local account)")
+        raise SettingsError(
+            f"CRM_PUBLISHED_FILE_MODE={value!r} is not an allowed mode for the published files: "
+            "octal, the owner reads, only the owner writes, nobody executes; such as 0640 (the "
+            "default: the owner's group reads), 0600 (the owner only) or 0644 (every local account)"
+        )
     return int(value, 8)
 
 
 def _warehouse_target(value: str) -> str:
     if value not in WAREHOUSE_TARGETS:
-        raise SettingsError(f"CRM_WAREHOUSE_TARGET={value!r} is not a warehouse target: use one of {', '.join(WAREHOUSE_TARGETS)}")
+        raise SettingsError(
+            f"CRM_WAREHOUSE_TARGET={value!r} is not a warehouse target: use one of {', '.join(WAREHOUSE_TARGETS)}"
+        )
     return value
 
 
@@ -282,7 +313,9 @@ def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"time zone {value!r} (CRM_REPORTING_TIMEZONE / CRM_SCHEDULE_TIMEZONE) is not an IANA time zone such as UTC or Asia/Shanghai") from None
+        raise SettingsError(
+            f"time zone {value!r} (CRM_REPORTING_TIMEZONE / CRM_SCHEDULE_TIMEZONE) is not an IANA time zone such as UTC or Asia/Shanghai"
+        ) from None
     return value
 
 

@@ -26,8 +26,9 @@ class SourceCheckError(RuntimeError):
     """The CRM database cannot serve this run; the message names CRM_SOURCE_URL (password hidden) and what to check."""
 
 
-def check_source(url: str, retries: SourceRetries, *, as_of: date | None,
-                 on_retry: Callable[[str], None] | None = None) -> None:
+def check_source(
+    url: str, retries: SourceRetries, *, as_of: date | None, on_retry: Callable[[str], None] | None = None
+) -> None:
     """Raise SourceCheckError (or SourceUnavailableError, after the retries) if a run could not read the CRM."""
     shown = f"CRM_SOURCE_URL={masked(url)!r}"
     parsed = sa.engine.make_url(url)
@@ -35,8 +36,10 @@ def check_source(url: str, retries: SourceRetries, *, as_of: date | None,
     if parsed.get_backend_name() == "sqlite":
         path = Path(parsed.database or "").resolve()
         if not path.is_file():
-            raise SourceCheckError(f"{shown}: there is no file {path}; check the path (the pipeline reads the CRM "
-                                   "database and never creates one)")
+            raise SourceCheckError(
+                f"{shown}: there is no file {path}; check the path (the pipeline reads the CRM "
+                "database and never creates one)"
+            )
         parsed = parsed.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     try:
@@ -45,8 +48,10 @@ def check_source(url: str, retries: SourceRetries, *, as_of: date | None,
         raise
     except Exception as error:  # the driver's own words: a wrong password, database or file format
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise SourceCheckError(f"{shown}: cannot read the CRM database ({reason}); check the URL, the user's "
-                               "password and rights, and that the database exists") from error
+        raise SourceCheckError(
+            f"{shown}: cannot read the CRM database ({reason}); check the URL, the user's "
+            "password and rights, and that the database exists"
+        ) from error
     if as_of is not None and first_day is not None and as_of < first_day:
         raise SourceCheckError(
             f"CRM_AS_OF_DATE={as_of.isoformat()} is before the CRM's first opportunity ({first_day.isoformat()}): "

@@ -51,8 +51,9 @@ class BatchReader(Protocol):
 
     def read(self, table: SourceTable, *, updated_since: datetime | None) -> pa.Table: ...
 
-    def batch_in(self, con: duckdb.DuckDBPyConnection, table: SourceTable, *,
-                 updated_since: datetime | None) -> AbstractContextManager[str]:
+    def batch_in(
+        self, con: duckdb.DuckDBPyConnection, table: SourceTable, *, updated_since: datetime | None
+    ) -> AbstractContextManager[str]:
         """The batch as a relation of `con` (named BATCH_RELATION) for as long as the context lasts."""
         ...
 
@@ -73,8 +74,9 @@ class SourceReader:
     # A database read is the table's delta since its watermark, so merging it moves the watermark.
     advances_watermark = True
 
-    def __init__(self, url: str, retries: SourceRetries | None = None,
-                 on_retry: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, url: str, retries: SourceRetries | None = None, on_retry: Callable[[str], None] | None = None
+    ) -> None:
         self.url = parse_source_url(url).render_as_string(hide_password=False)
         self._connectorx_url = _connectorx_url(self.url)
         self._retries = retries or SourceRetries()
@@ -118,15 +120,18 @@ class SourceReader:
         batch = self._reading(table, lambda: connectorx.read_sql(self._connectorx_url, query, return_type="arrow"))
         return _restore_sqlite_numerics(batch, table) if self._is_sqlite else batch
 
-    def batch_in(self, con: duckdb.DuckDBPyConnection, table: SourceTable, *,
-                 updated_since: datetime | None) -> AbstractContextManager[str]:
+    def batch_in(
+        self, con: duckdb.DuckDBPyConnection, table: SourceTable, *, updated_since: datetime | None
+    ) -> AbstractContextManager[str]:
         """The rows `read` would return, as BATCH_RELATION of `con`: scanned from SQLite by DuckDB when it can."""
         if self._scans_sqlite:
             return self._scanned(con, table, updated_since)
         return registered(con, self.read(table, updated_since=updated_since))
 
     @contextmanager
-    def _scanned(self, con: duckdb.DuckDBPyConnection, table: SourceTable, updated_since: datetime | None) -> Iterator[str]:
+    def _scanned(
+        self, con: duckdb.DuckDBPyConnection, table: SourceTable, updated_since: datetime | None
+    ) -> Iterator[str]:
         """The batch in a temporary table of `con`, read from the attached SQLite file in one pass.
 
         A full read scans the attached table (in parallel, typed by the scanner from the declared types). The
@@ -137,8 +142,11 @@ class SourceReader:
         attach_sqlite(con, self._sqlite_path, busy_timeout_seconds=SQLITE_BUSY_TIMEOUT_SECONDS)
         columns = ", ".join(f'"{name}"' for name in table.column_names)
         attached = f'{SOURCE_CATALOG}."{table.name}"'
-        rows = (f"SELECT {columns} FROM {attached}" if updated_since is None
-                else f"SELECT * FROM {_sqlite_query(self._select(table, updated_since))}")
+        rows = (
+            f"SELECT {columns} FROM {attached}"
+            if updated_since is None
+            else f"SELECT * FROM {_sqlite_query(self._select(table, updated_since))}"
+        )
 
         def scan() -> None:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {BATCH_RELATION} AS SELECT {columns} FROM {attached} LIMIT 0")
@@ -151,15 +159,18 @@ class SourceReader:
             con.execute(f"DROP TABLE IF EXISTS temp.{BATCH_RELATION}")
             con.execute(f"DETACH DATABASE IF EXISTS {SOURCE_CATALOG}")
 
-    def _raise_if_not_numbers(self, con: duckdb.DuckDBPyConnection, table: SourceTable,
-                              updated_since: datetime | None) -> None:
+    def _raise_if_not_numbers(
+        self, con: duckdb.DuckDBPyConnection, table: SourceTable, updated_since: datetime | None
+    ) -> None:
         """After a failed scan: if text in a NUMERIC column was the cause, say so as the connectorx route does."""
         numeric = [c for c in table.columns if c.type in _NUMERIC_TYPES]
         if not numeric:
             return
         counts = [f"""sum(typeof("{c.name}") NOT IN ('integer', 'real', 'null'))""" for c in numeric]
         try:
-            (row,) = con.execute(f"SELECT * FROM {_sqlite_query(self._select(table, updated_since, counts))}").fetchall()
+            (row,) = con.execute(
+                f"SELECT * FROM {_sqlite_query(self._select(table, updated_since, counts))}"
+            ).fetchall()
         except duckdb.Error:
             return  # cannot tell; the scan's own error is reported
         for column, count in zip(numeric, row):
@@ -176,8 +187,7 @@ class SourceReader:
             query += f" WHERE updated_at >= '{updated_since.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
         return query
 
-    def _reading(self, table: SourceTable, action: Callable[[], T], *,
-                 explain: Callable[[], None] | None = None) -> T:
+    def _reading(self, table: SourceTable, action: Callable[[], T], *, explain: Callable[[], None] | None = None) -> T:
         """Run one read of `table`, retrying transient errors; any other failure names the table.
 
         `explain`, given, looks for a more precise cause first and raises it as a SourceContractError.
@@ -223,7 +233,7 @@ def _sqlite_numeric_safe(query: str, table: SourceTable) -> str:
             )
         else:
             columns.append(name)
-    select_list = query[len("SELECT "):query.index(" FROM ")]
+    select_list = query[len("SELECT ") : query.index(" FROM ")]
     return query.replace(select_list, ", ".join(columns), 1)
 
 

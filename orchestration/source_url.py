@@ -20,8 +20,10 @@ _DRIVERS = {
     "mysql": "mysql+pymysql",
     "mariadb": "mariadb+pymysql",
 }
-URL_FORMS = ("sqlite:////absolute/path/crm.sqlite, postgresql://user:password@host:5432/crm "
-             "or mysql://user:password@host:3306/crm")
+URL_FORMS = (
+    "sqlite:////absolute/path/crm.sqlite, postgresql://user:password@host:5432/crm "
+    "or mysql://user:password@host:3306/crm"
+)
 
 
 class SourceUrlError(ValueError):
@@ -36,8 +38,10 @@ def parse_source_url(value: str) -> sa.engine.URL:
         raise SourceUrlError(f"CRM_SOURCE_URL={masked(value)!r} is not a database URL: use {URL_FORMS}") from None
     backend = url.get_backend_name()
     if backend not in _DRIVERS:
-        raise SourceUrlError(f"CRM_SOURCE_URL={masked(value)!r}: {backend!r} is not a source database this project "
-                             f"reads: use {URL_FORMS}")
+        raise SourceUrlError(
+            f"CRM_SOURCE_URL={masked(value)!r}: {backend!r} is not a source database this project "
+            f"reads: use {URL_FORMS}"
+        )
     if url.drivername == backend:
         url = url.set(drivername=_DRIVERS[backend])
     if backend == "sqlite" and url.database in (None, "", ":memory:"):

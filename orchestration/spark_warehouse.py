@@ -50,9 +50,15 @@ def create_marts_views(con: duckdb.DuckDBPyConnection, spark_dir: Path, schema: 
     for name in models:
         table_dir = spark_dir / "warehouse" / "marts.db" / name
         if not any(table_dir.glob("*.parquet")):
-            raise SparkTableMissing(f"marts.{name}: no Parquet files in {table_dir}; build it with dbt on Spark "
-                                    f"(materialize marts/{name}) before gate 2 and publish")
-        con.execute(f"CREATE OR REPLACE VIEW {schema}.\"{name}\" AS SELECT * FROM read_parquet('{table_dir}/*.parquet')")
+            raise SparkTableMissing(
+                f"marts.{name}: no Parquet files in {table_dir}; build it with dbt on Spark "
+                f"(materialize marts/{name}) before gate 2 and publish"
+            )
+        con.execute(
+            f"CREATE OR REPLACE VIEW {schema}.\"{name}\" AS SELECT * FROM read_parquet('{table_dir}/*.parquet')"
+        )
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SPARK_SNAPSHOTS_VIEWS_SCHEMA}")
-    con.execute(f"CREATE OR REPLACE VIEW {SPARK_SNAPSHOTS_VIEWS_SCHEMA}.snap_opportunities AS SELECT opportunity_id, "
-                f"updated_at AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to FROM {RAW_SCHEMA}.opportunities")
+    con.execute(
+        f"CREATE OR REPLACE VIEW {SPARK_SNAPSHOTS_VIEWS_SCHEMA}.snap_opportunities AS SELECT opportunity_id, "
+        f"updated_at AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to FROM {RAW_SCHEMA}.opportunities"
+    )

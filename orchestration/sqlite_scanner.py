@@ -21,8 +21,12 @@ def sqlite_scanner_extension() -> Path | None:
         import duckdb_extension_sqlite_scanner
     except ImportError:
         return None
-    extension = (Path(duckdb_extension_sqlite_scanner.__file__).parent / "extensions" / f"v{duckdb.__version__}"
-                 / "sqlite_scanner.duckdb_extension")
+    extension = (
+        Path(duckdb_extension_sqlite_scanner.__file__).parent
+        / "extensions"
+        / f"v{duckdb.__version__}"
+        / "sqlite_scanner.duckdb_extension"
+    )
     return extension if extension.is_file() else None
 
 
@@ -34,8 +38,12 @@ def attach_sqlite(con: duckdb.DuckDBPyConnection, source: Path, *, busy_timeout_
     """
     extension = sqlite_scanner_extension()
     if extension is None:
-        raise RuntimeError(f"the duckdb-extension-sqlite-scanner wheel for DuckDB {duckdb.__version__} is not installed")
+        raise RuntimeError(
+            f"the duckdb-extension-sqlite-scanner wheel for DuckDB {duckdb.__version__} is not installed"
+        )
     con.execute(f"LOAD '{extension}'")
     path = str(source).replace("'", "''")
-    con.execute(f"ATTACH '{path}' AS {SOURCE_CATALOG} "
-                f"(TYPE sqlite, READ_ONLY, BUSY_TIMEOUT {round(busy_timeout_seconds * 1000)})")
+    con.execute(
+        f"ATTACH '{path}' AS {SOURCE_CATALOG} "
+        f"(TYPE sqlite, READ_ONLY, BUSY_TIMEOUT {round(busy_timeout_seconds * 1000)})"
+    )

@@ -132,8 +132,12 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: CrmDbtCliResource, wa
         crash_point("dbt")  # after dbt's first result, its build still going
     if warehouse.target == "spark":  # gate 2 and publish read Spark's tables where the other targets' are
         with warehouse.connect() as con:
-            create_marts_views(con, Path(warehouse.spark_dir), warehouse.marts_schema,
-                               [key.path[-1] for key in published_model_keys() if key in context.selected_asset_keys])
+            create_marts_views(
+                con,
+                Path(warehouse.spark_dir),
+                warehouse.marts_schema,
+                [key.path[-1] for key in published_model_keys() if key in context.selected_asset_keys],
+            )
     with warehouse.session() as session:
         after = snapshot_version_counts(session, snapshot_keys)
     for key in sorted(snapshot_keys, key=lambda k: k.to_user_string()):
@@ -142,8 +146,11 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: CrmDbtCliResource, wa
 
 def selected_snapshot_keys(context: dg.AssetExecutionContext) -> set[dg.AssetKey]:
     manifest = json.loads(crm_dbt_project.manifest_path.read_text())
-    keys = {crm_dbt_translator.get_asset_key(node) for node in manifest["nodes"].values()
-            if node["resource_type"] == "snapshot"}
+    keys = {
+        crm_dbt_translator.get_asset_key(node)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "snapshot"
+    }
     return keys & set(context.selected_asset_keys)
 
 
@@ -152,10 +159,16 @@ def snapshot_version_counts(session: SqlSession, keys: set[dg.AssetKey]) -> dict
     counts = {}
     for key in keys:
         schema, table = key.path
-        exists = scalar(session, "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                        [schema, table])
-        counts[key] = tuple(session.rows(
-            f'select count(*), count(dbt_valid_to) from "{schema}"."{table}"')[0]) if exists else (0, 0)
+        exists = scalar(
+            session,
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+        counts[key] = (
+            tuple(session.rows(f'select count(*), count(dbt_valid_to) from "{schema}"."{table}"')[0])
+            if exists
+            else (0, 0)
+        )
     return counts
 
 

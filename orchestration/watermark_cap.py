@@ -52,8 +52,10 @@ class WatermarkCap:
     @property
     def set_by(self) -> str:
         if self.by_as_of_date:
-            return (f"the end of the as-of date {(self.at - timedelta(days=1)).date()} (CRM_AS_OF_DATE; gate 1 "
-                    "reports the same rows as updated_at_not_after_as_of)")
+            return (
+                f"the end of the as-of date {(self.at - timedelta(days=1)).date()} (CRM_AS_OF_DATE; gate 1 "
+                "reports the same rows as updated_at_not_after_as_of)"
+            )
         return "the extract's clock (UTC) when the batch was read"
 
     def limit(self, watermark: datetime | None) -> datetime | None:
@@ -112,12 +114,15 @@ def capped_watermark(
     return cap.limit(newest), beyond
 
 
-def _rows_beyond(table: SourceTable, batch: str, cap: WatermarkCap,
-                 fetch: Callable[[str], list[tuple]]) -> RowsBeyondCap:
+def _rows_beyond(
+    table: SourceTable, batch: str, cap: WatermarkCap, fetch: Callable[[str], list[tuple]]
+) -> RowsBeyondCap:
     keys = ", ".join(f'"{k}"' for k in table.primary_key)
     # A literal, not a parameter: the two engines mark parameters differently; the value is a datetime, never text.
     after = f"{'>=' if cap.by_as_of_date else '>'} TIMESTAMP '{cap.at:%Y-%m-%d %H:%M:%S.%f}'"
-    rows = fetch(f"SELECT {keys}, updated_at, count(*) OVER () FROM {batch} WHERE updated_at {after} "
-                 f"ORDER BY updated_at DESC, {keys} LIMIT {ROWS_NAMED}")
+    rows = fetch(
+        f"SELECT {keys}, updated_at, count(*) OVER () FROM {batch} WHERE updated_at {after} "
+        f"ORDER BY updated_at DESC, {keys} LIMIT {ROWS_NAMED}"
+    )
     first = [{**dict(zip(table.primary_key, row[:-2])), "updated_at": row[-2]} for row in rows]
     return RowsBeyondCap(cap, rows=rows[0][-1], first=first)

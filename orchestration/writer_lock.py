@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -61,8 +61,12 @@ class LockHolder:
         if not text.strip():
             return None
         record = json.loads(text)
-        return cls(record["run_id"], RunWorker(**record["worker"]), record["since"],
-                   [RunWorker(**child) for child in record.get("children", [])])
+        return cls(
+            record["run_id"],
+            RunWorker(**record["worker"]),
+            record["since"],
+            [RunWorker(**child) for child in record.get("children", [])],
+        )
 
     def text(self) -> str:
         return json.dumps(asdict(self))
@@ -126,8 +130,10 @@ def warehouse_held_by_run(context: dg.InitResourceContext, lock_path: Path) -> I
         if previous is not None and previous.worker.is_gone():
             _end_orphans(previous, log)
         recover_dead_runs(instance, lock_path, run.run_id, log)
-        wait_until(lambda: _pool_is_free(instance, run.run_id),
-                   note=lambda waited: log.info(_pool_wait_note(instance, run.run_id, waited)))
+        wait_until(
+            lambda: _pool_is_free(instance, run.run_id),
+            note=lambda waited: log.info(_pool_wait_note(instance, run.run_id, waited)),
+        )
         yield lock
     finally:
         lock.release()
@@ -142,8 +148,10 @@ def recover_dead_runs(instance: dg.DagsterInstance, lock_path: Path, our_run_id:
         if run.run_id == our_run_id or worker is None or not worker.is_gone():
             continue
         started = _run_start(instance, run.run_id)
-        message = (f"run {run.run_id} ({worker}, started {started}) died without finishing: "
-                   f"marked failed by run {our_run_id}, its pool slots freed")
+        message = (
+            f"run {run.run_id} ({worker}, started {started}) died without finishing: "
+            f"marked failed by run {our_run_id}, its pool slots freed"
+        )
         instance.report_run_failed(run, message)
         _free_slots(instance, run.run_id)
         log.warning(message)
@@ -184,8 +192,10 @@ def _lock_wait_note(lock: WriterLock, waited: float) -> str:
     holder = lock.holder()
     if holder is None:
         return f"waiting for the warehouse ({lock.path} is locked by a run starting up; {waited:.0f} s so far)"
-    return (f"waiting for the warehouse: run {holder.run_id} ({holder.worker}) has been writing it since "
-            f"{holder.since} ({waited:.0f} s so far)")
+    return (
+        f"waiting for the warehouse: run {holder.run_id} ({holder.worker}) has been writing it since "
+        f"{holder.since} ({waited:.0f} s so far)"
+    )
 
 
 def _pool_is_free(instance: dg.DagsterInstance, our_run_id: str) -> bool:
@@ -200,10 +210,13 @@ def _pool_wait_note(instance: dg.DagsterInstance, our_run_id: str, waited: float
     assigned = {(step.run_id, step.step_key): step.assigned_timestamp for step in info.pending_steps}
     holders = "; ".join(
         f"run {slot.run_id} step {slot.step_key} since {assigned.get((slot.run_id, slot.step_key)) or 'unknown'}"
-        for slot in info.claimed_slots if slot.run_id != our_run_id
+        for slot in info.claimed_slots
+        if slot.run_id != our_run_id
     )
-    return (f"waiting for a slot of pool {WAREHOUSE_POOL}: held by {holders} ({waited:.0f} s so far); "
-            "a holder that is dead can be freed in the Dagster UI (Deployment → Concurrency)")
+    return (
+        f"waiting for a slot of pool {WAREHOUSE_POOL}: held by {holders} ({waited:.0f} s so far); "
+        "a holder that is dead can be freed in the Dagster UI (Deployment → Concurrency)"
+    )
 
 
 def _slot_holders(instance: dg.DagsterInstance) -> set[str]:
@@ -213,8 +226,8 @@ def _slot_holders(instance: dg.DagsterInstance) -> set[str]:
 def _run_start(instance: dg.DagsterInstance, run_id: str) -> str:
     record = instance.get_run_record_by_id(run_id)
     start = record.start_time if record is not None else None
-    return datetime.fromtimestamp(start, timezone.utc).isoformat(timespec="seconds") if start else "at an unknown time"
+    return datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds") if start else "at an unknown time"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,8 +1,8 @@
 """The CRM the product ships with: generate a history, advance its clock, inject dirty data.
 
-    generate("sqlite:///data/crm.sqlite", opportunities=10_000, seed=42)
-    advance("sqlite:///data/crm.sqlite", days=1)
-    inject("sqlite:///data/crm.sqlite", "orphan_foreign_keys", table="opportunities")
+generate("sqlite:///data/crm.sqlite", opportunities=10_000, seed=42)
+advance("sqlite:///data/crm.sqlite", days=1)
+inject("sqlite:///data/crm.sqlite", "orphan_foreign_keys", table="opportunities")
 """
 
 from simulator.advance import advance

@@ -32,7 +32,9 @@ _FIRST_DEAL_SHARE = 0.8  # new accounts that open a deal within two weeks
 _FIRST_DEAL_DAYS = 15
 
 
-def customer_rows(draws: Draws, ids: np.ndarray, created_at: np.ndarray, users: Users, until: int) -> tuple[Columns, Customers]:
+def customer_rows(
+    draws: Draws, ids: np.ndarray, created_at: np.ndarray, users: Users, until: int
+) -> tuple[Columns, Customers]:
     """New accounts; a fifth sit in the public pool (公海) with no owner, the rest belong to a rep of their region."""
     city = draws.choice("customer.city", ids, [c.weight for c in CITIES])
     region = _CITY_REGION[city]
@@ -57,7 +59,9 @@ def customer_rows(draws: Draws, ids: np.ndarray, created_at: np.ndarray, users: 
         "owner_user_id": owner,
         "created_at": created_at,
         "is_deleted": deleted,
-        "updated_at": np.maximum.reduce([created_at, np.where(edited, edited_at, NULL), np.where(deleted, deleted_at, NULL)]),
+        "updated_at": np.maximum.reduce(
+            [created_at, np.where(edited, edited_at, NULL), np.where(deleted, deleted_at, NULL)]
+        ),
     }
     return columns, Customers(ids, created_at, region, owner, level, source)
 
@@ -68,7 +72,9 @@ def contact_rows(draws: Draws, state: SimulatorState, customers: Customers, wind
     account = np.repeat(np.arange(len(customers.ids)), count)
     number = np.arange(len(account)) - np.repeat(np.cumsum(count) - count, count)
     delay = np.where(number == 0, _FIRST_CONTACT_DELAY, _LATER_CONTACT_DELAY)
-    created_at = customers.created_at[account] + (draws.uniform("contact.delay", customers.ids[account], number) * delay).astype(np.int64)
+    created_at = customers.created_at[account] + (
+        draws.uniform("contact.delay", customers.ids[account], number) * delay
+    ).astype(np.int64)
     keep = window.holds(created_at)
     account, created_at = account[keep], created_at[keep]
     ids = state.take_ids("contacts", len(account))
@@ -87,16 +93,28 @@ def contact_rows(draws: Draws, state: SimulatorState, customers: Customers, wind
     }
 
 
-def account_activity_rows(draws: Draws, state: SimulatorState, customers: Customers, users: Users, window: Window) -> Columns:
+def account_activity_rows(
+    draws: Draws, state: SimulatorState, customers: Customers, users: Users, window: Window
+) -> Columns:
     """Follow-ups on an account outside any deal, by its owner (or a rep of the region for a pool account)."""
     starts = np.maximum(customers.created_at, state.first_day * DAY)
     ends = np.full(len(starts), window.until)
-    account, occurred_at, number = recurring(draws, "account.activity", customers.ids, starts, ends,
-                                             ACCOUNT_ACTIVITIES_PER_DAY, window)
+    account, occurred_at, number = recurring(
+        draws, "account.activity", customers.ids, starts, ends, ACCOUNT_ACTIVITIES_PER_DAY, window
+    )
     owner = customers.owner[account]
-    stand_in = users.pick_in_region(customers.region[account], draws.uniform("account.activity.user", customers.ids[account], number))
-    return activity_rows(draws, state, customers.ids[account], np.full(len(account), NULL), np.where(owner == NULL, stand_in, owner),
-                         occurred_at, window.until)
+    stand_in = users.pick_in_region(
+        customers.region[account], draws.uniform("account.activity.user", customers.ids[account], number)
+    )
+    return activity_rows(
+        draws,
+        state,
+        customers.ids[account],
+        np.full(len(account), NULL),
+        np.where(owner == NULL, stand_in, owner),
+        occurred_at,
+        window.until,
+    )
 
 
 def pick_buying_accounts(customers: Customers, at: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +131,13 @@ def first_deals(draws: Draws, customers: Customers, first_day: int, window: Wind
     """(account position, opened at) of the deals most accounts opened in the period start with,
     within two weeks of being opened."""
     ids = customers.ids
-    day = weekday_or_monday(customers.created_at // DAY + draws.integers("account.first_deal_day", ids, 0, _FIRST_DEAL_DAYS))
+    day = weekday_or_monday(
+        customers.created_at // DAY + draws.integers("account.first_deal_day", ids, 0, _FIRST_DEAL_DAYS)
+    )
     at = np.maximum(customers.created_at + 600, working_time(day, draws.uniform("account.first_deal_time", ids)))
-    opens = ((customers.created_at >= first_day * DAY) & draws.bernoulli("account.first_deal", ids, _FIRST_DEAL_SHARE)
-             & window.holds(at))
+    opens = (
+        (customers.created_at >= first_day * DAY)
+        & draws.bernoulli("account.first_deal", ids, _FIRST_DEAL_SHARE)
+        & window.holds(at)
+    )
     return np.flatnonzero(opens), at[opens]

@@ -87,19 +87,25 @@ def _check_contract(connection: Connection, metadata: MetaData, url: str) -> Non
     inspector = inspect(connection)
     tables = set(inspector.get_table_names())
     if STATE_TABLE not in tables:
-        raise LookupError(f"{url} has no {STATE_TABLE} table: it was not written by the simulator; run `generate` first")
+        raise LookupError(
+            f"{url} has no {STATE_TABLE} table: it was not written by the simulator; run `generate` first"
+        )
     for table in SOURCE_TABLES:
         if table.name not in tables:
             raise LookupError(f"{url} lacks the CRM table {table.name}; regenerate it (generate --replace)")
         present = {c["name"] for c in inspector.get_columns(table.name)}
         missing = [c for c in table.column_names if c not in present]
         if missing:
-            raise LookupError(f"{table.name} lacks contract column(s) {missing} (a dropped_column defect?); "
-                              "advance needs the whole contract: regenerate it (generate --replace)")
+            raise LookupError(
+                f"{table.name} lacks contract column(s) {missing} (a dropped_column defect?); "
+                "advance needs the whole contract: regenerate it (generate --replace)"
+            )
     for name in _REFERENCE_TABLES:
         if connection.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one() == 0:
-            raise LookupError(f"{name} is empty (an empty_table defect?); advance needs the reference data in "
-                              f"{', '.join(_REFERENCE_TABLES)}: regenerate it (generate --replace)")
+            raise LookupError(
+                f"{name} is empty (an empty_table defect?); advance needs the reference data in "
+                f"{', '.join(_REFERENCE_TABLES)}: regenerate it (generate --replace)"
+            )
 
 
 @dataclass
@@ -117,8 +123,16 @@ class _Existing:
 class _Advance:
     """One run of advance: its database, its window of new days and the rows it gathers to write."""
 
-    def __init__(self, connection: Connection, metadata: MetaData, writer: Writer, draws: Draws,
-                 rng: np.random.Generator, state: SimulatorState, window: Window) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        metadata: MetaData,
+        writer: Writer,
+        draws: Draws,
+        rng: np.random.Generator,
+        state: SimulatorState,
+        window: Window,
+    ) -> None:
         self.connection, self.metadata, self.writer = connection, metadata, writer
         self.draws, self.rng, self.state, self.window = draws, rng, state, window
         self.batch = Batch()
@@ -141,23 +155,44 @@ class _Advance:
     # Reading ------------------------------------------------------------------------------------
 
     def _world(self) -> World:
-        users = _first_of_each(read_table(self.connection, self.metadata, "users", ["user_id", "region", "manager_user_id", "is_active"]), "user_id")
-        products = _first_of_each(read_table(self.connection, self.metadata, "products", ["product_id", "name", "list_price", "is_active"]), "product_id")
-        customers = read_table(self.connection, self.metadata, "customers",
-                               ["customer_id", "created_at", "region", "owner_user_id", "level", "source"],
-                               self.table("customers").c.is_deleted.is_(False))
+        users = _first_of_each(
+            read_table(self.connection, self.metadata, "users", ["user_id", "region", "manager_user_id", "is_active"]),
+            "user_id",
+        )
+        products = _first_of_each(
+            read_table(self.connection, self.metadata, "products", ["product_id", "name", "list_price", "is_active"]),
+            "product_id",
+        )
+        customers = read_table(
+            self.connection,
+            self.metadata,
+            "customers",
+            ["customer_id", "created_at", "region", "owner_user_id", "level", "source"],
+            self.table("customers").c.is_deleted.is_(False),
+        )
         _, first = np.unique(customers["customer_id"], return_index=True)  # a duplicated row counts once
         order = first[np.argsort(customers["created_at"][first], kind="stable")]
         fx = read_table(self.connection, self.metadata, "fx_rates", ["currency", "rate_date", "rate_to_reporting"])
         return World(
             draws=self.draws,
-            users=Users(users["user_id"], indexes_of(users["region"], REGIONS), users["manager_user_id"], users["is_active"]),
-            products=Products(products["product_id"], products["name"], products["list_price"],
-                              product_popularity(self.draws, products["product_id"]), products["is_active"]),
-            customers=Customers(customers["customer_id"][order], customers["created_at"][order],
-                                indexes_of(customers["region"][order], REGIONS), customers["owner_user_id"][order],
-                                np.maximum(indexes_of(customers["level"][order], tuple(lv.name for lv in LEVELS)), 0),
-                                np.maximum(indexes_of(customers["source"][order], tuple(c.name for c in CHANNELS)), 0)),
+            users=Users(
+                users["user_id"], indexes_of(users["region"], REGIONS), users["manager_user_id"], users["is_active"]
+            ),
+            products=Products(
+                products["product_id"],
+                products["name"],
+                products["list_price"],
+                product_popularity(self.draws, products["product_id"]),
+                products["is_active"],
+            ),
+            customers=Customers(
+                customers["customer_id"][order],
+                customers["created_at"][order],
+                indexes_of(customers["region"][order], REGIONS),
+                customers["owner_user_id"][order],
+                np.maximum(indexes_of(customers["level"][order], tuple(lv.name for lv in LEVELS)), 0),
+                np.maximum(indexes_of(customers["source"][order], tuple(c.name for c in CHANNELS)), 0),
+            ),
             fx=_fx_series(fx),
         )
 
@@ -165,54 +200,121 @@ class _Advance:
         lines = self.table("opportunity_products")
         found: list[tuple[int, int]] = []
         for start in range(0, len(opportunity_ids), _CHUNK):
-            chunk = [int(i) for i in opportunity_ids[start:start + _CHUNK]]
-            found += self.connection.execute(select(lines.c.opportunity_id, func.min(lines.c.product_id))
-                                             .where(lines.c.opportunity_id.in_(chunk)).group_by(lines.c.opportunity_id)).all()
+            chunk = [int(i) for i in opportunity_ids[start : start + _CHUNK]]
+            found += self.connection.execute(
+                select(lines.c.opportunity_id, func.min(lines.c.product_id))
+                .where(lines.c.opportunity_id.in_(chunk))
+                .group_by(lines.c.opportunity_id)
+            ).all()
         keys = np.array([k for k, _ in found], dtype=np.int64)
         values = np.array([NULL if v is None else v for _, v in found], dtype=np.int64)
         return lookup(keys, values, opportunity_ids)
 
     def _deals_where(self, world: World, where) -> tuple[Deals, np.ndarray, np.ndarray]:
-        rows = read_table(self.connection, self.metadata, "opportunities",
-                          ["opportunity_id", "created_at", "customer_id", "owner_user_id", "source", "currency",
-                           "amount", "stage", "closed_at"], where)
+        rows = read_table(
+            self.connection,
+            self.metadata,
+            "opportunities",
+            [
+                "opportunity_id",
+                "created_at",
+                "customer_id",
+                "owner_user_id",
+                "source",
+                "currency",
+                "amount",
+                "stage",
+                "closed_at",
+            ],
+            where,
+        )
         rows = _first_of_each(rows, "opportunity_id")
         keep = rows["owner_user_id"] != NULL
         rows = {name: values[keep] for name, values in rows.items()}
         level = lookup(world.customers.ids, world.customers.level, rows["customer_id"], missing=len(LEVELS) - 1)
-        deals = Deals(rows["opportunity_id"], rows["created_at"], rows["customer_id"], rows["owner_user_id"],
-                      np.maximum(indexes_of(rows["source"], tuple(c.name for c in CHANNELS)), 0), level,
-                      np.maximum(indexes_of(rows["currency"], CURRENCY_CODES), 0))
+        deals = Deals(
+            rows["opportunity_id"],
+            rows["created_at"],
+            rows["customer_id"],
+            rows["owner_user_id"],
+            np.maximum(indexes_of(rows["source"], tuple(c.name for c in CHANNELS)), 0),
+            level,
+            np.maximum(indexes_of(rows["currency"], CURRENCY_CODES), 0),
+        )
         return deals, np.round(np.nan_to_num(rows["amount"]) * 100).astype(np.int64), rows["closed_at"]
 
     def _existing(self, world: World) -> _Existing:
-        opportunities, contracts, plans = self.table("opportunities"), self.table("contracts"), self.table("payment_plans")
+        opportunities, contracts, plans = (
+            self.table("opportunities"),
+            self.table("contracts"),
+            self.table("payment_plans"),
+        )
         after_day = self.window.after // DAY
-        open_deals, open_amount, _ = self._deals_where(world, and_(
-            opportunities.c.status == "open", opportunities.c.is_deleted.is_(False), opportunities.c.stage.in_(OPEN_STAGES)))
-        won, won_amount, won_at = self._deals_where(world, and_(
-            opportunities.c.status == "won", opportunities.c.is_deleted.is_(False), opportunities.c.closed_at.is_not(None),
-            opportunities.c.closed_at > to_datetime((after_day - _LONGEST_SIGNING_DELAY_DAYS) * DAY)))
-        recent_wins = Wins(won.ids, won_at, won.customer, won.owner, won_amount, won.currency, self._lowest_products(won.ids))
-        plan_rows = read(self.connection, select(plans.c.plan_id, plans.c.contract_id, plans.c.due_date, plans.c.amount, contracts.c.signed_date)
-                         .join(contracts, contracts.c.contract_id == plans.c.contract_id)
-                         .where(contracts.c.is_deleted.is_(False),
-                                plans.c.due_date >= to_date(after_day - _LONGEST_PAYMENT_DELAY_DAYS),
-                                plans.c.due_date <= to_date(self.window.last_day + _LONGEST_INVOICE_LEAD_DAYS)),
-                         ["integer", "integer", "date", "money", "date"])
+        open_deals, open_amount, _ = self._deals_where(
+            world,
+            and_(
+                opportunities.c.status == "open",
+                opportunities.c.is_deleted.is_(False),
+                opportunities.c.stage.in_(OPEN_STAGES),
+            ),
+        )
+        won, won_amount, won_at = self._deals_where(
+            world,
+            and_(
+                opportunities.c.status == "won",
+                opportunities.c.is_deleted.is_(False),
+                opportunities.c.closed_at.is_not(None),
+                opportunities.c.closed_at > to_datetime((after_day - _LONGEST_SIGNING_DELAY_DAYS) * DAY),
+            ),
+        )
+        recent_wins = Wins(
+            won.ids, won_at, won.customer, won.owner, won_amount, won.currency, self._lowest_products(won.ids)
+        )
+        plan_rows = read(
+            self.connection,
+            select(plans.c.plan_id, plans.c.contract_id, plans.c.due_date, plans.c.amount, contracts.c.signed_date)
+            .join(contracts, contracts.c.contract_id == plans.c.contract_id)
+            .where(
+                contracts.c.is_deleted.is_(False),
+                plans.c.due_date >= to_date(after_day - _LONGEST_PAYMENT_DELAY_DAYS),
+                plans.c.due_date <= to_date(self.window.last_day + _LONGEST_INVOICE_LEAD_DAYS),
+            ),
+            ["integer", "integer", "date", "money", "date"],
+        )
         plan_rows = _first_of_each(plan_rows, "plan_id")
-        installments = Installments(plan_rows["plan_id"], plan_rows["contract_id"], plan_rows["due_date"],
-                                    np.round(plan_rows["amount"] * 100).astype(np.int64), plan_rows["signed_date"],
-                                    cancelled_at(self.draws, plan_rows["contract_id"], plan_rows["signed_date"]))
-        signed = read_table(self.connection, self.metadata, "contracts",
-                            ["contract_id", "customer_id", "owner_user_id", "signed_date", "opportunity_id"],
-                            and_(contracts.c.is_deleted.is_(False),
-                                 contracts.c.signed_date >= to_date(after_day - _LONGEST_SURVEY_DELAY_DAYS)))
+        installments = Installments(
+            plan_rows["plan_id"],
+            plan_rows["contract_id"],
+            plan_rows["due_date"],
+            np.round(plan_rows["amount"] * 100).astype(np.int64),
+            plan_rows["signed_date"],
+            cancelled_at(self.draws, plan_rows["contract_id"], plan_rows["signed_date"]),
+        )
+        signed = read_table(
+            self.connection,
+            self.metadata,
+            "contracts",
+            ["contract_id", "customer_id", "owner_user_id", "signed_date", "opportunity_id"],
+            and_(
+                contracts.c.is_deleted.is_(False),
+                contracts.c.signed_date >= to_date(after_day - _LONGEST_SURVEY_DELAY_DAYS),
+            ),
+        )
         signed = _first_of_each(signed, "contract_id")
-        surveyable = SignedContracts(signed["contract_id"], signed["customer_id"], signed["owner_user_id"], signed["signed_date"],
-                                     np.where(signed["opportunity_id"] == NULL, NULL, self._lowest_products(signed["opportunity_id"])))
-        active = read_table(self.connection, self.metadata, "contracts", ["contract_id", "signed_date", "end_date"],
-                            and_(contracts.c.status == "active", contracts.c.is_deleted.is_(False)))
+        surveyable = SignedContracts(
+            signed["contract_id"],
+            signed["customer_id"],
+            signed["owner_user_id"],
+            signed["signed_date"],
+            np.where(signed["opportunity_id"] == NULL, NULL, self._lowest_products(signed["opportunity_id"])),
+        )
+        active = read_table(
+            self.connection,
+            self.metadata,
+            "contracts",
+            ["contract_id", "signed_date", "end_date"],
+            and_(contracts.c.status == "active", contracts.c.is_deleted.is_(False)),
+        )
         return _Existing(open_deals, open_amount, recent_wins, installments, surveyable, active)
 
     # Writing ------------------------------------------------------------------------------------
@@ -221,7 +323,10 @@ class _Advance:
         latest = {code: float(series[-1]) for code, series in world.fx.rates.items()}
         rows, new = fx_rates(self.draws, self.window, self.state.first_day, latest)
         self.batch.add("fx_rates", rows)
-        world.fx = FxRates(world.fx.first_day, {code: np.concatenate([world.fx.rates[code], new.rates[code]]) for code in FX_CURRENCIES})
+        world.fx = FxRates(
+            world.fx.first_day,
+            {code: np.concatenate([world.fx.rates[code], new.rates[code]]) for code in FX_CURRENCIES},
+        )
         self.batch.add("marketing_spend", marketing_spend(self.draws, self.state, self.window))
         self.batch.add("sales_targets", sales_targets(self.draws, self.state, world.users, self.window))
 
@@ -233,12 +338,18 @@ class _Advance:
 
     def _new_accounts(self, world: World) -> None:
         created_at = self._moments(self.state.customers_per_day)
-        rows, new = customer_rows(self.draws, self.state.take_ids("customers", len(created_at)), created_at, world.users, self.window.until)
+        rows, new = customer_rows(
+            self.draws, self.state.take_ids("customers", len(created_at)), created_at, world.users, self.window.until
+        )
         self.batch.add("customers", rows)
         world.customers = Customers.concatenate([world.customers, new])
-        recent = world.customers.take(np.flatnonzero(world.customers.created_at > self.window.after - _LONGEST_CONTACT_DELAY_DAYS * DAY))
+        recent = world.customers.take(
+            np.flatnonzero(world.customers.created_at > self.window.after - _LONGEST_CONTACT_DELAY_DAYS * DAY)
+        )
         self.batch.add("contacts", contact_rows(self.draws, self.state, recent, self.window))
-        self.batch.add("activities", account_activity_rows(self.draws, self.state, world.customers, world.users, self.window))
+        self.batch.add(
+            "activities", account_activity_rows(self.draws, self.state, world.customers, world.users, self.window)
+        )
 
     def _deals(self, world: World, existing: _Existing) -> None:
         customers = world.customers
@@ -255,11 +366,21 @@ class _Advance:
         self.batch.merge(batch)
         deals = existing.open_deals
         moved = np.unique(moves.position[self.window.holds(moves.at)])
-        self.writer.update("opportunities", {"opportunity_id": deals.ids[moved]},
-                           moves.outcome(moved) | {"updated_at": moves.last_move_at[moved]})
+        self.writer.update(
+            "opportunities",
+            {"opportunity_id": deals.ids[moved]},
+            moves.outcome(moved) | {"updated_at": moves.last_move_at[moved]},
+        )
         won = moved[moves.stage[moved] == WON]
-        fresh_wins = Wins(deals.ids[won], moves.last_move_at[won], deals.customer[won], deals.owner[won],
-                          existing.open_amount_cents[won], deals.currency[won], self._lowest_products(deals.ids[won]))
+        fresh_wins = Wins(
+            deals.ids[won],
+            moves.last_move_at[won],
+            deals.customer[won],
+            deals.owner[won],
+            existing.open_amount_cents[won],
+            deals.currency[won],
+            self._lowest_products(deals.ids[won]),
+        )
         wins = Wins.concatenate([existing.recent_wins, fresh_wins, new_wins])
         self.batch.merge(contracts_from_wins(world, self.state, wins, self.window))
 
@@ -268,24 +389,41 @@ class _Advance:
         self.batch.add("invoices", invoice_rows(self.draws, self.state, existing.installments, self.window))
         self.batch.add("satisfaction_surveys", survey_rows(self.draws, self.state, existing.surveyable, self.window))
         active = existing.active_contracts
-        status, changed_at = contract_status(self.draws, active["contract_id"], active["signed_date"], active["end_date"], self.window.until)
+        status, changed_at = contract_status(
+            self.draws, active["contract_id"], active["signed_date"], active["end_date"], self.window.until
+        )
         changed = (status != 0) & self.window.holds(changed_at)
-        self.writer.update("contracts", {"contract_id": active["contract_id"][changed]},
-                           {"status": np.array(CONTRACT_STATUSES, dtype=object)[status[changed]], "updated_at": changed_at[changed]})
+        self.writer.update(
+            "contracts",
+            {"contract_id": active["contract_id"][changed]},
+            {"status": np.array(CONTRACT_STATUSES, dtype=object)[status[changed]], "updated_at": changed_at[changed]},
+        )
         renewal_at = self._moments(self.state.renewals_per_day)
-        renewal_accounts, renewal_at = pick_buying_accounts(world.customers, renewal_at, self.rng.random(len(renewal_at)))
+        renewal_accounts, renewal_at = pick_buying_accounts(
+            world.customers, renewal_at, self.rng.random(len(renewal_at))
+        )
         self.batch.merge(renewal_contracts(world, self.state, renewal_accounts, renewal_at, self.window))
 
     def _random_moments(self, count: int) -> np.ndarray:
-        return working_time(self.rng.integers(self.window.after // DAY + 1, self.window.last_day + 1, size=count), self.rng.random(count))
+        return working_time(
+            self.rng.integers(self.window.after // DAY + 1, self.window.last_day + 1, size=count),
+            self.rng.random(count),
+        )
 
     def _by_ids(self, table: str, names: list[str], ids: np.ndarray, *where: ColumnElement[bool]) -> Columns:
         """Rows of a single-id table whose id is among ids (sorted, unique), one per id, in id order."""
         key = SOURCE_TABLE_KEYS[table]
         columns = [key, *names]
-        parts = [read_table(self.connection, self.metadata, table, columns,
-                            and_(self.table(table).c[key].in_([int(i) for i in ids[start:start + _CHUNK]]), *where))
-                 for start in range(0, len(ids), _CHUNK)]
+        parts = [
+            read_table(
+                self.connection,
+                self.metadata,
+                table,
+                columns,
+                and_(self.table(table).c[key].in_([int(i) for i in ids[start : start + _CHUNK]]), *where),
+            )
+            for start in range(0, len(ids), _CHUNK)
+        ]
         if not parts:
             return {name: np.empty(0, np.int64) for name in columns}
         return _first_of_each({name: np.concatenate([p[name] for p in parts]) for name in columns}, key)
@@ -298,7 +436,9 @@ class _Advance:
         found = current[key]
         position = np.searchsorted(ids, found)
         moment = np.minimum(np.maximum(self._random_moments(len(found)), current["updated_at"] + 60), self.window.until)
-        self.writer.update(table, {key: found}, {name: values[position] for name, values in changes.items()} | {"updated_at": moment})
+        self.writer.update(
+            table, {key: found}, {name: values[position] for name, values in changes.items()} | {"updated_at": moment}
+        )
         return found, moment
 
     def _soft_deletes(self) -> None:
@@ -306,7 +446,9 @@ class _Advance:
         for table in ("customers", "contacts", "opportunities", "activities"):
             wanted = max(1, round(SOFT_DELETE_SHARE[table] * self.writer.inserted[table]))
             candidates = np.unique(self.rng.integers(1, self.state.next_ids.get(table, 2), size=wanted * 2))
-            live = self._by_ids(table, [], candidates, self.table(table).c.is_deleted.is_(False))[SOURCE_TABLE_KEYS[table]]
+            live = self._by_ids(table, [], candidates, self.table(table).c.is_deleted.is_(False))[
+                SOURCE_TABLE_KEYS[table]
+            ]
             chosen = live[:wanted]
             self._touch(table, chosen, {"is_deleted": np.ones(len(chosen), dtype=bool)})
 
@@ -324,27 +466,45 @@ class _Advance:
     def _repricing(self) -> None:
         """Some open deals change quantity on a line; the deal's amount follows its lines."""
         opportunities = self.table("opportunities")
-        candidates = np.unique(read_table(self.connection, self.metadata, "opportunities", ["opportunity_id"], and_(
-            opportunities.c.status == "open", opportunities.c.is_deleted.is_(False)))["opportunity_id"])
+        candidates = np.unique(
+            read_table(
+                self.connection,
+                self.metadata,
+                "opportunities",
+                ["opportunity_id"],
+                and_(opportunities.c.status == "open", opportunities.c.is_deleted.is_(False)),
+            )["opportunity_id"]
+        )
         count = min(len(candidates), _CHUNK, max(1, round(_REPRICED_PER_OPEN_DEAL_DAY * len(candidates) * self.days)))
         if not count:
             return
         chosen = np.sort(self.rng.choice(candidates, size=count, replace=False))
-        lines = read_table(self.connection, self.metadata, "opportunity_products",
-                           ["opportunity_id", "product_id", "quantity", "unit_price", "discount_pct"],
-                           self.table("opportunity_products").c.opportunity_id.in_([int(i) for i in chosen]))  # at most _CHUNK
+        lines = read_table(
+            self.connection,
+            self.metadata,
+            "opportunity_products",
+            ["opportunity_id", "product_id", "quantity", "unit_price", "discount_pct"],
+            self.table("opportunity_products").c.opportunity_id.in_([int(i) for i in chosen]),
+        )  # at most _CHUNK
         _, first_line = np.unique(lines["opportunity_id"], return_index=True)
         repriced = lines["opportunity_id"][first_line]
         quantity = lines["quantity"].copy()
         quantity[first_line] = np.maximum(1, quantity[first_line] + self.rng.integers(-2, 6, size=len(first_line)))
         deal = np.searchsorted(repriced, lines["opportunity_id"])
-        amount_cents = deal_amount_cents(deal, quantity, np.round(lines["unit_price"] * 100).astype(np.int64),
-                                         np.round(lines["discount_pct"]).astype(np.int64), len(repriced))
+        amount_cents = deal_amount_cents(
+            deal,
+            quantity,
+            np.round(lines["unit_price"] * 100).astype(np.int64),
+            np.round(lines["discount_pct"]).astype(np.int64),
+            len(repriced),
+        )
         found, moment = self._touch("opportunities", repriced, {"amount": amount_cents / 100})
         changed = first_line[np.isin(repriced, found)]
-        self.writer.update("opportunity_products",
-                           {"opportunity_id": lines["opportunity_id"][changed], "product_id": lines["product_id"][changed]},
-                           {"quantity": quantity[changed], "updated_at": moment})
+        self.writer.update(
+            "opportunity_products",
+            {"opportunity_id": lines["opportunity_id"][changed], "product_id": lines["product_id"][changed]},
+            {"quantity": quantity[changed], "updated_at": moment},
+        )
 
     @property
     def days(self) -> int:
@@ -368,6 +528,8 @@ def _fx_series(rows: Columns) -> FxRates:
         mine = rows["currency"] == code
         days, values = rows["rate_date"][mine], rows["rate_to_reporting"][mine]
         order = np.argsort(days)
-        positions = np.clip(np.searchsorted(days[order], np.arange(first, last + 1), side="right") - 1, 0, len(order) - 1)
+        positions = np.clip(
+            np.searchsorted(days[order], np.arange(first, last + 1), side="right") - 1, 0, len(order) - 1
+        )
         rates[code] = values[order][positions]
     return FxRates(first, rates)

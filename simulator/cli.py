@@ -23,15 +23,21 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument("--url", default=DEFAULT_URL, help=f"SQLAlchemy URL of the CRM database (default: {DEFAULT_URL})")
+        sub.add_argument(
+            "--url", default=DEFAULT_URL, help=f"SQLAlchemy URL of the CRM database (default: {DEFAULT_URL})"
+        )
         return sub
 
     gen = command("generate", "write a new CRM history of 24 months")
-    gen.add_argument("--opportunities", type=int, default=10_000, help="scale: number of opportunities (default: 10000)")
+    gen.add_argument(
+        "--opportunities", type=int, default=10_000, help="scale: number of opportunities (default: 10000)"
+    )
     gen.add_argument("--seed", type=int, default=42, help="same seed, same rows (default: 42)")
     gen.add_argument("--end-date", type=date.fromisoformat, help="last simulated day, YYYY-MM-DD (default: today, UTC)")
     gen.add_argument("--replace", action="store_true", help="overwrite the CRM tables if the database already has them")
-    gen.add_argument("--defect", action="append", default=[], choices=DEFECTS, help="inject this defect afterwards (repeatable)")
+    gen.add_argument(
+        "--defect", action="append", default=[], choices=DEFECTS, help="inject this defect afterwards (repeatable)"
+    )
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
 
     adv = command("advance", "simulate more days on an existing database")
@@ -40,8 +46,12 @@ def _parser() -> argparse.ArgumentParser:
 
     inj = command("inject", "write one kind of dirty data into an existing database")
     inj.add_argument("--defect", required=True, choices=DEFECTS)
-    inj.add_argument("--table", help="table to damage (default depends on the defect: "
-                     + ", ".join(f"{d}: {t}" for d, t in DEFAULT_TABLES.items()) + ")")
+    inj.add_argument(
+        "--table",
+        help="table to damage (default depends on the defect: "
+        + ", ".join(f"{d}: {t}" for d, t in DEFAULT_TABLES.items())
+        + ")",
+    )
     inj.add_argument("--column", help="column to damage, where the defect concerns one")
     inj.add_argument("--count", type=int, default=5, help="rows to damage (default: 5)")
     inj.add_argument("--seed", type=int, default=0, help="chooses the rows (default: 0)")
@@ -60,12 +70,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "generate":
             _ensure_sqlite_folder(args.url)
-            print(generate(args.url, opportunities=args.opportunities, seed=args.seed, end_date=args.end_date,
-                           quiet=args.quiet, replace=args.replace, defects=args.defect))
+            print(
+                generate(
+                    args.url,
+                    opportunities=args.opportunities,
+                    seed=args.seed,
+                    end_date=args.end_date,
+                    quiet=args.quiet,
+                    replace=args.replace,
+                    defects=args.defect,
+                )
+            )
         elif args.command == "advance":
             print(advance(args.url, args.days, seed=args.seed))
         else:
-            injected = inject(args.url, args.defect, table=args.table, count=args.count, seed=args.seed, column=args.column)
+            injected = inject(
+                args.url, args.defect, table=args.table, count=args.count, seed=args.seed, column=args.column
+            )
             print(f"{injected.defect} in {injected.table}: {injected.description}")
             for key in injected.keys:
                 print("  key", ", ".join(map(str, key)))

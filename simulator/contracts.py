@@ -67,11 +67,15 @@ class SignedContracts:
 
 
 def cancelled_at(draws: Draws, ids: np.ndarray, signed_day: np.ndarray) -> np.ndarray:
-    when = working_time(signed_day + draws.integers("contract.cancel_day", ids, 10, 200), draws.uniform("contract.cancel_time", ids))
+    when = working_time(
+        signed_day + draws.integers("contract.cancel_day", ids, 10, 200), draws.uniform("contract.cancel_time", ids)
+    )
     return np.where(draws.bernoulli("contract.cancelled", ids, CANCELLED_CONTRACT_SHARE), when, NULL)
 
 
-def contract_status(draws: Draws, ids: np.ndarray, signed_day: np.ndarray, end_day: np.ndarray, until: int) -> tuple[np.ndarray, np.ndarray]:
+def contract_status(
+    draws: Draws, ids: np.ndarray, signed_day: np.ndarray, end_day: np.ndarray, until: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Status (index into CONTRACT_STATUSES) at until, and when it last changed (NULL: still as signed)."""
     cancelled = cancelled_at(draws, ids, signed_day)
     completed = (end_day + 1) * DAY + _COMPLETED_AT
@@ -108,39 +112,57 @@ def _contract_rows(world: World, state: SimulatorState, drafts: _Drafts, window:
     deleted, deleted_at = soft_deletes(draws, "contracts", ids, created_at, window.until)
     year = signed_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     batch = Batch()
-    batch.add("contracts", {
-        "contract_id": ids,
-        "contract_no": "HT-" + id_texts(year) + "-" + id_texts(ids, 6),
-        "opportunity_id": drafts.opportunity,
-        "customer_id": drafts.customer,
-        "owner_user_id": drafts.owner,
-        "amount": amount_cents / 100,
-        "currency": pick(CURRENCY_CODES, drafts.currency),
-        "signed_date": signed_day,
-        "start_date": start_day,
-        "end_date": end_day,
-        "status": pick(CONTRACT_STATUSES, status),
-        "created_at": created_at,
-        "is_deleted": deleted,
-        "updated_at": np.maximum.reduce([created_at, changed_at, np.where(deleted, deleted_at, NULL)]),
-    })
+    batch.add(
+        "contracts",
+        {
+            "contract_id": ids,
+            "contract_no": "HT-" + id_texts(year) + "-" + id_texts(ids, 6),
+            "opportunity_id": drafts.opportunity,
+            "customer_id": drafts.customer,
+            "owner_user_id": drafts.owner,
+            "amount": amount_cents / 100,
+            "currency": pick(CURRENCY_CODES, drafts.currency),
+            "signed_date": signed_day,
+            "start_date": start_day,
+            "end_date": end_day,
+            "status": pick(CONTRACT_STATUSES, status),
+            "created_at": created_at,
+            "is_deleted": deleted,
+            "updated_at": np.maximum.reduce([created_at, changed_at, np.where(deleted, deleted_at, NULL)]),
+        },
+    )
     installments, position, number = _installments(draws, state, ids, start_day, term, amount_cents, signed_day)
-    batch.add("payment_plans", {
-        "plan_id": installments.ids,
-        "contract_id": installments.contract,
-        "installment_no": number + 1,
-        "due_date": installments.due_day,
-        "amount": installments.amount_cents / 100,
-        "updated_at": created_at[position],
-    })
+    batch.add(
+        "payment_plans",
+        {
+            "plan_id": installments.ids,
+            "contract_id": installments.contract,
+            "installment_no": number + 1,
+            "due_date": installments.due_day,
+            "amount": installments.amount_cents / 100,
+            "updated_at": created_at[position],
+        },
+    )
     batch.add("payments", payment_rows(draws, state, installments, window))
     batch.add("invoices", invoice_rows(draws, state, installments, window))
-    batch.add("satisfaction_surveys", survey_rows(draws, state, SignedContracts(ids, drafts.customer, drafts.owner, signed_day, drafts.product), window))
+    batch.add(
+        "satisfaction_surveys",
+        survey_rows(
+            draws, state, SignedContracts(ids, drafts.customer, drafts.owner, signed_day, drafts.product), window
+        ),
+    )
     return batch
 
 
-def _installments(draws: Draws, state: SimulatorState, contract_ids: np.ndarray, start_day: np.ndarray, term: np.ndarray,
-                  amount_cents: np.ndarray, signed_day: np.ndarray) -> tuple[Installments, np.ndarray, np.ndarray]:
+def _installments(
+    draws: Draws,
+    state: SimulatorState,
+    contract_ids: np.ndarray,
+    start_day: np.ndarray,
+    term: np.ndarray,
+    amount_cents: np.ndarray,
+    signed_day: np.ndarray,
+) -> tuple[Installments, np.ndarray, np.ndarray]:
     """1 to 4 installments two months apart, of random weights, summing exactly to the contract amount.
 
     Also returns each installment's position among the contracts and its number (from 0) in its contract.
@@ -170,8 +192,14 @@ def payment_rows(draws: Draws, state: SimulatorState, plans: Installments, windo
     not at all; nothing after the contract is cancelled."""
     ids = plans.ids
     behaviour = draws.choice("plan.behaviour", ids, PAYMENT_BEHAVIOUR_ODDS)
-    on_time_day = np.maximum(plans.signed_day, weekday_or_friday(plans.due_day - draws.integers("plan.early_days", ids, 0, 8)))
-    late_day = weekday_or_monday(plans.due_day + 1 + np.minimum(draws.exponential("plan.late_days", ids, _MEAN_DAYS_LATE), _MAX_DAYS_LATE).astype(np.int64))
+    on_time_day = np.maximum(
+        plans.signed_day, weekday_or_friday(plans.due_day - draws.integers("plan.early_days", ids, 0, 8))
+    )
+    late_day = weekday_or_monday(
+        plans.due_day
+        + 1
+        + np.minimum(draws.exponential("plan.late_days", ids, _MEAN_DAYS_LATE), _MAX_DAYS_LATE).astype(np.int64)
+    )
     part_cents = np.round(plans.amount_cents * (0.3 + 0.5 * draws.uniform("plan.part", ids))).astype(np.int64)
     first_day = np.where(behaviour == _LATE, late_day, on_time_day)
     first_cents = np.where(behaviour == _PARTIAL, part_cents, plans.amount_cents)
@@ -202,10 +230,15 @@ def payment_rows(draws: Draws, state: SimulatorState, plans: Installments, windo
 
 def invoice_rows(draws: Draws, state: SimulatorState, plans: Installments, window: Window) -> Columns:
     """Most installments are invoiced up to ten days before they are due."""
-    issued_day = weekday_or_monday(np.maximum(plans.signed_day, plans.due_day - draws.integers("plan.invoice_days", plans.ids, 0, 11)))
+    issued_day = weekday_or_monday(
+        np.maximum(plans.signed_day, plans.due_day - draws.integers("plan.invoice_days", plans.ids, 0, 11))
+    )
     issued_at = working_time(issued_day, draws.uniform("plan.invoice_time", plans.ids))
-    keep = (draws.bernoulli("plan.invoiced", plans.ids, INVOICED_INSTALLMENT_SHARE) & window.holds(issued_at)
-            & ((plans.cancelled_at == NULL) | (issued_at < plans.cancelled_at)))
+    keep = (
+        draws.bernoulli("plan.invoiced", plans.ids, INVOICED_INSTALLMENT_SHARE)
+        & window.holds(issued_at)
+        & ((plans.cancelled_at == NULL) | (issued_at < plans.cancelled_at))
+    )
     ids = state.take_ids("invoices", int(keep.sum()))
     deleted, deleted_at = soft_deletes(draws, "invoices", ids, issued_at[keep], window.until)
     return {
@@ -220,8 +253,10 @@ def invoice_rows(draws: Draws, state: SimulatorState, plans: Installments, windo
 
 def survey_rows(draws: Draws, state: SimulatorState, contracts: SignedContracts, window: Window) -> Columns:
     """A third of the customers rate the deal one to four months after signing, usually about its main product."""
-    surveyed_at = working_time(contracts.signed_day + draws.integers("contract.survey_day", contracts.ids, 20, 121),
-                               draws.uniform("contract.survey_time", contracts.ids))
+    surveyed_at = working_time(
+        contracts.signed_day + draws.integers("contract.survey_day", contracts.ids, 20, 121),
+        draws.uniform("contract.survey_time", contracts.ids),
+    )
     keep = draws.bernoulli("contract.surveyed", contracts.ids, SURVEYED_CONTRACT_SHARE) & window.holds(surveyed_at)
     contract_ids = contracts.ids[keep]
     without_product = draws.bernoulli("contract.survey_without_product", contract_ids, SURVEY_WITHOUT_PRODUCT_SHARE)
@@ -242,20 +277,35 @@ def contracts_from_wins(world: World, state: SimulatorState, wins: Wins, window:
     signed = draws.bernoulli("win.contract", ids, WINS_WITH_CONTRACT)
     day = weekday_or_monday(wins.closed_at // DAY + draws.integers("win.signing_delay", ids, 0, 8))
     created_at = np.maximum(wins.closed_at + 1800, working_time(day, draws.uniform("win.signing_time", ids)))
-    drafts = _Drafts(ids, wins.customer, wins.owner, np.where(signed, created_at, NULL), wins.amount_cents, wins.currency, wins.product)
+    drafts = _Drafts(
+        ids,
+        wins.customer,
+        wins.owner,
+        np.where(signed, created_at, NULL),
+        wins.amount_cents,
+        wins.currency,
+        wins.product,
+    )
     return _contract_rows(world, state, drafts, window)
 
 
-def renewal_contracts(world: World, state: SimulatorState, customer_positions: np.ndarray, created_at: np.ndarray,
-                      window: Window) -> Batch:
+def renewal_contracts(
+    world: World, state: SimulatorState, customer_positions: np.ndarray, created_at: np.ndarray, window: Window
+) -> Batch:
     """Contracts signed without an opportunity (renewals, add-ons), owned by the account's rep."""
     draws = world.draws
     customers = world.customers.take(customer_positions)
     key = customers.ids * 1_000_003 + created_at  # no contract id yet: the account and moment identify it
-    value = _RENEWAL_MEDIAN_VALUE * np.array([lv.quantity_factor for lv in LEVELS])[customers.level] * np.exp(0.7 * draws.normal("renewal.value", key))
+    value = (
+        _RENEWAL_MEDIAN_VALUE
+        * np.array([lv.quantity_factor for lv in LEVELS])[customers.level]
+        * np.exp(0.7 * draws.normal("renewal.value", key))
+    )
     currency = customer_currency(draws, customers.ids)
     amount_cents = np.round(value / world.fx.to_reporting(currency, created_at // DAY) * 100).astype(np.int64)
     stand_in = world.users.pick_in_region(customers.region, draws.uniform("renewal.owner", key), active_only=True)
     owner = np.where(customers.owner == NULL, stand_in, customers.owner)
     none = np.full(len(key), NULL)
-    return _contract_rows(world, state, _Drafts(none, customers.ids, owner, created_at, amount_cents, currency, none), window)
+    return _contract_rows(
+        world, state, _Drafts(none, customers.ids, owner, created_at, amount_cents, currency, none), window
+    )

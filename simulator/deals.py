@@ -47,7 +47,9 @@ _SOURCE_IS_ACCOUNT_SOURCE = 0.8
 _MANAGER_MOVES_STAGE = 0.1
 _MAX_LOSS_ODDS = 0.9
 _NO_STAGE = -1
-_LOSS_CUMULATIVE = np.cumsum(LOSS_REASON_ODDS_BY_STAGE, axis=1) / np.sum(LOSS_REASON_ODDS_BY_STAGE, axis=1, keepdims=True)
+_LOSS_CUMULATIVE = np.cumsum(LOSS_REASON_ODDS_BY_STAGE, axis=1) / np.sum(
+    LOSS_REASON_ODDS_BY_STAGE, axis=1, keepdims=True
+)
 
 
 @dataclass
@@ -110,14 +112,21 @@ def walk(draws: Draws, deals: Deals, until: int) -> Walk:
     count = len(ids)
     stage = draws.choice("deal.first_stage", ids, FIRST_STAGE_ODDS)
     at = deals.created_at.copy()
-    loss_factor = np.array([c.loss_factor for c in CHANNELS])[deals.channel] * np.array([lv.loss_factor for lv in LEVELS])[deals.level]
+    loss_factor = (
+        np.array([c.loss_factor for c in CHANNELS])[deals.channel]
+        * np.array([lv.loss_factor for lv in LEVELS])[deals.level]
+    )
     moves = [(np.arange(count), np.zeros(count, np.int64), np.full(count, _NO_STAGE), stage.copy(), at.copy())]
     loss_reason = np.full(count, -1)
     active = np.arange(count)
     for number in range(1, MAX_MOVES + 1):
         current = stage[active]
-        wait = 1 + draws.exponential("deal.dwell", ids[active], np.array(STAGE_DWELL_DAYS)[current], number).astype(np.int64)
-        when = working_time(weekday_or_monday(at[active] // DAY + wait), draws.uniform("deal.move_time", ids[active], number))
+        wait = 1 + draws.exponential("deal.dwell", ids[active], np.array(STAGE_DWELL_DAYS)[current], number).astype(
+            np.int64
+        )
+        when = working_time(
+            weekday_or_monday(at[active] // DAY + wait), draws.uniform("deal.move_time", ids[active], number)
+        )
         due = when <= until
         active, current, when = active[due], current[due], when[due]
         if not active.size:
@@ -136,13 +145,17 @@ def walk(draws: Draws, deals: Deals, until: int) -> Walk:
     return Walk(position, number, from_stage, to_stage, move_at, stage, at, loss_reason)
 
 
-def _history_rows(draws: Draws, state: SimulatorState, world: World, deals: Deals, moves: Walk, keep: np.ndarray) -> Columns:
+def _history_rows(
+    draws: Draws, state: SimulatorState, world: World, deals: Deals, moves: Walk, keep: np.ndarray
+) -> Columns:
     order = np.flatnonzero(keep)[np.argsort(moves.at[keep], kind="stable")]
     position, number = moves.position[order], moves.number[order]
     ids = state.take_ids("opportunity_stage_history", len(order))
     owner = deals.owner[position]
     manager = world.users.manager_of(owner)
-    by_manager = draws.bernoulli("deal.moved_by_manager", deals.ids[position], _MANAGER_MOVES_STAGE, number) & (manager != NULL)
+    by_manager = draws.bernoulli("deal.moved_by_manager", deals.ids[position], _MANAGER_MOVES_STAGE, number) & (
+        manager != NULL
+    )
     from_stage = moves.from_stage[order]
     return {
         "history_id": ids,
@@ -157,20 +170,28 @@ def _history_rows(draws: Draws, state: SimulatorState, world: World, deals: Deal
 
 def _deal_activity_rows(draws: Draws, state: SimulatorState, deals: Deals, moves: Walk, window: Window) -> Columns:
     ends = np.where(moves.stage >= WON, moves.last_move_at, window.until)
-    deal, occurred_at, _ = recurring(draws, "deal.activity", deals.ids, deals.created_at, ends, DEAL_ACTIVITIES_PER_DAY, window)
-    return activity_rows(draws, state, deals.customer[deal], deals.ids[deal], deals.owner[deal], occurred_at, window.until)
+    deal, occurred_at, _ = recurring(
+        draws, "deal.activity", deals.ids, deals.created_at, ends, DEAL_ACTIVITIES_PER_DAY, window
+    )
+    return activity_rows(
+        draws, state, deals.customer[deal], deals.ids[deal], deals.owner[deal], occurred_at, window.until
+    )
 
 
 def play(world: World, state: SimulatorState, deals: Deals, window: Window) -> tuple[Walk, Batch]:
     """The deals' stage history and follow-ups that fall in window, and where each deal stands at its end."""
     moves = walk(world.draws, deals, window.until)
     batch = Batch()
-    batch.add("opportunity_stage_history", _history_rows(world.draws, state, world, deals, moves, window.holds(moves.at)))
+    batch.add(
+        "opportunity_stage_history", _history_rows(world.draws, state, world, deals, moves, window.holds(moves.at))
+    )
     batch.add("activities", _deal_activity_rows(world.draws, state, deals, moves, window))
     return moves, batch
 
 
-def deal_amount_cents(deal: np.ndarray, quantity: np.ndarray, unit_cents: np.ndarray, discount: np.ndarray, deals: int) -> np.ndarray:
+def deal_amount_cents(
+    deal: np.ndarray, quantity: np.ndarray, unit_cents: np.ndarray, discount: np.ndarray, deals: int
+) -> np.ndarray:
     """Each deal's amount: the sum of quantity x unit price x (1 - discount/100) over its lines.
 
     With whole-percent discounts a line is an exact number of hundredths of a cent, so the sum is
@@ -197,12 +218,22 @@ def _lines(world: World, deals: Deals) -> tuple[Columns, np.ndarray, np.ndarray]
     line = np.arange(len(deal)) - np.repeat(np.cumsum(count) - count, count)
     product = ranked[deal, line]
     ids = deals.ids[deal]
-    typical = np.clip(TYPICAL_LINE_VALUE / products.list_price[product], 1, 60) * np.array([lv.quantity_factor for lv in LEVELS])[deals.level[deal]]
-    quantity = np.maximum(1, np.round(typical * np.exp(0.6 * draws.normal("deal.quantity", ids, line)))).astype(np.int64)
+    typical = (
+        np.clip(TYPICAL_LINE_VALUE / products.list_price[product], 1, 60)
+        * np.array([lv.quantity_factor for lv in LEVELS])[deals.level[deal]]
+    )
+    quantity = np.maximum(1, np.round(typical * np.exp(0.6 * draws.normal("deal.quantity", ids, line)))).astype(
+        np.int64
+    )
     rate = world.fx.to_reporting(deals.currency[deal], deals.created_at[deal] // DAY)
-    unit_cents = np.round(products.list_price[product] / rate * (0.95 + 0.15 * draws.uniform("deal.price", ids, line)) * 100).astype(np.int64)
-    discount = np.where(draws.bernoulli("deal.discounted", ids, 1 - DISCOUNT_FREE_SHARE, line),
-                        draws.integers("deal.discount", ids, 1, int(MAX_DISCOUNT_PCT) + 1, line), 0)
+    unit_cents = np.round(
+        products.list_price[product] / rate * (0.95 + 0.15 * draws.uniform("deal.price", ids, line)) * 100
+    ).astype(np.int64)
+    discount = np.where(
+        draws.bernoulli("deal.discounted", ids, 1 - DISCOUNT_FREE_SHARE, line),
+        draws.integers("deal.discount", ids, 1, int(MAX_DISCOUNT_PCT) + 1, line),
+        0,
+    )
     amount_cents = deal_amount_cents(deal, quantity, unit_cents, discount, len(deals.ids))
     lowest = np.full(len(deals.ids), np.iinfo(np.int64).max)
     np.minimum.at(lowest, deal, products.ids[product])
@@ -217,43 +248,64 @@ def _lines(world: World, deals: Deals) -> tuple[Columns, np.ndarray, np.ndarray]
     return rows, amount_cents, np.where(count > 0, lowest, NULL)
 
 
-def new_deals(world: World, state: SimulatorState, customer_positions: np.ndarray, created_at: np.ndarray,
-              window: Window) -> tuple[Batch, Wins]:
+def new_deals(
+    world: World, state: SimulatorState, customer_positions: np.ndarray, created_at: np.ndarray, window: Window
+) -> tuple[Batch, Wins]:
     """Deals opened at created_at on the given accounts, with their lives up to the end of window."""
     draws = world.draws
     customers = world.customers.take(customer_positions)
     ids = state.take_ids("opportunities", len(created_at))
     colleague = world.users.pick_in_region(customers.region, draws.uniform("deal.colleague", ids), active_only=True)
     keeps = draws.bernoulli("deal.owner_keeps", ids, _OWNER_KEEPS_DEAL) & (customers.owner != NULL)
-    channel = np.where(draws.bernoulli("deal.account_source", ids, _SOURCE_IS_ACCOUNT_SOURCE), customers.source,
-                       draws.choice("deal.source", ids, [c.share for c in CHANNELS]))
-    deals = Deals(ids, created_at, customers.ids, np.where(keeps, customers.owner, colleague), channel,
-                  customers.level, customer_currency(draws, customers.ids))
+    channel = np.where(
+        draws.bernoulli("deal.account_source", ids, _SOURCE_IS_ACCOUNT_SOURCE),
+        customers.source,
+        draws.choice("deal.source", ids, [c.share for c in CHANNELS]),
+    )
+    deals = Deals(
+        ids,
+        created_at,
+        customers.ids,
+        np.where(keeps, customers.owner, colleague),
+        channel,
+        customers.level,
+        customer_currency(draws, customers.ids),
+    )
     lines, amount_cents, lowest_product = _lines(world, deals)
     moves, batch = play(world, state, deals, window)
     deleted, deleted_at = soft_deletes(draws, "opportunities", ids, created_at, window.until)
     outcome = moves.outcome()
     brand = pick(BRANDS, draws.integers("company.brand", customers.ids, 0, len(BRANDS)))
     expected_days = (np.sum(STAGE_DWELL_DAYS) * (0.6 + draws.uniform("deal.expected_close", ids))).astype(np.int64)
-    batch.add("opportunities", {
-        "opportunity_id": ids,
-        "customer_id": customers.ids,
-        "owner_user_id": deals.owner,
-        "name": brand + " " + world.products.name_of(lowest_product),
-        "source": pick([c.name for c in CHANNELS], channel),
-        "stage": outcome["stage"],
-        "amount": amount_cents / 100,
-        "currency": pick(CURRENCY_CODES, deals.currency),
-        "expected_close_date": created_at // DAY + expected_days,
-        "status": outcome["status"],
-        "loss_reason": outcome["loss_reason"],
-        "created_at": created_at,
-        "closed_at": outcome["closed_at"],
-        "is_deleted": deleted,
-        "updated_at": np.maximum(moves.last_move_at, np.where(deleted, deleted_at, NULL)),
-    })
+    batch.add(
+        "opportunities",
+        {
+            "opportunity_id": ids,
+            "customer_id": customers.ids,
+            "owner_user_id": deals.owner,
+            "name": brand + " " + world.products.name_of(lowest_product),
+            "source": pick([c.name for c in CHANNELS], channel),
+            "stage": outcome["stage"],
+            "amount": amount_cents / 100,
+            "currency": pick(CURRENCY_CODES, deals.currency),
+            "expected_close_date": created_at // DAY + expected_days,
+            "status": outcome["status"],
+            "loss_reason": outcome["loss_reason"],
+            "created_at": created_at,
+            "closed_at": outcome["closed_at"],
+            "is_deleted": deleted,
+            "updated_at": np.maximum(moves.last_move_at, np.where(deleted, deleted_at, NULL)),
+        },
+    )
     batch.add("opportunity_products", lines)
     won = moves.stage == WON
-    wins = Wins(ids[won], moves.last_move_at[won], customers.ids[won], deals.owner[won], amount_cents[won],
-                deals.currency[won], lowest_product[won])
+    wins = Wins(
+        ids[won],
+        moves.last_move_at[won],
+        customers.ids[won],
+        deals.owner[won],
+        amount_cents[won],
+        deals.currency[won],
+        lowest_product[won],
+    )
     return batch, wins

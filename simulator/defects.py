@@ -71,7 +71,11 @@ class _Target:
             return
         now = self.newest_update() + timedelta(seconds=1) if touch else None
         for i, key in enumerate(keys):
-            self.connection.execute(update(self.table).where(self.matches(key)).values(**values(i, key), **({"updated_at": now} if touch else {})))
+            self.connection.execute(
+                update(self.table)
+                .where(self.matches(key))
+                .values(**values(i, key), **({"updated_at": now} if touch else {}))
+            )
 
     def pick_column(self, candidates: list[str], what: str) -> str:
         if self.column is not None:
@@ -83,7 +87,11 @@ class _Target:
         return candidates[0]
 
     def columns_of_type(self, kind: str) -> list[str]:
-        return [c.name for c in self.contract.columns if c.type == kind and c.name not in self.contract.primary_key and c.name in self.table.c]
+        return [
+            c.name
+            for c in self.contract.columns
+            if c.type == kind and c.name not in self.contract.primary_key and c.name in self.table.c
+        ]
 
     def result(self, defect: str, keys: list[tuple], column: str | None, description: str) -> InjectedDefect:
         return InjectedDefect(defect, self.table.name, tuple(keys), column, description)
@@ -103,12 +111,18 @@ def _duplicate_rows(target: _Target) -> InjectedDefect:
     for key in keys:
         row = target.connection.execute(select(target.table).where(target.matches(key)).limit(1)).mappings().one()
         target.connection.execute(insert(target.table).values(**row))
-    return target.result("duplicate_rows", keys, None, f"{len(keys)} rows of {target.table.name} written twice, identical")
+    return target.result(
+        "duplicate_rows", keys, None, f"{len(keys)} rows of {target.table.name} written twice, identical"
+    )
 
 
 def _foreign_key_column(target: _Target, required_only: bool) -> str:
     references = foreign_keys(target.contract)
-    candidates = [c for c in references if c in target.table.c and not (required_only and (target.table.name, c) in NULLABLE_FOREIGN_KEYS)]
+    candidates = [
+        c
+        for c in references
+        if c in target.table.c and not (required_only and (target.table.name, c) in NULLABLE_FOREIGN_KEYS)
+    ]
     return target.pick_column(candidates, "a required foreign key" if required_only else "a foreign key")
 
 
@@ -116,7 +130,9 @@ def _null_foreign_keys(target: _Target) -> InjectedDefect:
     column = _foreign_key_column(target, required_only=True)
     keys = target.sample(target.table.c[column].is_not(None))
     target.change(keys, lambda i, key: {column: None})
-    return target.result("null_foreign_keys", keys, column, f"{column} set to null on {len(keys)} rows of {target.table.name}")
+    return target.result(
+        "null_foreign_keys", keys, column, f"{column} set to null on {len(keys)} rows of {target.table.name}"
+    )
 
 
 def _orphan_foreign_keys(target: _Target) -> InjectedDefect:
@@ -126,56 +142,92 @@ def _orphan_foreign_keys(target: _Target) -> InjectedDefect:
     first_missing = (target.connection.execute(select(func.max(parent_key))).scalar_one() or 0) + 1_000_000
     keys = target.sample()
     target.change(keys, lambda i, key: {column: first_missing + i})
-    return target.result("orphan_foreign_keys", keys, column,
-                         f"{column} of {len(keys)} rows of {target.table.name} points at {parent.name} ids "
-                         f"{first_missing}..{first_missing + len(keys) - 1}, which do not exist")
+    return target.result(
+        "orphan_foreign_keys",
+        keys,
+        column,
+        f"{column} of {len(keys)} rows of {target.table.name} points at {parent.name} ids "
+        f"{first_missing}..{first_missing + len(keys) - 1}, which do not exist",
+    )
 
 
 def _negative_amounts(target: _Target) -> InjectedDefect:
     column = target.pick_column(target.columns_of_type("money"), "a money column")
     keys = target.sample(target.table.c[column] > 0)
     target.change(keys, lambda i, key: {column: -target.table.c[column]})
-    return target.result("negative_amounts", keys, column, f"{column} made negative on {len(keys)} rows of {target.table.name}")
+    return target.result(
+        "negative_amounts", keys, column, f"{column} made negative on {len(keys)} rows of {target.table.name}"
+    )
 
 
 def _absurd_amounts(target: _Target) -> InjectedDefect:
     column = target.pick_column(target.columns_of_type("money"), "a money column")
     keys = target.sample()
     target.change(keys, lambda i, key: {column: _ABSURD_AMOUNT + i})
-    return target.result("absurd_amounts", keys, column, f"{column} set to about {_ABSURD_AMOUNT:,} on {len(keys)} rows of {target.table.name}")
+    return target.result(
+        "absurd_amounts",
+        keys,
+        column,
+        f"{column} set to about {_ABSURD_AMOUNT:,} on {len(keys)} rows of {target.table.name}",
+    )
 
 
 def _unknown_stages(target: _Target) -> InjectedDefect:
-    column = target.pick_column([c for c in ("stage", "to_stage", "from_stage") if c in target.table.c], "a stage column")
+    column = target.pick_column(
+        [c for c in ("stage", "to_stage", "from_stage") if c in target.table.c], "a stage column"
+    )
     keys = target.sample(target.table.c[column].is_not(None))
     target.change(keys, lambda i, key: {column: _UNKNOWN_STAGES[i % len(_UNKNOWN_STAGES)]})
-    return target.result("unknown_stages", keys, column,
-                         f"{column} of {len(keys)} rows of {target.table.name} set to stages not in the catalogue {STAGES}")
+    return target.result(
+        "unknown_stages",
+        keys,
+        column,
+        f"{column} of {len(keys)} rows of {target.table.name} set to stages not in the catalogue {STAGES}",
+    )
 
 
 def _closed_before_created(target: _Target) -> InjectedDefect:
     table = target.table
     target.pick_column(["closed_at"] if "closed_at" in table.c else [], "a closed_at column")
     keys = target.sample(table.c.closed_at.is_not(None))
-    created = {key: target.connection.execute(select(table.c.created_at).where(target.matches(key)).limit(1)).scalar_one() for key in keys}
+    created = {
+        key: target.connection.execute(select(table.c.created_at).where(target.matches(key)).limit(1)).scalar_one()
+        for key in keys
+    }
     days_early = target.rng.integers(1, 31, size=len(keys))
     target.change(keys, lambda i, key: {"closed_at": created[key] - timedelta(days=int(days_early[i]))})
-    return target.result("closed_before_created", keys, "closed_at", f"closed_at set 1 to 30 days before created_at on {len(keys)} closed rows of {table.name}")
+    return target.result(
+        "closed_before_created",
+        keys,
+        "closed_at",
+        f"closed_at set 1 to 30 days before created_at on {len(keys)} closed rows of {table.name}",
+    )
 
 
 def _late_arriving_updates(target: _Target) -> InjectedDefect:
     """Edits stamped with an updated_at between the row's own and the table's newest: a watermark
     extract that already passed that moment never sees them."""
     kinds = {c.name: c.type for c in target.contract.columns}
-    editable = sorted((name for name, kind in kinds.items()
-                       if kind in _LATE_EDITS and name not in target.contract.primary_key
-                       and name in target.table.c and name not in foreign_keys(target.contract)),
-                      key=lambda name: list(_LATE_EDITS).index(kinds[name]))
+    editable = sorted(
+        (
+            name
+            for name, kind in kinds.items()
+            if kind in _LATE_EDITS
+            and name not in target.contract.primary_key
+            and name in target.table.c
+            and name not in foreign_keys(target.contract)
+        ),
+        key=lambda name: list(_LATE_EDITS).index(kinds[name]),
+    )
     column = target.pick_column(editable, "an editable date, text or money column")
     newest = target.newest_update()
     keys = target.sample(target.table.c.updated_at < newest - timedelta(hours=1))
-    old = {key: target.connection.execute(select(target.table.c.updated_at, target.table.c[column])
-                                          .where(target.matches(key)).limit(1)).one() for key in keys}
+    old = {
+        key: target.connection.execute(
+            select(target.table.c.updated_at, target.table.c[column]).where(target.matches(key)).limit(1)
+        ).one()
+        for key in keys
+    }
     share = target.rng.uniform(0.2, 0.8, size=len(keys))
 
     def values(i: int, key: tuple) -> dict:
@@ -184,17 +236,25 @@ def _late_arriving_updates(target: _Target) -> InjectedDefect:
         return {"updated_at": late, column: None if value is None else _LATE_EDITS[kinds[column]](value)}
 
     target.change(keys, values, touch=False)
-    return target.result("late_arriving_updates", keys, column,
-                         f"{column} of {len(keys)} rows of {target.table.name} edited with an updated_at older than the newest ({newest})")
+    return target.result(
+        "late_arriving_updates",
+        keys,
+        column,
+        f"{column} of {len(keys)} rows of {target.table.name} edited with an updated_at older than the newest ({newest})",
+    )
 
 
 def _soft_deletes(target: _Target) -> InjectedDefect:
     if not target.contract.has_soft_delete:
-        raise ValueError(f"{target.table.name} has no is_deleted column; soft deletes apply to "
-                         f"{[t.name for t in _soft_delete_tables()]}")
+        raise ValueError(
+            f"{target.table.name} has no is_deleted column; soft deletes apply to "
+            f"{[t.name for t in _soft_delete_tables()]}"
+        )
     keys = target.sample(target.table.c.is_deleted.is_(False))
     target.change(keys, lambda i, key: {"is_deleted": True})
-    return target.result("soft_deletes", keys, "is_deleted", f"{len(keys)} rows of {target.table.name} flagged is_deleted")
+    return target.result(
+        "soft_deletes", keys, "is_deleted", f"{len(keys)} rows of {target.table.name} flagged is_deleted"
+    )
 
 
 def _soft_delete_tables() -> list[SourceTable]:
@@ -214,20 +274,29 @@ def _new_column(target: _Target) -> InjectedDefect:
         raise ValueError(f"{target.table.name} already has a column {column}; pass another name")
     preparer = target.connection.dialect.identifier_preparer
     column_type = SQL_TYPES["text"].compile(dialect=target.connection.dialect)
-    target.connection.execute(text(f"ALTER TABLE {preparer.quote(target.table.name)} ADD COLUMN {preparer.quote(column)} {column_type}"))
+    target.connection.execute(
+        text(f"ALTER TABLE {preparer.quote(target.table.name)} ADD COLUMN {preparer.quote(column)} {column_type}")
+    )
     target.table = _present_table(target.connection, target.contract)
     keys = target.sample()
     target.change(keys, lambda i, key: {column: f"custom value {i + 1}"}, touch=False)
-    return target.result("new_column", keys, column, f"column {column} added to {target.table.name}, filled on {len(keys)} rows")
+    return target.result(
+        "new_column", keys, column, f"column {column} added to {target.table.name}, filled on {len(keys)} rows"
+    )
 
 
 def _dropped_column(target: _Target) -> InjectedDefect:
-    droppable = [c for c in target.contract.column_names
-                 if c not in target.contract.primary_key and c != "updated_at" and c in target.table.c]
+    droppable = [
+        c
+        for c in target.contract.column_names
+        if c not in target.contract.primary_key and c != "updated_at" and c in target.table.c
+    ]
     column = target.column or droppable[int(target.rng.integers(len(droppable)))]
     target.pick_column(droppable, "a droppable contract column (not a key, not updated_at)")
     preparer = target.connection.dialect.identifier_preparer
-    target.connection.execute(text(f"ALTER TABLE {preparer.quote(target.table.name)} DROP COLUMN {preparer.quote(column)}"))
+    target.connection.execute(
+        text(f"ALTER TABLE {preparer.quote(target.table.name)} DROP COLUMN {preparer.quote(column)}")
+    )
     return target.result("dropped_column", [], column, f"contract column {target.table.name}.{column} dropped")
 
 
@@ -255,8 +324,9 @@ DEFECTS: tuple[str, ...] = tuple(_INJECTORS)
 DEFAULT_TABLES: dict[str, str] = {defect: table for defect, (_, table) in _INJECTORS.items()}
 
 
-def inject(url: str, defect: str, *, table: str | None = None, count: int = 5, seed: int = 0,
-           column: str | None = None) -> InjectedDefect:
+def inject(
+    url: str, defect: str, *, table: str | None = None, count: int = 5, seed: int = 0, column: str | None = None
+) -> InjectedDefect:
     """Writes one kind of dirty data into the database at url (default table per DEFAULT_TABLES).
 
     The rows are chosen at random, the same ones for the same seed and database.

@@ -48,7 +48,9 @@ class Draws:
     def bernoulli(self, purpose: str, ids: np.ndarray, p: float | np.ndarray, step: np.ndarray | int = 0) -> np.ndarray:
         return self.uniform(purpose, ids, step) < p
 
-    def integers(self, purpose: str, ids: np.ndarray, low: int, high: int | np.ndarray, step: np.ndarray | int = 0) -> np.ndarray:
+    def integers(
+        self, purpose: str, ids: np.ndarray, low: int, high: int | np.ndarray, step: np.ndarray | int = 0
+    ) -> np.ndarray:
         """Integers in [low, high)."""
         return low + (self.uniform(purpose, ids, step) * (np.asarray(high) - low)).astype(np.int64)
 
@@ -58,14 +60,18 @@ class Draws:
         picks = np.searchsorted(cumulative / cumulative[-1], self.uniform(purpose, ids, step), side="right")
         return np.minimum(picks, len(cumulative) - 1)
 
-    def exponential(self, purpose: str, ids: np.ndarray, mean: float | np.ndarray, step: np.ndarray | int = 0) -> np.ndarray:
+    def exponential(
+        self, purpose: str, ids: np.ndarray, mean: float | np.ndarray, step: np.ndarray | int = 0
+    ) -> np.ndarray:
         return -np.log1p(-self.uniform(purpose, ids, step)) * mean
 
     def normal(self, purpose: str, ids: np.ndarray, step: np.ndarray | int = 0) -> np.ndarray:
         radius = np.sqrt(-2.0 * np.log1p(-self.uniform(f"{purpose}#r", ids, step)))
         return radius * np.cos(2.0 * np.pi * self.uniform(f"{purpose}#a", ids, step))
 
-    def poisson(self, purpose: str, ids: np.ndarray, mean: float | np.ndarray, step: np.ndarray | int = 0) -> np.ndarray:
+    def poisson(
+        self, purpose: str, ids: np.ndarray, mean: float | np.ndarray, step: np.ndarray | int = 0
+    ) -> np.ndarray:
         """Poisson counts by inverting the CDF, which keeps one uniform per id (means stay small here)."""
         u = self.uniform(purpose, ids, step)
         mean = np.broadcast_to(np.asarray(mean, dtype=np.float64), u.shape)

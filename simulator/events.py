@@ -17,8 +17,9 @@ from simulator.writer import Columns
 _LONGEST_DELETE_DELAY = 180 * DAY
 
 
-def recurring(draws: Draws, purpose: str, ids: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-              per_day: float, window: Window) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def recurring(
+    draws: Draws, purpose: str, ids: np.ndarray, starts: np.ndarray, ends: np.ndarray, per_day: float, window: Window
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Events at random intervals (a Poisson process) from each start to its end, inside window.
 
     Returns the position of each event's subject in ids, its time and its number in the subject's
@@ -41,15 +42,26 @@ def recurring(draws: Draws, purpose: str, ids: np.ndarray, starts: np.ndarray, e
     return np.concatenate(positions), np.concatenate(times), np.concatenate(numbers)
 
 
-def soft_deletes(draws: Draws, table: str, ids: np.ndarray, created_at: np.ndarray, until: int) -> tuple[np.ndarray, np.ndarray]:
+def soft_deletes(
+    draws: Draws, table: str, ids: np.ndarray, created_at: np.ndarray, until: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Which rows a user deletes (within half a year of creation) by the end of the window, and when."""
-    deleted_at = created_at + 3600 + (draws.uniform(f"{table}.deleted_at", ids) * _LONGEST_DELETE_DELAY).astype(np.int64)
+    deleted_at = (
+        created_at + 3600 + (draws.uniform(f"{table}.deleted_at", ids) * _LONGEST_DELETE_DELAY).astype(np.int64)
+    )
     deleted = draws.bernoulli(f"{table}.deleted", ids, SOFT_DELETE_SHARE.get(table, 0.0)) & (deleted_at <= until)
     return deleted, deleted_at
 
 
-def activity_rows(draws: Draws, state: SimulatorState, customer: np.ndarray, opportunity: np.ndarray,
-                  user: np.ndarray, occurred_at: np.ndarray, until: int) -> Columns:
+def activity_rows(
+    draws: Draws,
+    state: SimulatorState,
+    customer: np.ndarray,
+    opportunity: np.ndarray,
+    user: np.ndarray,
+    occurred_at: np.ndarray,
+    until: int,
+) -> Columns:
     ids = state.take_ids("activities", len(customer))
     deleted, deleted_at = soft_deletes(draws, "activities", ids, occurred_at, until)
     return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 from sqlalchemy import create_engine
@@ -66,7 +66,8 @@ def _prepare(connection: Connection, url: str, replace: bool) -> None:
     if found and not replace:
         raise FileExistsError(
             f"{url} already holds CRM tables ({', '.join(found[:4])}{', ...' if len(found) > 4 else ''}); "
-            "pass replace=True (--replace) to overwrite them, or `advance` it instead")
+            "pass replace=True (--replace) to overwrite them, or `advance` it instead"
+        )
     for name in found:
         connection.exec_driver_sql(f'DROP TABLE "{name}"')
 
@@ -74,17 +75,25 @@ def _prepare(connection: Connection, url: str, replace: bool) -> None:
 def _accounts_skeleton(draws: Draws, count: int, first_day: int, last_day: int) -> np.ndarray:
     """When each account was opened, in order: a quarter before the period, the rest at a growing pace."""
     before = np.arange(round(count * _ACCOUNTS_BEFORE_PERIOD))
-    old = working_time(first_day - draws.integers("skeleton.account_age", before, 1, _ACCOUNT_HISTORY_DAYS),
-                       draws.uniform("skeleton.account_time", before))
-    return np.sort(np.concatenate([old, _growing_moments(draws, "skeleton.account", count - len(before), first_day, last_day)]))
+    old = working_time(
+        first_day - draws.integers("skeleton.account_age", before, 1, _ACCOUNT_HISTORY_DAYS),
+        draws.uniform("skeleton.account_time", before),
+    )
+    return np.sort(
+        np.concatenate([old, _growing_moments(draws, "skeleton.account", count - len(before), first_day, last_day)])
+    )
 
 
-def _deals_skeleton(draws: Draws, customers: Customers, scale: Scale, first_day: int, window: Window) -> tuple[np.ndarray, np.ndarray, int]:
+def _deals_skeleton(
+    draws: Draws, customers: Customers, scale: Scale, first_day: int, window: Window
+) -> tuple[np.ndarray, np.ndarray, int]:
     """(account position, opened at) of every deal in order, and how many came from existing accounts:
     most new accounts open one within two weeks, the other deals come from accounts at a growing pace."""
     new, first_at = (part[: scale.opportunities] for part in first_deals(draws, customers, first_day, window))
     repeat_at = _growing_moments(draws, "skeleton.repeat", scale.opportunities - len(new), first_day, window.last_day)
-    repeat, repeat_at = pick_buying_accounts(customers, repeat_at, draws.uniform("skeleton.repeat_account", np.arange(len(repeat_at))))
+    repeat, repeat_at = pick_buying_accounts(
+        customers, repeat_at, draws.uniform("skeleton.repeat_account", np.arange(len(repeat_at)))
+    )
     position, at = np.concatenate([new, repeat]), np.concatenate([first_at, repeat_at])
     order = np.lexsort((position, at))
     return position[order], at[order], len(repeat_at)
@@ -92,31 +101,53 @@ def _deals_skeleton(draws: Draws, customers: Customers, scale: Scale, first_day:
 
 def _growing_moments(draws: Draws, purpose: str, count: int, first_day: int, last_day: int) -> np.ndarray:
     index = np.arange(count)
-    day = mostly_weekdays(growing_days(draws.uniform(f"{purpose}.day", index), first_day, last_day, BUSINESS_GROWTH),
-                          draws.uniform(f"{purpose}.weekend", index), last_day)
+    day = mostly_weekdays(
+        growing_days(draws.uniform(f"{purpose}.day", index), first_day, last_day, BUSINESS_GROWTH),
+        draws.uniform(f"{purpose}.weekend", index),
+        last_day,
+    )
     return np.sort(working_time(day, draws.uniform(f"{purpose}.time", index)))
 
 
 def _progress(total: int, quiet: bool) -> tqdm:
-    return tqdm(total=total, unit="deal", unit_scale=True, desc="crm-simulator", disable=quiet or not sys.stderr.isatty())
+    return tqdm(
+        total=total, unit="deal", unit_scale=True, desc="crm-simulator", disable=quiet or not sys.stderr.isatty()
+    )
 
 
-def generate(url: str, *, opportunities: int, seed: int = 42, end_date: date | None = None, quiet: bool = False,
-             replace: bool = False, defects: Sequence[str] = ()) -> SimulationSummary:
+def generate(
+    url: str,
+    *,
+    opportunities: int,
+    seed: int = 42,
+    end_date: date | None = None,
+    quiet: bool = False,
+    replace: bool = False,
+    defects: Sequence[str] = (),
+) -> SimulationSummary:
     """Writes a CRM database with `opportunities` deals whose history ends on end_date (default: today, UTC).
 
     Same arguments, same rows. Refuses a database that already holds CRM tables unless replace is set;
     defects (names from DEFECTS) are injected once the clean history is written.
     """
     scale = Scale.of(opportunities)
-    last_day = day_number(end_date or datetime.now(timezone.utc).date())
+    last_day = day_number(end_date or datetime.now(UTC).date())
     first_day = add_months(last_day, -PERIOD_MONTHS) + 1
     window = Window.through_day(last_day)
     draws = Draws(seed)
-    state = SimulatorState(seed=seed, opportunities=opportunities, first_day=first_day, last_day=last_day,
-                           generated_last_day=last_day, customers_per_day=0.0, repeat_opportunities_per_day=0.0,
-                           renewals_per_day=0.0, monthly_contract_target=0.0, monthly_payment_target=0.0,
-                           monthly_new_customer_target=0.0)
+    state = SimulatorState(
+        seed=seed,
+        opportunities=opportunities,
+        first_day=first_day,
+        last_day=last_day,
+        generated_last_day=last_day,
+        customers_per_day=0.0,
+        repeat_opportunities_per_day=0.0,
+        renewals_per_day=0.0,
+        monthly_contract_target=0.0,
+        monthly_payment_target=0.0,
+        monthly_new_customer_target=0.0,
+    )
     metadata = build_metadata()
     engine = create_engine(url)
     try:
@@ -135,19 +166,28 @@ def generate(url: str, *, opportunities: int, seed: int = 42, end_date: date | N
     return SimulationSummary(to_date(first_day), to_date(last_day), dict(writer.inserted), {}, injected)
 
 
-def _write_history(writer: Writer, draws: Draws, state: SimulatorState, scale: Scale, window: Window, quiet: bool) -> None:
+def _write_history(
+    writer: Writer, draws: Draws, state: SimulatorState, scale: Scale, window: Window, quiet: bool
+) -> None:
     first_day, last_day = state.first_day, state.last_day
     departments, users_rows, users = build_organisation(draws, scale.users, first_day, last_day)
     products_rows, products = build_products(draws, scale.products, first_day)
     fx_rows, fx = fx_rates(draws, window, first_day, None)
-    for table, rows in (("departments", departments), ("users", users_rows), ("products", products_rows), ("fx_rates", fx_rows)):
+    for table, rows in (
+        ("departments", departments),
+        ("users", users_rows),
+        ("products", products_rows),
+        ("fx_rates", fx_rows),
+    ):
         writer.insert(table, rows)
 
     created_at = _accounts_skeleton(draws, scale.customers, first_day, last_day)
     parts = []
     for start in range(0, len(created_at), _ACCOUNTS_PER_CHUNK):
-        chunk_at = created_at[start:start + _ACCOUNTS_PER_CHUNK]
-        rows, customers = customer_rows(draws, state.take_ids("customers", len(chunk_at)), chunk_at, users, window.until)
+        chunk_at = created_at[start : start + _ACCOUNTS_PER_CHUNK]
+        rows, customers = customer_rows(
+            draws, state.take_ids("customers", len(chunk_at)), chunk_at, users, window.until
+        )
         writer.insert("customers", rows)
         writer.insert("contacts", contact_rows(draws, state, customers, window))
         writer.insert("activities", account_activity_rows(draws, state, customers, users, window))
@@ -169,7 +209,9 @@ def _write_history(writer: Writer, draws: Draws, state: SimulatorState, scale: S
             progress.update(len(position[chunk]))
 
     renewal_at = _growing_moments(draws, "skeleton.renewal", round(wins * RENEWALS_PER_WIN), first_day, last_day)
-    renewal_accounts, renewal_at = pick_buying_accounts(customers, renewal_at, draws.uniform("skeleton.renewal_account", np.arange(len(renewal_at))))
+    renewal_accounts, renewal_at = pick_buying_accounts(
+        customers, renewal_at, draws.uniform("skeleton.renewal_account", np.arange(len(renewal_at)))
+    )
     renewals = renewal_contracts(world, state, renewal_accounts, renewal_at, window)
     renewals.write(writer)
     contract_value += _reporting_value(renewals, fx)
@@ -187,10 +229,19 @@ def _reporting_value(batch: Batch, fx: FxRates) -> float:
     return float(np.sum(contracts["amount"] * rate))
 
 
-def _size_the_pace(state: SimulatorState, customers: Customers, repeat_deals: int, renewals: int, contract_value: float, active_users: int) -> None:
+def _size_the_pace(
+    state: SimulatorState,
+    customers: Customers,
+    repeat_deals: int,
+    renewals: int,
+    contract_value: float,
+    active_users: int,
+) -> None:
     """Rates for `advance` (the pace at the end of the period) and the reps' baseline monthly targets."""
     days = state.last_day - state.first_day + 1
-    end_pace = float(growth_factor(state, state.last_day)) / float(np.mean(growth_factor(state, np.arange(state.first_day, state.last_day + 1))))
+    end_pace = float(growth_factor(state, state.last_day)) / float(
+        np.mean(growth_factor(state, np.arange(state.first_day, state.last_day + 1)))
+    )
     new_accounts = int(np.sum(customers.created_at >= state.first_day * DAY))
     state.customers_per_day = new_accounts / days * end_pace
     state.repeat_opportunities_per_day = repeat_deals / days * end_pace

@@ -56,8 +56,12 @@ def build_organisation(draws: Draws, user_count: int, first_day: int, last_day: 
     department = np.concatenate([departments["department_id"], rep_departments])
     manager = np.concatenate([parent, rep_departments])
     is_active = (ids <= department_count) | ~draws.bernoulli("user.leaves", ids, 1 - _ACTIVE_REP_SHARE)
-    hired_at = working_time(first_day - draws.integers("user.hired", ids, 30, 2500), draws.uniform("user.hired_time", ids))
-    left_at = working_time(draws.integers("user.left", ids, first_day, last_day + 1), draws.uniform("user.left_time", ids))
+    hired_at = working_time(
+        first_day - draws.integers("user.hired", ids, 30, 2500), draws.uniform("user.hired_time", ids)
+    )
+    left_at = working_time(
+        draws.integers("user.left", ids, first_day, last_day + 1), draws.uniform("user.left_time", ids)
+    )
     names, emails = people(draws, "user", ids, "crm-sim.example.com")
     region = department_region[department - 1]
     users = {
@@ -85,7 +89,9 @@ def build_products(draws: Draws, count: int, first_day: int) -> tuple[Columns, P
         "category": np.array([p.category for p in catalogue], dtype=object),
         "list_price": list_price,
         "is_active": is_active,
-        "updated_at": working_time(first_day - draws.integers("product.updated", ids, 1, 365), draws.uniform("product.time", ids)),
+        "updated_at": working_time(
+            first_day - draws.integers("product.updated", ids, 1, 365), draws.uniform("product.time", ids)
+        ),
     }
     return columns, Products(ids, columns["name"], list_price, product_popularity(draws, ids), is_active)
 

@@ -30,7 +30,9 @@ def growth_factor(state: SimulatorState, days: np.ndarray | int) -> np.ndarray:
     return (1.0 + BUSINESS_GROWTH * progress) / (1.0 + BUSINESS_GROWTH)
 
 
-def fx_rates(draws: Draws, window: Window, first_day: int, previous: dict[str, float] | None) -> tuple[Columns, FxRates]:
+def fx_rates(
+    draws: Draws, window: Window, first_day: int, previous: dict[str, float] | None
+) -> tuple[Columns, FxRates]:
     """A mean-reverting random walk per currency, continuing from the previous day's rate when given."""
     days = np.arange(first_day if window.after == NULL else window.after // DAY + 1, window.last_day + 1)
     columns: dict[str, list[np.ndarray]] = {"currency": [], "rate_date": [], "rate_to_reporting": []}
@@ -53,7 +55,9 @@ def fx_rates(draws: Draws, window: Window, first_day: int, previous: dict[str, f
     return rows, FxRates(int(days[0]) if len(days) else first_day, series)
 
 
-def _booked_months(first_day: int, window: Window, booking_delay_months: int, booking_day_offset: int) -> tuple[np.ndarray, np.ndarray]:
+def _booked_months(
+    first_day: int, window: Window, booking_delay_months: int, booking_day_offset: int
+) -> tuple[np.ndarray, np.ndarray]:
     months = np.array(month_starts(first_day, window.last_day + 40), dtype=np.int64)
     booked = np.array([add_months(int(m), booking_delay_months) for m in months], dtype=np.int64) + booking_day_offset
     booked_at = booked * DAY + _BOOKED_AT

@@ -42,17 +42,30 @@ SQL_TYPES: dict[str, TypeEngine] = {
 
 # Which table an id column points at; a table's own key is not a foreign key.
 _REFERENCED_BY_COLUMN: dict[str, str] = {
-    "department_id": "departments", "parent_department_id": "departments",
-    "user_id": "users", "manager_user_id": "users", "owner_user_id": "users", "changed_by_user_id": "users",
-    "customer_id": "customers", "product_id": "products", "opportunity_id": "opportunities",
-    "contract_id": "contracts", "plan_id": "payment_plans",
+    "department_id": "departments",
+    "parent_department_id": "departments",
+    "user_id": "users",
+    "manager_user_id": "users",
+    "owner_user_id": "users",
+    "changed_by_user_id": "users",
+    "customer_id": "customers",
+    "product_id": "products",
+    "opportunity_id": "opportunities",
+    "contract_id": "contracts",
+    "plan_id": "payment_plans",
 }
 # Foreign keys that domain.md allows to be null; a null anywhere else is a defect.
-NULLABLE_FOREIGN_KEYS: frozenset[tuple[str, str]] = frozenset({
-    ("departments", "parent_department_id"), ("users", "manager_user_id"), ("customers", "owner_user_id"),
-    ("contracts", "opportunity_id"), ("payments", "plan_id"), ("activities", "opportunity_id"),
-    ("satisfaction_surveys", "product_id"),
-})
+NULLABLE_FOREIGN_KEYS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("departments", "parent_department_id"),
+        ("users", "manager_user_id"),
+        ("customers", "owner_user_id"),
+        ("contracts", "opportunity_id"),
+        ("payments", "plan_id"),
+        ("activities", "opportunity_id"),
+        ("satisfaction_surveys", "product_id"),
+    }
+)
 
 
 def foreign_keys(table: SourceTable) -> dict[str, str]:
@@ -84,4 +97,3 @@ def create_indexes(connection: Connection, metadata: MetaData) -> None:
 def existing_tables(connection: Connection) -> list[str]:
     names = set(inspect(connection).get_table_names())
     return [name for name in (*(t.name for t in SOURCE_TABLES), STATE_TABLE) if name in names]
-

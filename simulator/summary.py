@@ -30,6 +30,8 @@ class SimulationSummary:
     def __str__(self) -> str:
         lines = [f"simulated {self.first_day} to {self.last_day}", f"{'table':<28}{'inserted':>12}{'updated':>10}"]
         for table in SOURCE_TABLES:
-            lines.append(f"{table.name:<28}{self.inserted.get(table.name, 0):>12,}{self.updated.get(table.name, 0):>10,}")
+            lines.append(
+                f"{table.name:<28}{self.inserted.get(table.name, 0):>12,}{self.updated.get(table.name, 0):>10,}"
+            )
         lines.extend(f"defect {d.defect}: {d.description}" for d in self.defects)
         return "\n".join(lines)

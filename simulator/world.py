@@ -93,7 +93,6 @@ class Customers(Arrays):
     level: np.ndarray  # index into LEVELS
     source: np.ndarray  # index into CHANNELS
 
-
     def buying_weight(self) -> np.ndarray:
         weight = np.array([level.opportunity_weight for level in LEVELS])[self.level]
         return np.where(self.owner == NULL, weight * PUBLIC_POOL_OPPORTUNITY_WEIGHT, weight)

@@ -47,7 +47,9 @@ def _sqlite_values(kind: str, values: np.ndarray) -> list:
         if present.size:
             days = present // DAY if kind == "timestamp" else present
             texts, first = _day_texts(days)
-            out[~missing] = texts[days - first] + (" " + _clock_texts()[present - days * DAY] if kind == "timestamp" else "")
+            out[~missing] = texts[days - first] + (
+                " " + _clock_texts()[present - days * DAY] if kind == "timestamp" else ""
+            )
         return out.tolist()
     return _python_values(kind, values)
 
@@ -122,14 +124,16 @@ class Writer:
         count = len(next(iter(columns.values())))
         kinds = kinds_of(table, list(columns))
         for start in range(0, count, _ROWS_PER_STATEMENT):
-            part = [values[start:start + _ROWS_PER_STATEMENT] for values in columns.values()]
+            part = [values[start : start + _ROWS_PER_STATEMENT] for values in columns.values()]
             if self.fast:
                 sql = f'INSERT INTO "{table}" ({", ".join(expected)}) VALUES ({", ".join("?" * len(expected))})'
                 rows = zip(*(_sqlite_values(kind, values) for kind, values in zip(kinds, part)))
                 self.connection.connection.dbapi_connection.executemany(sql, rows)
             else:
                 lists = [_python_values(kind, values) for kind, values in zip(kinds, part)]
-                self.connection.execute(self.metadata.tables[table].insert(), [dict(zip(expected, row)) for row in zip(*lists)])
+                self.connection.execute(
+                    self.metadata.tables[table].insert(), [dict(zip(expected, row)) for row in zip(*lists)]
+                )
         self.inserted[table] += count
 
     def update(self, table: str, keys: Mapping[str, np.ndarray], changes: Mapping[str, np.ndarray]) -> None:
@@ -144,10 +148,13 @@ class Writer:
             .values({name: bindparam(f"new_{name}") for name in changes})
         )
         lists = {f"key_{n}": _python_values(k, v) for n, k, v in zip(keys, kinds_of(table, list(keys)), keys.values())}
-        lists |= {f"new_{n}": _python_values(k, v) for n, k, v in zip(changes, kinds_of(table, list(changes)), changes.values())}
+        lists |= {
+            f"new_{n}": _python_values(k, v)
+            for n, k, v in zip(changes, kinds_of(table, list(changes)), changes.values())
+        }
         params = [dict(zip(lists, row)) for row in zip(*lists.values())]
         for start in range(0, count, _ROWS_PER_STATEMENT):
-            self.connection.execute(statement, params[start:start + _ROWS_PER_STATEMENT])
+            self.connection.execute(statement, params[start : start + _ROWS_PER_STATEMENT])
         self.updated[table] += count
 
 
@@ -178,12 +185,15 @@ class Batch:
 def read(connection: Connection, statement: Select, kinds: list[str]) -> Columns:
     """Columns of a query's rows in the writer's encoding; kinds are the logical types of its columns."""
     rows = connection.execute(statement).all()
-    return {column.name: from_python(kind, [row[i] for row in rows])
-            for i, (column, kind) in enumerate(zip(statement.selected_columns, kinds))}
+    return {
+        column.name: from_python(kind, [row[i] for row in rows])
+        for i, (column, kind) in enumerate(zip(statement.selected_columns, kinds))
+    }
 
 
-def read_table(connection: Connection, metadata: MetaData, table: str, names: list[str],
-               where: ColumnElement[bool] | None = None) -> Columns:
+def read_table(
+    connection: Connection, metadata: MetaData, table: str, names: list[str], where: ColumnElement[bool] | None = None
+) -> Columns:
     sql_table = metadata.tables[table]
     statement = select(*(sql_table.c[name] for name in names))
     return read(connection, statement if where is None else statement.where(where), kinds_of(table, names))

@@ -34,39 +34,60 @@ def sum_of(column: str, label: str) -> dict[str, Any]:
     return {"expressionType": "SQL", "sqlExpression": f"SUM({column})", "label": label}
 
 
-NO_TIME_FILTER = [{"clause": "WHERE", "subject": "month_start", "operator": "TEMPORAL_RANGE",
-                   "comparator": "No filter", "expressionType": "SIMPLE"}]
+NO_TIME_FILTER = [
+    {
+        "clause": "WHERE",
+        "subject": "month_start",
+        "operator": "TEMPORAL_RANGE",
+        "comparator": "No filter",
+        "expressionType": "SIMPLE",
+    }
+]
 
 # chart name → (dataset, viz_type, form data): the three views the articles open with.
 CHARTS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "Sales funnel": ("mart_sales_funnel", "funnel", {
-        "groupby": ["stage"],
-        "metric": sum_of("opportunities_reached", "Opportunities reached"),
-        "row_limit": 20,
-        "sort_by_metric": True,
-        "show_labels": True,
-        "label_type": "key_value_percent",
-    }),
-    "Rep leaderboard: contract amount against target, last 12 months": ("rep_leaderboard", "table", {
-        "query_mode": "aggregate",
-        "groupby": ["user_name", "department_name"],
-        "metrics": [sum_of("contract_amount", "Contract amount"),
-                    sum_of("contract_amount_target", "Contract target"),
-                    sum_of("contracts_signed", "Contracts signed")],
-        "timeseries_limit_metric": sum_of("contract_amount", "Contract amount"),
-        "order_desc": True,
-        "row_limit": 50,
-        "adhoc_filters": NO_TIME_FILTER,
-    }),
-    "Collections: due and collected by month": ("mart_collections_monthly", "echarts_timeseries_bar", {
-        "x_axis": "month_start",
-        "time_grain_sqla": "P1M",
-        "metrics": [sum_of("due_amount", "Due"), sum_of("paid_against_due", "Collected against due")],
-        "groupby": [],
-        "row_limit": 1000,
-        "adhoc_filters": NO_TIME_FILTER,
-        "show_legend": True,
-    }),
+    "Sales funnel": (
+        "mart_sales_funnel",
+        "funnel",
+        {
+            "groupby": ["stage"],
+            "metric": sum_of("opportunities_reached", "Opportunities reached"),
+            "row_limit": 20,
+            "sort_by_metric": True,
+            "show_labels": True,
+            "label_type": "key_value_percent",
+        },
+    ),
+    "Rep leaderboard: contract amount against target, last 12 months": (
+        "rep_leaderboard",
+        "table",
+        {
+            "query_mode": "aggregate",
+            "groupby": ["user_name", "department_name"],
+            "metrics": [
+                sum_of("contract_amount", "Contract amount"),
+                sum_of("contract_amount_target", "Contract target"),
+                sum_of("contracts_signed", "Contracts signed"),
+            ],
+            "timeseries_limit_metric": sum_of("contract_amount", "Contract amount"),
+            "order_desc": True,
+            "row_limit": 50,
+            "adhoc_filters": NO_TIME_FILTER,
+        },
+    ),
+    "Collections: due and collected by month": (
+        "mart_collections_monthly",
+        "echarts_timeseries_bar",
+        {
+            "x_axis": "month_start",
+            "time_grain_sqla": "P1M",
+            "metrics": [sum_of("due_amount", "Due"), sum_of("paid_against_due", "Collected against due")],
+            "groupby": [],
+            "row_limit": 1000,
+            "adhoc_filters": NO_TIME_FILTER,
+            "show_legend": True,
+        },
+    ),
 }
 
 
@@ -76,8 +97,11 @@ class Superset:
     def __init__(self, url: str, user: str, password: str) -> None:
         self.url = url.rstrip("/")
         self.session = requests.Session()
-        token = self.call("POST", "/api/v1/security/login",
-                          {"username": user, "password": password, "provider": "db", "refresh": True})
+        token = self.call(
+            "POST",
+            "/api/v1/security/login",
+            {"username": user, "password": password, "provider": "db", "refresh": True},
+        )
         self.session.headers["Authorization"] = f"Bearer {token['access_token']}"
         self.session.headers["X-CSRFToken"] = self.call("GET", "/api/v1/security/csrf_token/")["result"]
         self.session.headers["Referer"] = self.url
@@ -93,8 +117,9 @@ class Superset:
         matches = self.call("GET", f"/api/v1/{resource}/", q=query)["result"]
         return matches[0] if matches else None
 
-    def upsert(self, resource: str, column: str, value: str, body: dict[str, Any],
-               create_only: tuple[str, ...] = ()) -> int:
+    def upsert(
+        self, resource: str, column: str, value: str, body: dict[str, Any], create_only: tuple[str, ...] = ()
+    ) -> int:
         """The id of the `resource` whose `column` is `value`, created or brought up to date with `body`."""
         existing = self.find(resource, column, value)
         if existing is None:
@@ -114,8 +139,9 @@ def warehouse_uri(warehouse: str) -> str:
 
 def published_models(warehouse: str) -> list[str]:
     with duckdb.connect(warehouse, read_only=True) as con:
-        rows = con.execute("select table_name from information_schema.tables where table_schema = ? "
-                           "order by table_name", [MARTS]).fetchall()
+        rows = con.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by table_name", [MARTS]
+        ).fetchall()
     return [name for (name,) in rows]
 
 
@@ -131,50 +157,84 @@ def dashboard_layout(charts: dict[str, int]) -> dict[str, Any]:
     for number, row in enumerate(rows, start=1):
         row_id = f"ROW-{number}"
         layout["GRID_ID"]["children"].append(row_id)
-        layout[row_id] = {"type": "ROW", "id": row_id, "children": [], "parents": ["ROOT_ID", "GRID_ID"],
-                          "meta": {"background": "BACKGROUND_TRANSPARENT"}}
+        layout[row_id] = {
+            "type": "ROW",
+            "id": row_id,
+            "children": [],
+            "parents": ["ROOT_ID", "GRID_ID"],
+            "meta": {"background": "BACKGROUND_TRANSPARENT"},
+        }
         for name, chart_id in row:
             chart_key = f"CHART-{chart_id}"
             layout[row_id]["children"].append(chart_key)
-            layout[chart_key] = {"type": "CHART", "id": chart_key, "children": [],
-                                 "parents": ["ROOT_ID", "GRID_ID", row_id],
-                                 "meta": {"chartId": chart_id, "sliceName": name,
-                                          "width": 12 // len(row), "height": 60}}
+            layout[chart_key] = {
+                "type": "CHART",
+                "id": chart_key,
+                "children": [],
+                "parents": ["ROOT_ID", "GRID_ID", row_id],
+                "meta": {"chartId": chart_id, "sliceName": name, "width": 12 // len(row), "height": 60},
+            }
     return layout
 
 
 def provision(superset: Superset, warehouse: str) -> dict[str, Any]:
-    database_id = superset.upsert("database", "database_name", DATABASE_NAME, {
-        "database_name": DATABASE_NAME,
-        "sqlalchemy_uri": warehouse_uri(warehouse),
-        "expose_in_sqllab": True,
-        "allow_dml": False,
-        "allow_run_async": False,
-    })
+    database_id = superset.upsert(
+        "database",
+        "database_name",
+        DATABASE_NAME,
+        {
+            "database_name": DATABASE_NAME,
+            "sqlalchemy_uri": warehouse_uri(warehouse),
+            "expose_in_sqllab": True,
+            "allow_dml": False,
+            "allow_run_async": False,
+        },
+    )
     datasets = {}
     for table in published_models(warehouse):
-        datasets[table] = superset.upsert("dataset", "table_name", table,
-                                          {"database": database_id, "schema": MARTS, "table_name": table},
-                                          create_only=("database", "schema", "table_name"))
+        datasets[table] = superset.upsert(
+            "dataset",
+            "table_name",
+            table,
+            {"database": database_id, "schema": MARTS, "table_name": table},
+            create_only=("database", "schema", "table_name"),
+        )
         superset.call("PUT", f"/api/v1/dataset/{datasets[table]}/refresh")
     datasets["rep_leaderboard"] = superset.upsert(
-        "dataset", "table_name", "rep_leaderboard",
+        "dataset",
+        "table_name",
+        "rep_leaderboard",
         {"database": database_id, "schema": MARTS, "table_name": "rep_leaderboard", "sql": REP_LEADERBOARD_SQL},
-        create_only=("database", "schema", "table_name"))
+        create_only=("database", "schema", "table_name"),
+    )
     superset.call("PUT", f"/api/v1/dataset/{datasets['rep_leaderboard']}/refresh")
 
-    dashboard_id = superset.upsert("dashboard", "slug", DASHBOARD_SLUG,
-                                   {"dashboard_title": "CRM sales", "slug": DASHBOARD_SLUG, "published": True})
+    dashboard_id = superset.upsert(
+        "dashboard", "slug", DASHBOARD_SLUG, {"dashboard_title": "CRM sales", "slug": DASHBOARD_SLUG, "published": True}
+    )
     charts = {}
     for name, (dataset, viz_type, form_data) in CHARTS.items():
         params = {"datasource": f"{datasets[dataset]}__table", "viz_type": viz_type, **form_data}
-        charts[name] = superset.upsert("chart", "slice_name", name, {
-            "slice_name": name, "viz_type": viz_type, "datasource_id": datasets[dataset],
-            "datasource_type": "table", "params": json.dumps(params), "dashboards": [dashboard_id]})
-    superset.call("PUT", f"/api/v1/dashboard/{dashboard_id}",
-                  {"position_json": json.dumps(dashboard_layout(charts))})
-    return {"database_id": database_id, "datasets": datasets, "charts": charts,
-            "dashboard": f"{superset.url}/superset/dashboard/{DASHBOARD_SLUG}/"}
+        charts[name] = superset.upsert(
+            "chart",
+            "slice_name",
+            name,
+            {
+                "slice_name": name,
+                "viz_type": viz_type,
+                "datasource_id": datasets[dataset],
+                "datasource_type": "table",
+                "params": json.dumps(params),
+                "dashboards": [dashboard_id],
+            },
+        )
+    superset.call("PUT", f"/api/v1/dashboard/{dashboard_id}", {"position_json": json.dumps(dashboard_layout(charts))})
+    return {
+        "database_id": database_id,
+        "datasets": datasets,
+        "charts": charts,
+        "dashboard": f"{superset.url}/superset/dashboard/{DASHBOARD_SLUG}/",
+    }
 
 
 def main() -> None:
@@ -182,8 +242,9 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8088")
     parser.add_argument("--warehouse", required=True, help="absolute path of the published DuckDB file")
     args = parser.parse_args()
-    superset = Superset(args.url, os.environ.get("CRM_SUPERSET_ADMIN_USER", "admin"),
-                        os.environ["CRM_SUPERSET_ADMIN_PASSWORD"])
+    superset = Superset(
+        args.url, os.environ.get("CRM_SUPERSET_ADMIN_USER", "admin"), os.environ["CRM_SUPERSET_ADMIN_PASSWORD"]
+    )
     print(json.dumps(provision(superset, os.path.abspath(args.warehouse)), indent=2))
 
 

@@ -16,11 +16,17 @@ import json
 import os
 
 from playwright.sync_api import sync_playwright
-
 from provision import DASHBOARD_SLUG
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Per chart holder: did something draw, and did Superset put an error panel in it?
 CHART_STATE_JS = """
@@ -37,8 +43,14 @@ def capture(url: str, out: str, user: str, password: str, browser_path: str) -> 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=browser_path, headless=True, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1100})
-        page.on("console", lambda message: console_errors.append(
-            {"text": message.text, "url": message.location.get("url", "")}) if message.type == "error" else None)
+        page.on(
+            "console",
+            lambda message: (
+                console_errors.append({"text": message.text, "url": message.location.get("url", "")})
+                if message.type == "error"
+                else None
+            ),
+        )
         page.goto(f"{url}/login/")
         page.fill("input[name=username], #username", user)
         page.fill("input[name=password], #password", password)
@@ -49,7 +61,8 @@ def capture(url: str, out: str, user: str, password: str, browser_path: str) -> 
         page.wait_for_function(
             "() => [...document.querySelectorAll('.dashboard-component-chart-holder')].every("
             "h => h.querySelector('canvas, svg path, table tbody tr, .alert-danger, [data-test=\"error-message\"]'))",
-            timeout=120_000)
+            timeout=120_000,
+        )
         page.wait_for_timeout(1500)  # let the charts' entry animations finish before the picture
         charts = page.evaluate(CHART_STATE_JS)
         page.screenshot(path=out, full_page=True)
@@ -63,8 +76,13 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--browser", default="/usr/bin/chromium")
     args = parser.parse_args()
-    result = capture(args.url.rstrip("/"), args.out, os.environ.get("CRM_SUPERSET_ADMIN_USER", "admin"),
-                     os.environ["CRM_SUPERSET_ADMIN_PASSWORD"], args.browser)
+    result = capture(
+        args.url.rstrip("/"),
+        args.out,
+        os.environ.get("CRM_SUPERSET_ADMIN_USER", "admin"),
+        os.environ["CRM_SUPERSET_ADMIN_PASSWORD"],
+        args.browser,
+    )
     print(json.dumps(result, indent=2))
 
 

@@ -53,6 +53,8 @@ def published_dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseR
             "path": dg.MetadataValue.path(str(page)),
             "panels": dg.MetadataValue.json({key: str(link / png.name) for key, png in written.charts.items()}),
             "preview_png": dg.MetadataValue.path(str(link / written.charts[PREVIEW_PANEL].name)),
-            "preview": dg.MetadataValue.md(f"[{page}](file://{page})\n\n![{PREVIEW_PANEL}](data:image/png;base64,{preview})"),
+            "preview": dg.MetadataValue.md(
+                f"[{page}](file://{page})\n\n![{PREVIEW_PANEL}](data:image/png;base64,{preview})"
+            ),
         }
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
@@ -71,9 +71,9 @@ def render_panel(panel: Panel, png: bytes) -> str:
 <section class="panel" id="{panel.key}" data-rows="{len(panel.table.rows)}">
   <h2>{escape(panel.title)}</h2>
   <p>{escape(panel.caption)}</p>
-  {f'<dl class="headlines">{headlines}</dl>' if headlines else ''}
-  <img alt="{escape(panel.title)}" src="data:image/png;base64,{base64.b64encode(png).decode('ascii')}">
-  <details{' open' if len(panel.table.rows) <= 12 else ''}><summary>The figures ({len(panel.table.rows)} rows)</summary>
+  {f'<dl class="headlines">{headlines}</dl>' if headlines else ""}
+  <img alt="{escape(panel.title)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">
+  <details{" open" if len(panel.table.rows) <= 12 else ""}><summary>The figures ({len(panel.table.rows)} rows)</summary>
     <table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>
   </details>
 </section>"""
@@ -90,9 +90,10 @@ def write_dashboard(published_path: Path, folder: Path) -> Dashboard:
             charts[panel.key] = folder / f"{panel.key}.png"
             charts[panel.key].write_bytes(png)
             sections.append(render_panel(panel, png))
-    written = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = folder / PAGE_NAME
-    page.write_text(f"""<!doctype html>
+    page.write_text(
+        f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -105,9 +106,11 @@ def write_dashboard(published_path: Path, folder: Path) -> Dashboard:
   <p>From the published warehouse {escape(published_path.name)}, written {written}. Money is in the reporting
   currency; definitions in docs/domain.md.</p>
 </header>
-{''.join(sections)}
+{"".join(sections)}
 <script>{CHECK_CHARTS}</script>
 </body>
 </html>
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return Dashboard(page=page, charts=charts)

@@ -35,11 +35,14 @@ def records(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
 
 
 def briefing(con: duckdb.DuckDBPyConnection) -> Panel:
-    month = records(con, """
+    month = records(
+        con,
+        """
         select * from marts.mart_sales_briefing_daily
         where month_start = (select month_start from marts.mart_sales_briefing_daily order by date_day desc limit 1)
         order by date_day
-    """)
+    """,
+    )
     today = month[-1] if month else {}
     headlines = [
         Headline("New customers today", "new_customers", count(today.get("new_customers"))),
@@ -53,9 +56,16 @@ def briefing(con: duckdb.DuckDBPyConnection) -> Panel:
     ]
     figure, (axis,) = new_figure()
     dates = [row["date_day"] for row in month]
-    axis.bar(dates, [float(row["contract_amount"] or 0) for row in month], color="#9ecae1", label="contract amount, day")
-    axis.plot(dates, [float(row["mtd_contract_amount"] or 0) for row in month], color="#08519c", marker="o",
-              label="month to date")
+    axis.bar(
+        dates, [float(row["contract_amount"] or 0) for row in month], color="#9ecae1", label="contract amount, day"
+    )
+    axis.plot(
+        dates,
+        [float(row["mtd_contract_amount"] or 0) for row in month],
+        color="#08519c",
+        marker="o",
+        label="month to date",
+    )
     if today.get("month_contract_target"):
         axis.axhline(float(today["month_contract_target"]), color="#d62728", linestyle="--", label="month target")
     axis.set_title(f"Contract amount in {day(today.get('month_start'))[:7]}, as of {day(today.get('date_day'))}")
@@ -66,25 +76,38 @@ def briefing(con: duckdb.DuckDBPyConnection) -> Panel:
         key="briefing",
         title="Daily briefing",
         caption=f"{day(today.get('date_day'))}: the day, month to date and against the month's target "
-                "(mart_sales_briefing_daily).",
+        "(mart_sales_briefing_daily).",
         figure=figure,
-        table=Table(["day", "new customers", "new opportunities", "contract amount", "payments", "month to date"],
-                    [[day(row["date_day"]), count(row["new_customers"]), count(row["new_opportunities"]),
-                      money(row["contract_amount"]), money(row["payment_amount"]), money(row["mtd_contract_amount"])]
-                     for row in reversed(month)]),
+        table=Table(
+            ["day", "new customers", "new opportunities", "contract amount", "payments", "month to date"],
+            [
+                [
+                    day(row["date_day"]),
+                    count(row["new_customers"]),
+                    count(row["new_opportunities"]),
+                    money(row["contract_amount"]),
+                    money(row["payment_amount"]),
+                    money(row["mtd_contract_amount"]),
+                ]
+                for row in reversed(month)
+            ],
+        ),
         headlines=headlines,
     )
 
 
 def latest_rep_month(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """The newest month of mart_rep_performance_monthly, with each rep's name."""
-    return records(con, f"""
+    return records(
+        con,
+        f"""
         select r.*, coalesce(u.user_name, 'user ' || r.user_id) as user_name
         from marts.mart_rep_performance_monthly as r
         left join marts.dim_users as u using (user_id)
         where r.month_start = date_trunc('month', {AS_OF_DATE})
         order by r.rank_contract_amount, r.user_id
-    """)
+    """,
+    )
 
 
 def rep_targets(con: duckdb.DuckDBPyConnection) -> Panel:
@@ -93,10 +116,20 @@ def rep_targets(con: duckdb.DuckDBPyConnection) -> Panel:
     charted = reps[:REPS_CHARTED]  # in rank order of contract amount
     figure, (axis,) = new_figure()
     positions = range(len(charted))
-    axis.bar([p - 0.2 for p in positions], [float(r["contract_amount"] or 0) for r in charted], width=0.4,
-             color="#3182bd", label="contract amount")
-    axis.bar([p + 0.2 for p in positions], [float(r["contract_amount_target"] or 0) for r in charted], width=0.4,
-             color="#bdbdbd", label="target")
+    axis.bar(
+        [p - 0.2 for p in positions],
+        [float(r["contract_amount"] or 0) for r in charted],
+        width=0.4,
+        color="#3182bd",
+        label="contract amount",
+    )
+    axis.bar(
+        [p + 0.2 for p in positions],
+        [float(r["contract_amount_target"] or 0) for r in charted],
+        width=0.4,
+        color="#bdbdbd",
+        label="target",
+    )
     axis.set_xticks(list(positions), [r["user_name"] for r in charted], rotation=45, ha="right")
     shown = f"top {len(charted)} of {len(reps)} reps" if len(charted) < len(reps) else "by rep"
     axis.set_title(f"Contract amount against target, {shown}, {month}")
@@ -106,11 +139,20 @@ def rep_targets(con: duckdb.DuckDBPyConnection) -> Panel:
         key="rep_targets",
         title="Contract amount against target by rep",
         caption=f"{month}: each rep's contracts signed against the month's quota (mart_rep_performance_monthly); "
-                f"the chart shows the {REPS_CHARTED} leading reps by contract amount, the table every rep.",
+        f"the chart shows the {REPS_CHARTED} leading reps by contract amount, the table every rep.",
         figure=figure,
-        table=Table(["rep", "contract amount", "target", "completion"],
-                    [[r["user_name"], money(r["contract_amount"]), money(r["contract_amount_target"]),
-                      rate(r["contract_target_completion"])] for r in reps]),
+        table=Table(
+            ["rep", "contract amount", "target", "completion"],
+            [
+                [
+                    r["user_name"],
+                    money(r["contract_amount"]),
+                    money(r["contract_amount_target"]),
+                    rate(r["contract_target_completion"]),
+                ]
+                for r in reps
+            ],
+        ),
     )
 
 
@@ -121,19 +163,34 @@ def funnel(con: duckdb.DuckDBPyConnection) -> Panel:
     axis.barh(names, [s["opportunities_reached"] for s in stages], color="#31a354")
     axis.invert_yaxis()
     for position, s in enumerate(stages):
-        axis.annotate(f"{count(s['opportunities_reached'])}  ({rate(s['stage_conversion_rate'])} of previous)",
-                      (s["opportunities_reached"], position), xytext=(4, 0), textcoords="offset points", va="center")
+        axis.annotate(
+            f"{count(s['opportunities_reached'])}  ({rate(s['stage_conversion_rate'])} of previous)",
+            (s["opportunities_reached"], position),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+        )
     axis.set_xlim(0, max((s["opportunities_reached"] for s in stages), default=1) * 1.45)
     axis.set_title("Opportunities that reached each stage")
     return Panel(
         key="funnel",
         title="Sales funnel",
         caption="Every opportunity, by the furthest stage it reached; conversion from the previous stage and "
-                "from the first (mart_sales_funnel).",
+        "from the first (mart_sales_funnel).",
         figure=figure,
-        table=Table(["stage", "reached", "amount reached", "stage conversion", "overall conversion"],
-                    [[s["stage"], count(s["opportunities_reached"]), money(s["amount_reached"]),
-                      rate(s["stage_conversion_rate"]), rate(s["overall_conversion_rate"])] for s in stages]),
+        table=Table(
+            ["stage", "reached", "amount reached", "stage conversion", "overall conversion"],
+            [
+                [
+                    s["stage"],
+                    count(s["opportunities_reached"]),
+                    money(s["amount_reached"]),
+                    rate(s["stage_conversion_rate"]),
+                    rate(s["overall_conversion_rate"]),
+                ]
+                for s in stages
+            ],
+        ),
     )
 
 
@@ -151,8 +208,11 @@ def rankings(con: duckdb.DuckDBPyConnection) -> Panel:
     figure, axes = new_figure(2, 2, height=6.0)
     for axis, (rank, measure, label, fmt) in zip(axes, RANKINGS):
         leaders = sorted(reps, key=lambda r: (r[rank], r["user_id"]))[:5]
-        axis.barh([f"#{r[rank]} {r['user_name']}" for r in leaders], [float(r[measure] or 0) for r in leaders],
-                  color="#756bb1")
+        axis.barh(
+            [f"#{r[rank]} {r['user_name']}" for r in leaders],
+            [float(r[measure] or 0) for r in leaders],
+            color="#756bb1",
+        )
         axis.invert_yaxis()
         axis.set_title(f"Top by {label}")
         if fmt is money:
@@ -164,22 +224,26 @@ def rankings(con: duckdb.DuckDBPyConnection) -> Panel:
         key="rankings",
         title="Rankings",
         caption=f"{month}: reps ranked by contract amount, payments, contracts signed and new customers "
-                "(ties share a rank; mart_rep_performance_monthly).",
+        "(ties share a rank; mart_rep_performance_monthly).",
         figure=figure,
-        table=Table(["rep", *[label for _, _, label, _ in RANKINGS]],
-                    [[r["user_name"], *[f"#{r[rank]}  {fmt(r[measure])}" for rank, measure, _, fmt in RANKINGS]]
-                     for r in reps]),
+        table=Table(
+            ["rep", *[label for _, _, label, _ in RANKINGS]],
+            [[r["user_name"], *[f"#{r[rank]}  {fmt(r[measure])}" for rank, measure, _, fmt in RANKINGS]] for r in reps],
+        ),
     )
 
 
 def forgotten_customers(con: duckdb.DuckDBPyConnection) -> Panel:
-    customers = records(con, """
+    customers = records(
+        con,
+        """
         select f.customer_id, f.customer_name, f.days_since_activity, f.last_activity_date,
                coalesce(u.user_name, 'user ' || f.owner_user_id) as owner_name
         from marts.mart_forgotten_customers as f
         left join marts.dim_users as u on u.user_id = f.owner_user_id
         order by f.days_since_activity desc nulls first, f.customer_id
-    """)
+    """,
+    )
     per_owner: dict[str, int] = defaultdict(int)
     for customer in customers:
         per_owner[customer["owner_name"]] += 1
@@ -192,33 +256,57 @@ def forgotten_customers(con: duckdb.DuckDBPyConnection) -> Panel:
         key="forgotten_customers",
         title="Forgotten customers",
         caption="Owned customers with no follow-up for more than 30 days, or none at all; the longest forgotten "
-                "first (mart_forgotten_customers).",
+        "first (mart_forgotten_customers).",
         figure=figure,
-        table=Table(["customer", "owner", "last activity", "days since"],
-                    [[c["customer_name"] or f"customer {c['customer_id']}", c["owner_name"],
-                      day(c["last_activity_date"]), count(c["days_since_activity"])] for c in customers[:20]]),
+        table=Table(
+            ["customer", "owner", "last activity", "days since"],
+            [
+                [
+                    c["customer_name"] or f"customer {c['customer_id']}",
+                    c["owner_name"],
+                    day(c["last_activity_date"]),
+                    count(c["days_since_activity"]),
+                ]
+                for c in customers[:20]
+            ],
+        ),
         headlines=[Headline("Forgotten customers", "customer_id", count(len(customers)))],
     )
 
 
 def receivables(con: duckdb.DuckDBPyConnection) -> Panel:
-    buckets = {r["aging_bucket"]: r for r in records(con, """
+    buckets = {
+        r["aging_bucket"]: r
+        for r in records(
+            con,
+            """
         select aging_bucket, count(*) as installments, sum(receivable_amount) as receivable
         from marts.mart_receivables_aging where receivable_amount > 0 group by aging_bucket
-    """)}
-    months = records(con, f"""
+    """,
+        )
+    }
+    months = records(
+        con,
+        f"""
         select * from (select * from marts.mart_collections_monthly where month_start <= {AS_OF_DATE}
                        order by month_start desc limit {MONTHS_SHOWN})
         order by month_start
-    """)
+    """,
+    )
     figure, (aging, collection) = new_figure(1, 2)
-    aging.bar(AGING_BUCKETS, [float(buckets.get(b, {}).get("receivable") or 0) for b in AGING_BUCKETS],
-              color=["#74c476", "#fdd0a2", "#fdae6b", "#fd8d3c", "#d94801"])
+    aging.bar(
+        AGING_BUCKETS,
+        [float(buckets.get(b, {}).get("receivable") or 0) for b in AGING_BUCKETS],
+        color=["#74c476", "#fdd0a2", "#fdae6b", "#fd8d3c", "#d94801"],
+    )
     aging.set_title("Receivable by days overdue")
     thousands(aging)
-    collection.plot([day(m["month_start"])[:7] for m in months],
-                    [float(m["collection_rate"]) if m["collection_rate"] is not None else float("nan") for m in months],
-                    marker="o", color="#08519c")
+    collection.plot(
+        [day(m["month_start"])[:7] for m in months],
+        [float(m["collection_rate"]) if m["collection_rate"] is not None else float("nan") for m in months],
+        marker="o",
+        color="#08519c",
+    )
     collection.set_ylim(0, 1.05)
     collection.set_title("Collection rate of installments due, by month")
     collection.tick_params(axis="x", labelrotation=45)
@@ -227,51 +315,76 @@ def receivables(con: duckdb.DuckDBPyConnection) -> Panel:
         key="receivables",
         title="Receivables aging and collection rate",
         caption="What is still owed, by days overdue at the as-of date (mart_receivables_aging); paid against due "
-                "for installments due each month (mart_collections_monthly).",
+        "for installments due each month (mart_collections_monthly).",
         figure=figure,
-        table=Table(["days overdue", "installments", "receivable"],
-                    [[b, count(buckets.get(b, {}).get("installments", 0)), money(buckets.get(b, {}).get("receivable", 0))]
-                     for b in AGING_BUCKETS]),
-        headlines=[Headline("Overdue receivables", "receivable_amount", money(overdue)),
-                   Headline(f"Collection rate, {day(months[-1]['month_start'])[:7] if months else '–'}",
-                            "collection_rate", rate(months[-1]["collection_rate"] if months else None))],
+        table=Table(
+            ["days overdue", "installments", "receivable"],
+            [
+                [b, count(buckets.get(b, {}).get("installments", 0)), money(buckets.get(b, {}).get("receivable", 0))]
+                for b in AGING_BUCKETS
+            ],
+        ),
+        headlines=[
+            Headline("Overdue receivables", "receivable_amount", money(overdue)),
+            Headline(
+                f"Collection rate, {day(months[-1]['month_start'])[:7] if months else '–'}",
+                "collection_rate",
+                rate(months[-1]["collection_rate"] if months else None),
+            ),
+        ],
     )
 
 
 def customer_profile(con: duckdb.DuckDBPyConnection) -> Panel:
-    rows = records(con, """
+    rows = records(
+        con,
+        """
         select * from marts.mart_customer_profile order by dimension, customers desc, dimension_value
-    """)
+    """,
+    )
     figure, axes = new_figure(2, 2, height=6.5)
     table_rows = []
     for axis, dimension in zip(axes, PROFILE_DIMENSIONS):
         values = [r for r in rows if r["dimension"] == dimension][:TOP]
-        axis.barh([str(r["dimension_value"]) for r in values], [r["customers"] for r in values], color="#3182bd",
-                  label="customers")
-        axis.barh([str(r["dimension_value"]) for r in values], [r["public_pool_customers"] for r in values],
-                  color="#9ecae1", label="in the public pool")
+        axis.barh(
+            [str(r["dimension_value"]) for r in values],
+            [r["customers"] for r in values],
+            color="#3182bd",
+            label="customers",
+        )
+        axis.barh(
+            [str(r["dimension_value"]) for r in values],
+            [r["public_pool_customers"] for r in values],
+            color="#9ecae1",
+            label="in the public pool",
+        )
         axis.invert_yaxis()
         axis.set_title(f"Customers by {dimension}")
-        table_rows += [[dimension, str(r["dimension_value"]), count(r["customers"]), count(r["public_pool_customers"])]
-                       for r in values]
+        table_rows += [
+            [dimension, str(r["dimension_value"]), count(r["customers"]), count(r["public_pool_customers"])]
+            for r in values
+        ]
     axes[0].legend(loc="lower right")
     return Panel(
         key="customer_profile",
         title="Customer profile",
         caption="Customers by city, industry, level and source, and how many sit in the public pool "
-                "(mart_customer_profile).",
+        "(mart_customer_profile).",
         figure=figure,
         table=Table(["dimension", "value", "customers", "public pool"], table_rows),
     )
 
 
 def product_sales(con: duckdb.DuckDBPyConnection) -> Panel:
-    rows = records(con, f"""
+    rows = records(
+        con,
+        f"""
         select month_start, category, sum(quantity) as quantity, sum(amount) as amount
         from marts.mart_product_sales_monthly
         where month_start > {AS_OF_DATE} - interval {MONTHS_SHOWN} month and month_start <= {AS_OF_DATE}
         group by all order by month_start, category
-    """)
+    """,
+    )
     months = sorted({r["month_start"] for r in rows})
     categories = sorted({r["category"] or "uncategorised" for r in rows})
     amounts = {(r["month_start"], r["category"] or "uncategorised"): float(r["amount"] or 0) for r in rows}
@@ -294,35 +407,52 @@ def product_sales(con: duckdb.DuckDBPyConnection) -> Panel:
         key="product_sales",
         title="Product sales by category",
         caption=f"Won opportunities' lines, by product category and month, the last {MONTHS_SHOWN} months "
-                "(mart_product_sales_monthly).",
+        "(mart_product_sales_monthly).",
         figure=figure,
-        table=Table(["category", "quantity", "amount"],
-                    [[c, count(q), money(a)] for c, (q, a) in sorted(totals.items(), key=lambda item: -item[1][1])]),
+        table=Table(
+            ["category", "quantity", "amount"],
+            [[c, count(q), money(a)] for c, (q, a) in sorted(totals.items(), key=lambda item: -item[1][1])],
+        ),
     )
 
 
 def deal_cycle(con: duckdb.DuckDBPyConnection) -> Panel:
-    rows = records(con, """
+    rows = records(
+        con,
+        """
         select c.*, coalesce(u.user_name, p.product_name, c.dimension_value) as label
         from marts.mart_sales_cycle as c
         left join marts.dim_users as u on c.dimension = 'rep' and cast(u.user_id as varchar) = c.dimension_value
         left join marts.dim_products as p on c.dimension = 'product' and cast(p.product_id as varchar) = c.dimension_value
         order by c.dimension, c.won_opportunities desc, c.dimension_value
-    """)
+    """,
+    )
     figure, axes = new_figure(1, 3, width=12.0, height=4.5)
     table_rows = []
     for axis, dimension in zip(axes, CYCLE_DIMENSIONS):
         values = [r for r in rows if r["dimension"] == dimension][:TOP]
         positions = range(len(values))
-        axis.barh([p - 0.2 for p in positions], [float(r["avg_days"] or 0) for r in values], height=0.4,
-                  color="#6baed6", label="mean")
-        axis.barh([p + 0.2 for p in positions], [float(r["median_days"] or 0) for r in values], height=0.4,
-                  color="#08519c", label="median")
+        axis.barh(
+            [p - 0.2 for p in positions],
+            [float(r["avg_days"] or 0) for r in values],
+            height=0.4,
+            color="#6baed6",
+            label="mean",
+        )
+        axis.barh(
+            [p + 0.2 for p in positions],
+            [float(r["median_days"] or 0) for r in values],
+            height=0.4,
+            color="#08519c",
+            label="median",
+        )
         axis.set_yticks(list(positions), [r["label"] for r in values])
         axis.invert_yaxis()
         axis.set_title(f"Days to win, by {dimension}")
-        table_rows += [[dimension, r["label"], count(r["won_opportunities"]), days(r["avg_days"]), days(r["median_days"])]
-                       for r in values]
+        table_rows += [
+            [dimension, r["label"], count(r["won_opportunities"]), days(r["avg_days"]), days(r["median_days"])]
+            for r in values
+        ]
     axes[0].legend(loc="lower right")
     return Panel(
         key="deal_cycle",
@@ -334,24 +464,34 @@ def deal_cycle(con: duckdb.DuckDBPyConnection) -> Panel:
 
 
 def satisfaction(con: duckdb.DuckDBPyConnection) -> Panel:
-    months = records(con, f"""
+    months = records(
+        con,
+        f"""
         select * from (
             select month_start, sum(responses) as responses, sum(score_sum) / nullif(sum(responses), 0) as avg_score
             from marts.mart_satisfaction_monthly where month_start <= {AS_OF_DATE}
             group by month_start having sum(responses) > 0
             order by month_start desc limit {MONTHS_SHOWN}
         ) order by month_start
-    """)
-    reps = records(con, """
+    """,
+    )
+    reps = records(
+        con,
+        """
         select coalesce(u.user_name, 'user ' || s.user_id) as user_name, sum(s.responses) as responses,
                sum(s.score_sum) / nullif(sum(s.responses), 0) as avg_score
         from marts.mart_satisfaction_monthly as s
         left join marts.dim_users as u using (user_id)
         group by all having sum(s.responses) > 0 order by avg_score desc, user_name
-    """)
+    """,
+    )
     figure, (trend, by_rep) = new_figure(1, 2)
-    trend.plot([day(m["month_start"])[:7] for m in months], [float(m["avg_score"]) for m in months], marker="o",
-               color="#31a354")
+    trend.plot(
+        [day(m["month_start"])[:7] for m in months],
+        [float(m["avg_score"]) for m in months],
+        marker="o",
+        color="#31a354",
+    )
     trend.set_ylim(1, 5)
     trend.set_title("Mean score (1–5) by month")
     trend.tick_params(axis="x", labelrotation=45)
@@ -364,12 +504,22 @@ def satisfaction(con: duckdb.DuckDBPyConnection) -> Panel:
         title="Customer satisfaction",
         caption="Survey scores (1 to 5), weighted by responses, by month and by rep (mart_satisfaction_monthly).",
         figure=figure,
-        table=Table(["rep", "responses", "mean score"],
-                    [[r["user_name"], count(r["responses"]), f"{float(r['avg_score']):.2f}"] for r in reps]),
+        table=Table(
+            ["rep", "responses", "mean score"],
+            [[r["user_name"], count(r["responses"]), f"{float(r['avg_score']):.2f}"] for r in reps],
+        ),
     )
 
 
 PANELS: list[Callable[[duckdb.DuckDBPyConnection], Panel]] = [
-    briefing, rep_targets, funnel, rankings, forgotten_customers, receivables, customer_profile, product_sales,
-    deal_cycle, satisfaction,
+    briefing,
+    rep_targets,
+    funnel,
+    rankings,
+    forgotten_customers,
+    receivables,
+    customer_profile,
+    product_sales,
+    deal_cycle,
+    satisfaction,
 ]

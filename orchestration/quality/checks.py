@@ -6,7 +6,6 @@ publish step and the previous published file stays. One step per gate keeps GE's
 context, Data Docs index) to once per gate.
 """
 
-
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,8 +38,9 @@ def build_gate_1_checks() -> list[dg.AssetChecksDefinition]:
         pool=WAREHOUSE_POOL,
         description="Gate 1: this run's landed batches, before they are merged into raw.",
     )
-    def gate_1(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-               quality: QualityResource) -> Iterator[dg.AssetCheckResult]:
+    def gate_1(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, quality: QualityResource
+    ) -> Iterator[dg.AssetCheckResult]:
         selected = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
         tables = [table for table in SOURCE_TABLES if table.name in selected]
         run = run_gate_1(
@@ -52,8 +52,11 @@ def build_gate_1_checks() -> list[dg.AssetChecksDefinition]:
             as_of=quality.as_of(),
             reporting_currency=quality.reporting_currency,
             load_id=context.run.run_id,
-            source_rows_read={table.name: rows for table in tables
-                              if (rows := _rows_read_this_run(context, landing_key(table.name))) is not None},
+            source_rows_read={
+                table.name: rows
+                for table in tables
+                if (rows := _rows_read_this_run(context, landing_key(table.name))) is not None
+            },
         )
         crash_point("gate_1")
         yield from _report(context, run, "gate 1", lambda suite: landing_key(suite.table))
@@ -72,8 +75,9 @@ def build_gate_2_checks() -> list[dg.AssetChecksDefinition]:
         pool=WAREHOUSE_POOL,
         description="Gate 2: the published marts, after dbt and before they are published.",
     )
-    def gate_2(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-               quality: QualityResource) -> Iterator[dg.AssetCheckResult]:
+    def gate_2(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, quality: QualityResource
+    ) -> Iterator[dg.AssetCheckResult]:
         selected = {check.asset_key for check in context.selected_asset_check_keys}
         run = run_gate_2(
             warehouse,
@@ -106,16 +110,20 @@ def _rows_read_this_run(context: dg.AssetCheckExecutionContext, key: dg.AssetKey
     return None if rows_read is None else int(rows_read.value)
 
 
-def _report(context: dg.AssetCheckExecutionContext, run: GateRun, gate: str,
-            asset_key: Callable[[Suite], dg.AssetKey]) -> Iterator[dg.AssetCheckResult]:
+def _report(
+    context: dg.AssetCheckExecutionContext, run: GateRun, gate: str, asset_key: Callable[[Suite], dg.AssetKey]
+) -> Iterator[dg.AssetCheckResult]:
     failed = [outcome for outcome in run.outcomes if not outcome.passed]
     quarantined = sum(run.quarantined.values())
-    context.log.info(f"{gate}: {len(run.outcomes)} rules in {run.seconds}s, {len(failed)} failed, "
-                     f"{quarantined} rows quarantined")
+    context.log.info(
+        f"{gate}: {len(run.outcomes)} rules in {run.seconds}s, {len(failed)} failed, {quarantined} rows quarantined"
+    )
     selected = context.selected_asset_check_keys  # a subset of one table's rules validates the whole table
     for outcome in run.outcomes:
         if dg.AssetCheckKey(asset_key(outcome.suite), outcome.rule.name) in selected:
-            yield _result(outcome, asset_key(outcome.suite), run.quarantined.get((outcome.suite.table, outcome.rule.name)))
+            yield _result(
+                outcome, asset_key(outcome.suite), run.quarantined.get((outcome.suite.table, outcome.rule.name))
+            )
     blocking = [outcome for outcome in failed if outcome.blocks]
     for outcome in failed:
         (context.log.error if outcome.blocks else context.log.warning)(_summary(outcome))

@@ -57,8 +57,9 @@ class GateConfig:
 
 def read_gate_config(path: Path, *, freshness_hours: float) -> GateConfig:
     """The gates file against every suite of both gates (it may name rules of either)."""
-    return load_gate_config(path, [*suites_in(RAW_LAYER).values(), *suites_in(MARTS_LAYER).values()],
-                            freshness_hours=freshness_hours)
+    return load_gate_config(
+        path, [*suites_in(RAW_LAYER).values(), *suites_in(MARTS_LAYER).values()], freshness_hours=freshness_hours
+    )
 
 
 def load_gate_config(path: Path, suites: Iterable[Suite], *, freshness_hours: float) -> GateConfig:
@@ -73,8 +74,10 @@ def load_gate_config(path: Path, suites: Iterable[Suite], *, freshness_hours: fl
     all_rules = {rule.name for suite in by_name.values() for rule in suite.rules}
     entries = document.get("thresholds") or {}
     if "freshness_hours" in entries:
-        raise GateConfigError(f"{path}: thresholds.freshness_hours: freshness is set by CRM_FRESHNESS_HOURS (one "
-                              "threshold for the gates, dbt's sources and the published marts); remove it here")
+        raise GateConfigError(
+            f"{path}: thresholds.freshness_hours: freshness is set by CRM_FRESHNESS_HOURS (one "
+            "threshold for the gates, dbt's sources and the published marts); remove it here"
+        )
     thresholds = _thresholds(path, "thresholds", {**entries, "freshness_hours": freshness_hours}, base=None)
     suite_severity: dict[str, dict[str, Severity]] = {}
     suite_thresholds: dict[str, Thresholds] = {}
@@ -83,10 +86,12 @@ def load_gate_config(path: Path, suites: Iterable[Suite], *, freshness_hours: fl
             raise GateConfigError(f"{path}: suites.{suite_name} names no suite; suites are {sorted(by_name)}")
         overrides = overrides or {}
         suite_rules = {rule.name for rule in by_name[suite_name].rules}
-        suite_severity[suite_name] = _severities(path, f"suites.{suite_name}.severity",
-                                                 overrides.get("severity") or {}, suite_rules)
-        suite_thresholds[suite_name] = _thresholds(path, f"suites.{suite_name}.thresholds",
-                                                   overrides.get("thresholds") or {}, base=thresholds)
+        suite_severity[suite_name] = _severities(
+            path, f"suites.{suite_name}.severity", overrides.get("severity") or {}, suite_rules
+        )
+        suite_thresholds[suite_name] = _thresholds(
+            path, f"suites.{suite_name}.thresholds", overrides.get("thresholds") or {}, base=thresholds
+        )
     return GateConfig(
         path=path,
         default_severity=_severity(path, "default_severity", document.get("default_severity", "ERROR")),
@@ -125,6 +130,7 @@ def _thresholds(path: Path, where: str, entries: dict[str, Any], base: Threshold
             raise GateConfigError(f"{path}: {where}.{name}: {value!r} must be a number ≥ 0")
         values[name] = float(value)
     if values.get("volume_drop_share", 0) > 1:
-        raise GateConfigError(f"{path}: {where}.volume_drop_share: a share is between 0 and 1, "
-                              f"not {values['volume_drop_share']}")
+        raise GateConfigError(
+            f"{path}: {where}.volume_drop_share: a share is between 0 and 1, not {values['volume_drop_share']}"
+        )
     return replace(base, **values) if base is not None else Thresholds(**values)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from crm_contract import SourceTable
@@ -53,34 +53,60 @@ def run_gate_1(
     with warehouse.session() as session:
         facts = read_warehouse_facts(session, tables, reporting_currency)
     catalogue = read_stage_catalogue()
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     validations = []
     for table in tables:
         suite = suites[table.name]
-        parameters = raw_parameters(table.name, gates.thresholds_for(suite.name), facts, catalogue, as_of=as_of,
-                                    now=now, source_rows_read=source_rows_read.get(table.name))
+        parameters = raw_parameters(
+            table.name,
+            gates.thresholds_for(suite.name),
+            facts,
+            catalogue,
+            as_of=as_of,
+            now=now,
+            source_rows_read=source_rows_read.get(table.name),
+        )
         if table.name in facts.full_refresh_tables:
             # The batch replaces the table, so both scopes read the same rows: one validation, not two (GE
             # pays a fixed cost per validation; docs/benchmarks.md has the figure).
             groups = [(("batch", "table"), suite.name, landing_sql(table))]
         else:
-            groups = [(("batch",), suite.name, landing_sql(table)),
-                      (("table",), f"{suite.name}.after_merge", after_merge_sql(table, full_refresh=False))]
+            groups = [
+                (("batch",), suite.name, landing_sql(table)),
+                (("table",), f"{suite.name}.after_merge", after_merge_sql(table, full_refresh=False)),
+            ]
         for scopes, name, query in groups:
             validations.append(_validation(suite, scopes, name, query, parameters, gates, facts))
-    outcomes = run_validations(ge_connection(warehouse), docs_dir, [v for v in validations if v.rules],
-                               run_name=load_id, docs_keep_days=docs_keep_days)
+    outcomes = run_validations(
+        ge_connection(warehouse),
+        docs_dir,
+        [v for v in validations if v.rules],
+        run_name=load_id,
+        docs_keep_days=docs_keep_days,
+    )
     with warehouse.session() as session:
         outcomes = _with_sample_keys(session, outcomes)
         quarantined = {}
         if not any(outcome.blocks for outcome in outcomes):
-            quarantined = quarantine(session, outcomes, full_refresh_tables=facts.full_refresh_tables, load_id=load_id,
-                                     detected_at=datetime.now(timezone.utc).replace(tzinfo=None))
+            quarantined = quarantine(
+                session,
+                outcomes,
+                full_refresh_tables=facts.full_refresh_tables,
+                load_id=load_id,
+                detected_at=datetime.now(UTC).replace(tzinfo=None),
+            )
     return GateRun(outcomes, quarantined, round(time.perf_counter() - started, 3))
 
 
-def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: int, gates: GateConfig,
-               models: list[tuple[str, str]], run_name: str) -> GateRun:
+def run_gate_2(
+    warehouse: WarehouseResource,
+    *,
+    docs_dir: Path,
+    docs_keep_days: int,
+    gates: GateConfig,
+    models: list[tuple[str, str]],
+    run_name: str,
+) -> GateRun:
     """Validate the published models, given as (schema, name) pairs that have a suite.
 
     They are read where dbt built them (warehouse.marts_schema: `marts_next` on Postgres, before publishing;
@@ -91,19 +117,35 @@ def run_gate_2(warehouse: WarehouseResource, *, docs_dir: Path, docs_keep_days: 
     schemas = warehouse.relation_schemas()
     validations = []
     for schema, name in models:
-        validation = _validation(suites[name], ("batch",), suites[name].name,
-                                 in_schemas(f"select * from {schema}.{name}", schemas), {}, gates, facts=None)
-        validations.append(replace(validation, rule_sql={
-            rule: in_schemas(sql, schemas) for rule, sql in validation.rule_sql.items()}))
-    outcomes = run_validations(ge_connection(warehouse), docs_dir, validations,
-                               run_name=run_name, docs_keep_days=docs_keep_days)
+        validation = _validation(
+            suites[name],
+            ("batch",),
+            suites[name].name,
+            in_schemas(f"select * from {schema}.{name}", schemas),
+            {},
+            gates,
+            facts=None,
+        )
+        validations.append(
+            replace(validation, rule_sql={rule: in_schemas(sql, schemas) for rule, sql in validation.rule_sql.items()})
+        )
+    outcomes = run_validations(
+        ge_connection(warehouse), docs_dir, validations, run_name=run_name, docs_keep_days=docs_keep_days
+    )
     with warehouse.session() as session:
         outcomes = _with_sample_keys(session, outcomes)
     return GateRun(outcomes, {}, round(time.perf_counter() - started, 3))
 
 
-def _validation(suite: Suite, scopes: tuple[Scope, ...], name: str, query: str, parameters: dict[str, object],
-                config: GateConfig, facts: WarehouseFacts | None) -> Validation:
+def _validation(
+    suite: Suite,
+    scopes: tuple[Scope, ...],
+    name: str,
+    query: str,
+    parameters: dict[str, object],
+    config: GateConfig,
+    facts: WarehouseFacts | None,
+) -> Validation:
     rules = suite.rules_in(*scopes)
     full_refresh = facts.full_refresh_tables if facts is not None else frozenset()
     return Validation(
@@ -113,8 +155,11 @@ def _validation(suite: Suite, scopes: tuple[Scope, ...], name: str, query: str, 
         query=query,
         parameters=parameters,
         severities={rule.name: config.severity_of(suite.name, rule.name) for rule in rules},
-        rule_sql={rule.name: expand_after_merge(rule.kwargs["unexpected_rows_query"], full_refresh)
-                  for rule in rules if "unexpected_rows_query" in rule.kwargs},
+        rule_sql={
+            rule.name: expand_after_merge(rule.kwargs["unexpected_rows_query"], full_refresh)
+            for rule in rules
+            if "unexpected_rows_query" in rule.kwargs
+        },
     )
 
 
@@ -122,8 +167,10 @@ def ge_connection(warehouse: WarehouseResource) -> GeConnection:
     """GE's way into the target's warehouse: the DuckDB file with the warehouse's settings, or the Postgres server."""
     if warehouse.target == "postgres":
         return GeConnection(url=warehouse.postgres_url(), connect_args={"options": "-c timezone=UTC"})
-    return GeConnection(url=f"duckdb:///{warehouse.path}",
-                        connect_args={"config": {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}})
+    return GeConnection(
+        url=f"duckdb:///{warehouse.path}",
+        connect_args={"config": {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}},
+    )
 
 
 def _with_sample_keys(session: SqlSession, outcomes: list[RuleOutcome]) -> list[RuleOutcome]:
@@ -135,11 +182,18 @@ def _with_sample_keys(session: SqlSession, outcomes: list[RuleOutcome]) -> list[
             # A rule about a group of rows (a month in a mart) returns only the key columns it knows.
             names = [k for k in outcome.suite.key if k in returned]
             columns = ", ".join(f'"{k}"' for k in names)
-            rows = session.rows(f"SELECT DISTINCT {columns} FROM ({outcome.row_query}) AS failing "
-                                f"ORDER BY {columns} LIMIT {SAMPLE_KEYS}")
+            rows = session.rows(
+                f"SELECT DISTINCT {columns} FROM ({outcome.row_query}) AS failing "
+                f"ORDER BY {columns} LIMIT {SAMPLE_KEYS}"
+            )
             # Shown as JSON metadata: dates (sales_targets.target_month, fx_rates.rate_date) as text.
-            samples = [{name: value if isinstance(value, (int, str)) or value is None else str(value)
-                        for name, value in zip(names, row)} for row in rows]
+            samples = [
+                {
+                    name: value if isinstance(value, (int, str)) or value is None else str(value)
+                    for name, value in zip(names, row)
+                }
+                for row in rows
+            ]
             outcome = replace(outcome, sample_keys=samples)
         sampled.append(outcome)
     return sampled

@@ -43,24 +43,31 @@ class WarehouseFacts:
 def read_stage_catalogue(path: Path = STAGE_CATALOGUE) -> StageCatalogue:
     with path.open(newline="", encoding="utf-8") as seed:
         rows = list(csv.DictReader(seed))
-    status_of = {"open": lambda r: r["is_closed"] != "true", "won": lambda r: r["is_won"] == "true",
-                 "lost": lambda r: r["is_lost"] == "true"}
+    status_of = {
+        "open": lambda r: r["is_closed"] != "true",
+        "won": lambda r: r["is_won"] == "true",
+        "lost": lambda r: r["is_lost"] == "true",
+    }
     return StageCatalogue(
         stages=[row["stage"] for row in rows],
-        status_stage_pairs=[(status, row["stage"]) for status, applies in status_of.items() for row in rows if applies(row)],
+        status_stage_pairs=[
+            (status, row["stage"]) for status, applies in status_of.items() for row in rows if applies(row)
+        ],
     )
 
 
 def read_warehouse_facts(session: SqlSession, tables: list[SourceTable], reporting_currency: str) -> WarehouseFacts:
     full_refresh = frozenset(
-        name for (name,) in session.rows(
+        name
+        for (name,) in session.rows(
             f"select table_name from {BATCHES_TABLE} where merged_at is null and mode = 'full_refresh'"
         )
     )
     count = lambda query: scalar(session, f"select count(*) from ({query}) as counted")  # noqa: E731
     fx_rates = after_merge_sql(source_table("fx_rates"), full_refresh="fx_rates" in full_refresh)
-    currencies = {c for (c,) in session.rows(
-        f"select distinct currency from ({fx_rates}) as fx_rates where currency is not null")}
+    currencies = {
+        c for (c,) in session.rows(f"select distinct currency from ({fx_rates}) as fx_rates where currency is not null")
+    }
     return WarehouseFacts(
         full_refresh_tables=full_refresh,
         raw_row_counts={t.name: count(f"select * from {RAW_SCHEMA}.{t.name}") for t in tables},

@@ -55,7 +55,8 @@ def quarantine(
                 [table, rule, outcome.severity.value, load_id, detected_at, table, rule],
             )
             counts[(table, rule)] = scalar(
-                session, f"SELECT count(*) FROM {QUARANTINE_TABLE} WHERE table_name = ? AND rule = ? AND load_id = ?",
+                session,
+                f"SELECT count(*) FROM {QUARANTINE_TABLE} WHERE table_name = ? AND rule = ? AND load_id = ?",
                 [table, rule, load_id],
             )
     return counts

@@ -3,7 +3,7 @@
 Its own module, apart from the checks, so that the extract (which the checks import) can use it too.
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +23,7 @@ class QualityResource(dg.ConfigurableResource):
     reporting_currency: str
 
     def as_of(self) -> date:
-        return date.fromisoformat(self.as_of_date) if self.as_of_date else datetime.now(timezone.utc).date()
+        return date.fromisoformat(self.as_of_date) if self.as_of_date else datetime.now(UTC).date()
 
     def gates(self) -> GateConfig:
         return read_gate_config(Path(self.gates_path), freshness_hours=self.freshness_hours)

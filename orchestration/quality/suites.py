@@ -86,9 +86,16 @@ def _rule(path: Path, entry: dict[str, Any]) -> Rule:
     if scope not in _SCOPES:
         raise SuiteFileError(f"{path}: rule {name}: scope must be one of {_SCOPES}, not {scope!r}")
     if "type" not in entry:
-        raise SuiteFileError(f"{path}: rule {name}: `type` (a GE expectation type such as "
-                             "expect_column_values_to_not_be_null) is missing")
+        raise SuiteFileError(
+            f"{path}: rule {name}: `type` (a GE expectation type such as "
+            "expect_column_values_to_not_be_null) is missing"
+        )
     if not entry.get("description"):
         raise SuiteFileError(f"{path}: rule {name}: `description` (one sentence, shown in the Dagster UI) is missing")
-    return Rule(name=name, type=entry["type"], kwargs=dict(entry.get("kwargs") or {}), scope=scope,
-                description=entry["description"])
+    return Rule(
+        name=name,
+        type=entry["type"],
+        kwargs=dict(entry.get("kwargs") or {}),
+        scope=scope,
+        description=entry["description"],
+    )

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,7 +102,7 @@ def run_validations(
     if connection.is_duckdb:
         _treat_duckdb_like_sqlite()
     context = _context(docs_dir)
-    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
+    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
     result_by_name: dict[str, ExpectationSuiteValidationResult] = {}
     with _warehouse_datasource(context, connection) as datasource:
         for validation in validations:
@@ -111,7 +111,9 @@ def run_validations(
             asset = datasource.add_query_asset(validation.name, query=validation.query)
             suite = context.suites.add(_ge_suite(validation))
             definition = context.validation_definitions.add(
-                gx.ValidationDefinition(name=validation.name, data=asset.add_batch_definition_whole_table("all"), suite=suite)
+                gx.ValidationDefinition(
+                    name=validation.name, data=asset.add_batch_definition_whole_table("all"), suite=suite
+                )
             )
             result_by_name[validation.name] = definition.run(
                 expectation_parameters=validation.parameters,
@@ -141,7 +143,10 @@ def _treat_duckdb_like_sqlite() -> None:
     from great_expectations.execution_engine import sqlalchemy_execution_engine as engine_module
 
     if _DuckDBDialect.DUCKDB not in engine_module._PERSISTED_CONNECTION_DIALECTS:
-        engine_module._PERSISTED_CONNECTION_DIALECTS = (*engine_module._PERSISTED_CONNECTION_DIALECTS, _DuckDBDialect.DUCKDB)
+        engine_module._PERSISTED_CONNECTION_DIALECTS = (
+            *engine_module._PERSISTED_CONNECTION_DIALECTS,
+            _DuckDBDialect.DUCKDB,
+        )
 
 
 def _context(docs_dir: Path) -> AbstractDataContext:
@@ -158,7 +163,10 @@ def _context(docs_dir: Path) -> AbstractDataContext:
         project_config=DataContextConfig(
             stores={
                 "expectations_store": {"class_name": "ExpectationsStore", "store_backend": in_memory},
-                "validation_results_store": {"class_name": "ValidationResultsStore", "store_backend": files("store/results")},
+                "validation_results_store": {
+                    "class_name": "ValidationResultsStore",
+                    "store_backend": files("store/results"),
+                },
                 "checkpoint_store": {"class_name": "CheckpointStore", "store_backend": in_memory},
                 "validation_definition_store": {"class_name": "ValidationDefinitionStore", "store_backend": in_memory},
             },
@@ -170,8 +178,10 @@ def _context(docs_dir: Path) -> AbstractDataContext:
                     "class_name": "SiteBuilder",
                     "store_backend": files("."),
                     "site_section_builders": {"expectations": "None", "profiling": "None"},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder",
-                                           "validation_results_limit": INDEXED_VALIDATIONS},
+                    "site_index_builder": {
+                        "class_name": "DefaultSiteIndexBuilder",
+                        "validation_results_limit": INDEXED_VALIDATIONS,
+                    },
                 }
             },
             analytics_enabled=False,
@@ -183,7 +193,9 @@ def _context(docs_dir: Path) -> AbstractDataContext:
 @contextmanager
 def _warehouse_datasource(context: AbstractDataContext, connection: GeConnection) -> Iterator[Any]:
     datasource = context.data_sources.add_sql(
-        DATASOURCE, connection_string=connection.url, kwargs={"connect_args": connection.connect_args},
+        DATASOURCE,
+        connection_string=connection.url,
+        kwargs={"connect_args": connection.connect_args},
     )
     try:
         yield datasource
@@ -207,10 +219,15 @@ def _ge_suite(validation: Validation) -> Any:
         kwargs = dict(rule.kwargs)
         if rule.name in validation.rule_sql:
             kwargs["unexpected_rows_query"] = validation.rule_sql[rule.name]
-        expectations.append(ExpectationConfiguration(
-            type=rule.type, kwargs=kwargs, meta={"rule": rule.name}, description=rule.description,
-            severity=severity[validation.severities[rule.name]],
-        ).to_domain_obj())
+        expectations.append(
+            ExpectationConfiguration(
+                type=rule.type,
+                kwargs=kwargs,
+                meta={"rule": rule.name},
+                description=rule.description,
+                severity=severity[validation.severities[rule.name]],
+            ).to_domain_obj()
+        )
     return gx.ExpectationSuite(name=validation.name, expectations=expectations)
 
 
@@ -231,8 +248,9 @@ def _outcome(validation: Validation, result: ExpectationValidationResult, docs_p
     error = _error_message(result.exception_info)
     if rule.type == _UNEXPECTED_ROWS:
         failing = details.get("observed_value")
-        row_query = validation.rule_sql[rule.name].format(batch=batch_reference(validation.rule_sql[rule.name],
-                                                                                validation.query))
+        row_query = validation.rule_sql[rule.name].format(
+            batch=batch_reference(validation.rule_sql[rule.name], validation.query)
+        )
         observed = None
     else:
         failing = details.get("unexpected_count")

@@ -26,8 +26,12 @@ BASELINE_STAGES = ("extract", "dbt", "publish")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work_dir = tmp_path_factory.mktemp("bench")
     out = work_dir / "results.json"
-    subprocess.run([sys.executable, "-m", "bench", "--scales", "300", "--work-dir", str(work_dir), "--json", str(out)],
-                   cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--scales", "300", "--work-dir", str(work_dir), "--json", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
     return json.loads(out.read_text())
 
 
@@ -80,6 +84,11 @@ def test_the_baseline_times_every_stage_it_does_and_is_compared_with_ours(scale:
 
 
 def test_every_target_is_evaluated(scale: dict[str, Any]) -> None:
-    assert set(scale["targets"]) == {"full_over_baseline", "incremental_share_of_full", "peak_mb",
-                                     "extract_rows_per_second", "gates_share_of_full"}
+    assert set(scale["targets"]) == {
+        "full_over_baseline",
+        "incremental_share_of_full",
+        "peak_mb",
+        "extract_rows_per_second",
+        "gates_share_of_full",
+    }
     assert all(t["met"] in (True, False) for t in scale["targets"].values())

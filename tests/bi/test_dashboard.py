@@ -17,8 +17,18 @@ from orchestration.dashboard.asset import dashboard_dir_of
 from tests.support.chromium import RenderedPage, render
 from tests.support.pipeline import Pipeline, failure_messages
 
-PANELS = ["briefing", "rep_targets", "funnel", "rankings", "forgotten_customers", "receivables",
-          "customer_profile", "product_sales", "deal_cycle", "satisfaction"]
+PANELS = [
+    "briefing",
+    "rep_targets",
+    "funnel",
+    "rankings",
+    "forgotten_customers",
+    "receivables",
+    "customer_profile",
+    "product_sales",
+    "deal_cycle",
+    "satisfaction",
+]
 BRIEFING_MONEY = ["contract_amount", "payment_amount", "mtd_contract_amount", "month_contract_target"]
 BRIEFING_COUNTS = ["new_customers", "new_contacts", "new_opportunities"]
 
@@ -35,8 +45,12 @@ class PanelParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         if tag == "section" and "panel" in (attributes.get("class") or "").split():
-            self.current = {"classes": attributes["class"].split(), "rows": int(attributes["data-rows"]),
-                            "images": [], "headlines": {}}
+            self.current = {
+                "classes": attributes["class"].split(),
+                "rows": int(attributes["data-rows"]),
+                "images": [],
+                "headlines": {},
+            }
             self.panels[attributes["id"]] = self.current
         elif self.current is not None and tag == "img":
             self.current["images"].append(attributes.get("src") or "")
@@ -106,7 +120,8 @@ def test_the_briefing_prints_the_marts_numbers(clean_pipeline: Pipeline, panels:
     for metric in BRIEFING_COUNTS:
         assert int(printed[metric].replace(",", "")) == today[metric], metric
     assert float(printed["mtd_target_completion"].rstrip("%")) == pytest.approx(
-        float(today["mtd_target_completion"]) * 100, abs=0.05)
+        float(today["mtd_target_completion"]) * 100, abs=0.05
+    )
     assert float(today["mtd_contract_amount"]) > 0, "the simulated month has contracts: the check compares real figures"
 
 

@@ -19,8 +19,10 @@ from tests.support.pipeline import Pipeline
 def warehouse_row_counts(pipeline: Pipeline) -> dict[str, int]:
     """Every published model's row count in the warehouse the pipeline wrote (not in the published copy)."""
     with duckdb.connect(str(pipeline.warehouse_path), read_only=True) as con:
-        return {key.path[-1]: con.execute(f'select count(*) from "{key.path[0]}"."{key.path[-1]}"').fetchone()[0]
-                for key in published_model_keys()}
+        return {
+            key.path[-1]: con.execute(f'select count(*) from "{key.path[0]}"."{key.path[-1]}"').fetchone()[0]
+            for key in published_model_keys()
+        }
 
 
 def test_an_older_duckdb_release_reads_every_published_model(clean_pipeline: Pipeline, old_duckdb: Path) -> None:
@@ -60,7 +62,10 @@ def test_a_publish_replaces_the_parquet_folder_and_keeps_no_old_version(tmp_path
         for rows in (3, 5):
             con.execute(f"create or replace table marts.mart_example as select range as id from range({rows})")
             publish_models(con, [("marts", "mart_example")], published_path, DEFAULT_STORAGE_VERSION)
-        assert con.execute(f"select count(*) from '{parquet_dir_of(published_path)}/mart_example.parquet'").fetchone()[0] == 5
+        assert (
+            con.execute(f"select count(*) from '{parquet_dir_of(published_path)}/mart_example.parquet'").fetchone()[0]
+            == 5
+        )
     assert sorted(path.name for path in published_path.parent.iterdir() if path.name.startswith(".")) == [
         parquet_dir_of(published_path).resolve().name
     ]
@@ -74,8 +79,9 @@ def test_a_failed_publish_leaves_the_published_file_and_parquet_as_they_were(tmp
         publish_models(con, [("marts", "mart_example")], published_path, DEFAULT_STORAGE_VERSION)
         before = published_path.read_bytes(), parquet_dir_of(published_path).resolve()
         with pytest.raises(duckdb.CatalogException):
-            publish_models(con, [("marts", "mart_example"), ("marts", "mart_missing")], published_path,
-                           DEFAULT_STORAGE_VERSION)
+            publish_models(
+                con, [("marts", "mart_example"), ("marts", "mart_missing")], published_path, DEFAULT_STORAGE_VERSION
+            )
     assert (published_path.read_bytes(), parquet_dir_of(published_path).resolve()) == before
     assert len([path for path in published_path.parent.iterdir() if path.name.startswith(".")]) == 1
 
@@ -110,7 +116,8 @@ def test_a_publish_removes_what_a_killed_publish_left_beside_the_published_file(
         published = publish_models(con, [("marts", "mart_example")], published_path, DEFAULT_STORAGE_VERSION)
     assert sorted(path.name for path in published.removed_leftovers) == [name for name in left if ".tmp" in name]
     assert sorted(path.name for path in published_path.parent.iterdir()) == sorted(
-        ["crm.duckdb", "parquet", parquet_dir_of(published_path).resolve().name])
+        ["crm.duckdb", "parquet", parquet_dir_of(published_path).resolve().name]
+    )
 
 
 def test_a_storage_version_that_is_no_duckdb_release_is_refused() -> None:

@@ -12,7 +12,12 @@ import pytest
 
 from tests.support.servers import Server
 from tests.support.warehouses import (
-    EngineCrm, build_engine_crm, build_postgres, build_spark, create_reader_role, spark_unavailable_reason,
+    EngineCrm,
+    build_engine_crm,
+    build_postgres,
+    build_spark,
+    create_reader_role,
+    spark_unavailable_reason,
 )
 
 

@@ -6,7 +6,6 @@ check that each ran and passed in each engine's build of the shared simulated CR
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.support.dbt import DBT_PROJECT_DIR

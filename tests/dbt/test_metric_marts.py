@@ -43,13 +43,32 @@ def _d(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def _opportunity(opportunity_id: int, owner: int, customer: int, amount: str, stage: str, status: str,
-                 created: str, closed: str | None = None, *, deleted: bool = False) -> dict:
+def _opportunity(
+    opportunity_id: int,
+    owner: int,
+    customer: int,
+    amount: str,
+    stage: str,
+    status: str,
+    created: str,
+    closed: str | None = None,
+    *,
+    deleted: bool = False,
+) -> dict:
     return {
-        "opportunity_id": opportunity_id, "customer_id": customer, "owner_user_id": owner,
-        "name": f"o{opportunity_id}", "source": "web", "stage": stage, "amount": Decimal(amount),
-        "currency": "USD", "status": status, "loss_reason": "price" if status == "lost" else None,
-        "created_at": _ts(created), "closed_at": _ts(closed) if closed else None, "is_deleted": deleted,
+        "opportunity_id": opportunity_id,
+        "customer_id": customer,
+        "owner_user_id": owner,
+        "name": f"o{opportunity_id}",
+        "source": "web",
+        "stage": stage,
+        "amount": Decimal(amount),
+        "currency": "USD",
+        "status": status,
+        "loss_reason": "price" if status == "lost" else None,
+        "created_at": _ts(created),
+        "closed_at": _ts(closed) if closed else None,
+        "is_deleted": deleted,
     }
 
 
@@ -57,50 +76,125 @@ def _history(opportunity_id: int, *changes: tuple[str, str]) -> list[dict]:
     """Stage changes in order: (to_stage, changed_at); from_stage is the previous to_stage."""
     rows, previous = [], None
     for to_stage, changed_at in changes:
-        rows.append({
-            "history_id": opportunity_id * 100 + len(rows) + 1, "opportunity_id": opportunity_id,
-            "from_stage": previous, "to_stage": to_stage, "changed_at": _ts(changed_at),
-        })
+        rows.append(
+            {
+                "history_id": opportunity_id * 100 + len(rows) + 1,
+                "opportunity_id": opportunity_id,
+                "from_stage": previous,
+                "to_stage": to_stage,
+                "changed_at": _ts(changed_at),
+            }
+        )
         previous = to_stage
     return rows
 
 
-def _contract(contract_id: int, customer: int, owner: int, amount: str, signed: str,
-              opportunity: int | None = None, *, deleted: bool = False) -> dict:
+def _contract(
+    contract_id: int,
+    customer: int,
+    owner: int,
+    amount: str,
+    signed: str,
+    opportunity: int | None = None,
+    *,
+    deleted: bool = False,
+) -> dict:
     return {
-        "contract_id": contract_id, "contract_no": f"K{contract_id}", "opportunity_id": opportunity,
-        "customer_id": customer, "owner_user_id": owner, "amount": Decimal(amount), "currency": "USD",
-        "signed_date": _d(signed), "start_date": _d(signed), "end_date": None, "status": "active",
-        "created_at": _ts(signed + " 10:00"), "is_deleted": deleted,
+        "contract_id": contract_id,
+        "contract_no": f"K{contract_id}",
+        "opportunity_id": opportunity,
+        "customer_id": customer,
+        "owner_user_id": owner,
+        "amount": Decimal(amount),
+        "currency": "USD",
+        "signed_date": _d(signed),
+        "start_date": _d(signed),
+        "end_date": None,
+        "status": "active",
+        "created_at": _ts(signed + " 10:00"),
+        "is_deleted": deleted,
     }
 
 
-def _payment(payment_id: int, contract: int, plan: int | None, amount: str, paid: str,
-             *, deleted: bool = False) -> dict:
+def _payment(
+    payment_id: int, contract: int, plan: int | None, amount: str, paid: str, *, deleted: bool = False
+) -> dict:
     return {
-        "payment_id": payment_id, "contract_id": contract, "plan_id": plan, "amount": Decimal(amount),
-        "paid_date": _d(paid), "method": "bank_transfer", "is_deleted": deleted,
+        "payment_id": payment_id,
+        "contract_id": contract,
+        "plan_id": plan,
+        "amount": Decimal(amount),
+        "paid_date": _d(paid),
+        "method": "bank_transfer",
+        "is_deleted": deleted,
     }
 
 
 RAW_TABLES: dict[str, list[dict]] = {
     "departments": [{"department_id": 1, "name": "Sales"}],
     "users": [
-        {"user_id": u, "name": f"rep {u}", "email": f"rep{u}@example.com", "department_id": 1,
-         "region": "east", "hired_at": _ts("2023-01-01 09:00"), "is_active": True}
+        {
+            "user_id": u,
+            "name": f"rep {u}",
+            "email": f"rep{u}@example.com",
+            "department_id": 1,
+            "region": "east",
+            "hired_at": _ts("2023-01-01 09:00"),
+            "is_active": True,
+        }
         for u in (1, 2, 3)
     ],
     "customers": [
-        {"customer_id": 1, "name": "c1", "region": "east", "level": "A", "source": "web", "owner_user_id": 1,
-         "created_at": _ts("2024-01-05 10:00"), "is_deleted": False},
-        {"customer_id": 2, "name": "c2", "region": "east", "level": "B", "source": "web", "owner_user_id": 1,
-         "created_at": _ts("2024-02-10 10:00"), "is_deleted": False},
-        {"customer_id": 3, "name": "c3", "region": "west", "level": "B", "source": "fair", "owner_user_id": 2,
-         "created_at": _ts("2024-02-20 10:00"), "is_deleted": False},
-        {"customer_id": 4, "name": "c4", "region": "west", "level": "C", "source": "fair", "owner_user_id": None,
-         "created_at": _ts("2024-03-01 10:00"), "is_deleted": False},
-        {"customer_id": 5, "name": "c5", "region": "west", "level": "C", "source": "fair", "owner_user_id": 2,
-         "created_at": _ts("2024-03-03 10:00"), "is_deleted": True},
+        {
+            "customer_id": 1,
+            "name": "c1",
+            "region": "east",
+            "level": "A",
+            "source": "web",
+            "owner_user_id": 1,
+            "created_at": _ts("2024-01-05 10:00"),
+            "is_deleted": False,
+        },
+        {
+            "customer_id": 2,
+            "name": "c2",
+            "region": "east",
+            "level": "B",
+            "source": "web",
+            "owner_user_id": 1,
+            "created_at": _ts("2024-02-10 10:00"),
+            "is_deleted": False,
+        },
+        {
+            "customer_id": 3,
+            "name": "c3",
+            "region": "west",
+            "level": "B",
+            "source": "fair",
+            "owner_user_id": 2,
+            "created_at": _ts("2024-02-20 10:00"),
+            "is_deleted": False,
+        },
+        {
+            "customer_id": 4,
+            "name": "c4",
+            "region": "west",
+            "level": "C",
+            "source": "fair",
+            "owner_user_id": None,
+            "created_at": _ts("2024-03-01 10:00"),
+            "is_deleted": False,
+        },
+        {
+            "customer_id": 5,
+            "name": "c5",
+            "region": "west",
+            "level": "C",
+            "source": "fair",
+            "owner_user_id": 2,
+            "created_at": _ts("2024-03-03 10:00"),
+            "is_deleted": True,
+        },
     ],
     "opportunities": [
         _opportunity(1, 1, 1, "10000", "won", "won", "2024-01-10 09:00", "2024-02-09 15:00"),
@@ -114,13 +208,28 @@ RAW_TABLES: dict[str, list[dict]] = {
         _opportunity(9, 3, 2, "500", "lost", "lost", "2024-03-04 09:00", "2024-03-08 15:00"),
     ],
     "opportunity_stage_history": [
-        *_history(1, ("lead", "2024-01-10 09:00"), ("qualified", "2024-01-20 09:00"),
-                  ("proposal", "2024-01-25 09:00"), ("won", "2024-02-09 15:00")),
-        *_history(2, ("lead", "2024-01-15 09:00"), ("contacted", "2024-01-22 09:00"),
-                  ("negotiation", "2024-02-05 09:00"), ("lost", "2024-02-20 15:00")),
-        *_history(3, ("lead", "2024-02-12 09:00"), ("qualified", "2024-02-15 09:00"),
-                  ("proposal", "2024-02-20 09:00"), ("qualified", "2024-02-27 09:00"),
-                  ("proposal", "2024-03-05 09:00")),
+        *_history(
+            1,
+            ("lead", "2024-01-10 09:00"),
+            ("qualified", "2024-01-20 09:00"),
+            ("proposal", "2024-01-25 09:00"),
+            ("won", "2024-02-09 15:00"),
+        ),
+        *_history(
+            2,
+            ("lead", "2024-01-15 09:00"),
+            ("contacted", "2024-01-22 09:00"),
+            ("negotiation", "2024-02-05 09:00"),
+            ("lost", "2024-02-20 15:00"),
+        ),
+        *_history(
+            3,
+            ("lead", "2024-02-12 09:00"),
+            ("qualified", "2024-02-15 09:00"),
+            ("proposal", "2024-02-20 09:00"),
+            ("qualified", "2024-02-27 09:00"),
+            ("proposal", "2024-03-05 09:00"),
+        ),
         *_history(4, ("lead", "2024-03-02 09:00"), ("negotiation", "2024-03-10 09:00")),
         *_history(5, ("lead", "2024-02-25 09:00"), ("proposal", "2024-03-01 09:00"), ("won", "2024-03-06 15:00")),
         *_history(7, ("lead", "2024-01-20 09:00"), ("contacted", "2024-01-21 09:00")),
@@ -152,28 +261,84 @@ RAW_TABLES: dict[str, list[dict]] = {
         _payment(6, 3, None, "2000", "2024-03-12"),
     ],
     "activities": [
-        {"activity_id": 1, "customer_id": 1, "user_id": 1, "activity_type": "call",
-         "occurred_at": _ts("2024-01-12 10:00"), "is_deleted": False},
-        {"activity_id": 2, "customer_id": 2, "user_id": 1, "activity_type": "visit",
-         "occurred_at": _ts("2024-03-03 10:00"), "is_deleted": False},
-        {"activity_id": 3, "customer_id": 3, "user_id": 2, "activity_type": "call",
-         "occurred_at": _ts("2024-03-04 10:00"), "is_deleted": False},
-        {"activity_id": 4, "customer_id": 3, "user_id": 2, "activity_type": "email",
-         "occurred_at": _ts("2024-03-05 10:00"), "is_deleted": False},
-        {"activity_id": 5, "customer_id": 1, "user_id": 3, "activity_type": "demo",
-         "occurred_at": _ts("2024-03-06 10:00"), "is_deleted": True},
-        {"activity_id": 6, "customer_id": 1, "user_id": 3, "activity_type": "meeting",
-         "occurred_at": _ts("2024-02-15 10:00"), "is_deleted": False},
+        {
+            "activity_id": 1,
+            "customer_id": 1,
+            "user_id": 1,
+            "activity_type": "call",
+            "occurred_at": _ts("2024-01-12 10:00"),
+            "is_deleted": False,
+        },
+        {
+            "activity_id": 2,
+            "customer_id": 2,
+            "user_id": 1,
+            "activity_type": "visit",
+            "occurred_at": _ts("2024-03-03 10:00"),
+            "is_deleted": False,
+        },
+        {
+            "activity_id": 3,
+            "customer_id": 3,
+            "user_id": 2,
+            "activity_type": "call",
+            "occurred_at": _ts("2024-03-04 10:00"),
+            "is_deleted": False,
+        },
+        {
+            "activity_id": 4,
+            "customer_id": 3,
+            "user_id": 2,
+            "activity_type": "email",
+            "occurred_at": _ts("2024-03-05 10:00"),
+            "is_deleted": False,
+        },
+        {
+            "activity_id": 5,
+            "customer_id": 1,
+            "user_id": 3,
+            "activity_type": "demo",
+            "occurred_at": _ts("2024-03-06 10:00"),
+            "is_deleted": True,
+        },
+        {
+            "activity_id": 6,
+            "customer_id": 1,
+            "user_id": 3,
+            "activity_type": "meeting",
+            "occurred_at": _ts("2024-02-15 10:00"),
+            "is_deleted": False,
+        },
     ],
     "sales_targets": [
-        {"user_id": 1, "target_month": _d("2024-02-01"), "contract_amount_target": Decimal("8000"),
-         "payment_amount_target": Decimal("5000"), "new_customer_target": 1},
-        {"user_id": 1, "target_month": _d("2024-03-01"), "contract_amount_target": Decimal("12000"),
-         "payment_amount_target": Decimal("4000"), "new_customer_target": 2},
-        {"user_id": 2, "target_month": _d("2024-03-01"), "contract_amount_target": Decimal("4000"),
-         "payment_amount_target": Decimal("0"), "new_customer_target": None},
-        {"user_id": 2, "target_month": _d("2024-04-01"), "contract_amount_target": Decimal("1000"),
-         "payment_amount_target": Decimal("1000"), "new_customer_target": 1},
+        {
+            "user_id": 1,
+            "target_month": _d("2024-02-01"),
+            "contract_amount_target": Decimal("8000"),
+            "payment_amount_target": Decimal("5000"),
+            "new_customer_target": 1,
+        },
+        {
+            "user_id": 1,
+            "target_month": _d("2024-03-01"),
+            "contract_amount_target": Decimal("12000"),
+            "payment_amount_target": Decimal("4000"),
+            "new_customer_target": 2,
+        },
+        {
+            "user_id": 2,
+            "target_month": _d("2024-03-01"),
+            "contract_amount_target": Decimal("4000"),
+            "payment_amount_target": Decimal("0"),
+            "new_customer_target": None,
+        },
+        {
+            "user_id": 2,
+            "target_month": _d("2024-04-01"),
+            "contract_amount_target": Decimal("1000"),
+            "payment_amount_target": Decimal("1000"),
+            "new_customer_target": 1,
+        },
     ],
 }
 
@@ -197,10 +362,15 @@ def _floats(rows: list[tuple]) -> list[tuple]:
 
 
 def test_sales_funnel_counts_skipped_and_revisited_stages_once_and_ignores_deleted(warehouse: Path) -> None:
-    rows = _floats(_rows(warehouse, """
+    rows = _floats(
+        _rows(
+            warehouse,
+            """
         select stage, stage_order, opportunities_reached, amount_reached, stage_conversion_rate, overall_conversion_rate
         from marts.mart_sales_funnel order by stage_order
-    """))
+    """,
+        )
+    )
     # Furthest funnel stage reached: o1, o5, o8 won (6); o2 negotiation (lost does not count); o4 negotiation
     # (skipped 2-4 count); o3 proposal (went back to qualified: takes nothing away); o9 contacted; o6 only an
     # unknown stage, so the first stage. o7 is deleted.
@@ -223,12 +393,17 @@ def test_sales_funnel_counts_skipped_and_revisited_stages_once_and_ignores_delet
 
 
 def test_opportunity_kpis_monthly_from_first_opportunity_month_to_as_of_month(warehouse: Path) -> None:
-    rows = _floats(_rows(warehouse, """
+    rows = _floats(
+        _rows(
+            warehouse,
+            """
         select month_start, new_opportunities, won_opportunities, lost_opportunities, win_rate, won_amount,
                avg_deal_size, avg_sales_cycle_days, median_sales_cycle_days,
                open_pipeline_amount, weighted_pipeline_amount, pipeline_date
         from marts.mart_opportunity_kpis_monthly order by month_start
-    """))
+    """,
+        )
+    )
     # January: created o1, o2 (o7 deleted) = 2; nothing closed → win rate null, won amount 0.
     #   Open on Jan 31: o1 (in proposal since Jan 25: 10000 × 0.6 = 6000), o2 (contacted since Jan 22:
     #   5000 × 0.2 = 1000) → open 15000, weighted 7000.
@@ -250,14 +425,19 @@ def test_opportunity_kpis_monthly_from_first_opportunity_month_to_as_of_month(wa
 
 
 def test_rep_performance_monthly_targets_completion_and_ranks(warehouse: Path) -> None:
-    rows = _floats(_rows(warehouse, """
+    rows = _floats(
+        _rows(
+            warehouse,
+            """
         select month_start, user_id, new_customers, follow_ups, new_opportunities, won_opportunities,
                contracts_signed, contract_amount, payment_amount,
                contract_amount_target, payment_amount_target, new_customer_target,
                contract_target_completion, payment_target_completion, new_customer_target_completion,
                rank_contract_amount, rank_payment_amount, rank_contracts_signed, rank_new_customers
         from marts.mart_rep_performance_monthly order by month_start, user_id
-    """))
+    """,
+        )
+    )
     n = None
     assert rows == [
         # Nov 2023: rep 1 signed k6 (3000); alone in the month, first everywhere.
@@ -289,11 +469,16 @@ def test_rep_performance_monthly_targets_completion_and_ranks(warehouse: Path) -
 
 
 def test_receivables_aging_as_of_date(warehouse: Path) -> None:
-    rows = _floats(_rows(warehouse, """
+    rows = _floats(
+        _rows(
+            warehouse,
+            """
         select plan_id, contract_id, customer_id, owner_user_id, due_date, due_amount, paid_amount,
                receivable_amount, days_overdue, aging_bucket
         from marts.mart_receivables_aging order by plan_id
-    """))
+    """,
+        )
+    )
     assert rows == [
         # Fully paid (5000 - 5000): receivable exactly 0, not overdue although due Feb 15.
         (1, 1, 1, 1, date(2024, 2, 15), 5000.0, 5000.0, 0.0, 0, "current"),
@@ -312,12 +497,18 @@ def test_receivables_aging_as_of_date(warehouse: Path) -> None:
 
 # --- the marts of the metric layer (issue 4), on the same CRM -----------------------------------------------------
 
+
 def test_collections_monthly_partial_payments_and_payments_without_plan(warehouse: Path) -> None:
-    rows = _floats(_rows(warehouse, """
+    rows = _floats(
+        _rows(
+            warehouse,
+            """
         select month_start, installments_due, due_amount, paid_against_due, collection_rate,
                payments_received, payments_without_plan
         from marts.mart_collections_monthly order by month_start
-    """))
+    """,
+        )
+    )
     assert rows == [
         # Plan 4 (1500, nothing paid): rate 0, not null.
         (date(2023, 12, 1), 1, 1500.0, 0.0, 0.0, 0.0, 0.0),
@@ -332,11 +523,16 @@ def test_collections_monthly_partial_payments_and_payments_without_plan(warehous
 
 
 def test_customer_value_clv_and_historical_value(warehouse: Path) -> None:
-    rows = _floats(_rows(warehouse, """
+    rows = _floats(
+        _rows(
+            warehouse,
+            """
         select customer_id, contracts, total_contract_amount, total_paid, is_repeat, customer_years,
                avg_lifetime_years, clv
         from marts.mart_customer_value order by customer_id
-    """))
+    """,
+        )
+    )
     assert rows == [
         # c1: contracts 1 (10000) and 3 (2000), paid 5000 + 2000 + 2000; first contract Feb 10 → 34 days,
         # counted as one year → 2 contracts a year; CLV 6000 × 2 × 1 = 12000.
@@ -351,18 +547,23 @@ def test_customer_value_clv_and_historical_value(warehouse: Path) -> None:
 
 
 def test_lead_source_monthly_without_marketing_spend(warehouse: Path) -> None:
-    rows = _floats(_rows(warehouse, """
+    rows = _floats(
+        _rows(
+            warehouse,
+            """
         select month_start, source, opportunities_created, opportunities_won, opportunities_lost, win_rate,
                won_amount, new_customers, marketing_spend, cac
         from marts.mart_lead_source_monthly order by month_start, source
-    """))
+    """,
+        )
+    )
     n = None
     # Every opportunity is from 'web'; the marketing_spend table is empty: spend and CAC are null everywhere.
     assert rows == [
-        (date(2023, 11, 1), "web", 0, 0, 0, n, 0.0, 1, n, n),       # c2's first contract, 2023-11-20
-        (date(2024, 1, 1), "web", 2, 0, 0, n, 0.0, 0, n, n),        # o1, o2 (o7 is deleted)
+        (date(2023, 11, 1), "web", 0, 0, 0, n, 0.0, 1, n, n),  # c2's first contract, 2023-11-20
+        (date(2024, 1, 1), "web", 2, 0, 0, n, 0.0, 0, n, n),  # o1, o2 (o7 is deleted)
         (date(2024, 2, 1), "web", 2, 1, 1, 0.5, 10000.0, 1, n, n),  # o3, o5 created; o1 won, o2 lost; c1
-        (date(2024, 3, 1), "fair", 0, 0, 0, n, 0.0, 1, n, n),       # c3's first live contract, Mar 7
+        (date(2024, 3, 1), "fair", 0, 0, 0, n, 0.0, 1, n, n),  # c3's first live contract, Mar 7
         # o4, o6, o8, o9 created; o5 (6000) and o8 (2000) won, o9 lost → 2 / 3.
         (date(2024, 3, 1), "web", 4, 2, 1, 0.666667, 8000.0, 0, n, n),
     ]
@@ -375,11 +576,16 @@ def test_forgotten_customers_none_within_thirty_days(warehouse: Path) -> None:
 
 
 def test_sales_briefing_month_to_date_against_the_team_target(warehouse: Path) -> None:
-    rows = _floats(_rows(warehouse, """
+    rows = _floats(
+        _rows(
+            warehouse,
+            """
         select date_day, contract_amount, mtd_contract_amount, month_contract_target, mtd_target_completion,
                payment_amount, mtd_payment_amount, month_payment_target, mtd_payment_target_completion
         from marts.mart_sales_briefing_daily where date_day in ('2024-03-12', '2024-03-15') order by date_day
-    """))
+    """,
+        )
+    )
     assert rows == [
         # Mar 12: contract 3 (2000); month to date 6000 (Mar 7) + 6000 (Mar 10) + 2000 = 14000 (the deleted
         # contract 5 counts nowhere); targets rep 1 12000 + rep 2 4000 = 16000 → 0.875. Payments: 2000 that day,

@@ -14,8 +14,13 @@ import sqlalchemy as sa
 
 from tests.support.servers import Server
 from tests.support.warehouses import (
-    READER_PASSWORD, EngineCrm, assert_same_published_rows, duckdb_models, sqlalchemy_rows,
+    READER_PASSWORD,
+    EngineCrm,
+    assert_same_published_rows,
+    duckdb_models,
+    sqlalchemy_rows,
 )
+
 
 @pytest.fixture(scope="module")
 def built(engine_crm: EngineCrm, postgres_warehouse: str) -> tuple[Path, str]:
@@ -31,14 +36,17 @@ def test_every_published_model_has_identical_rows_on_duckdb_and_postgres(built):
     assert_same_published_rows(warehouse, "Postgres", partial(sqlalchemy_rows, postgres_url))
 
 
-@pytest.mark.parametrize("statement", [
-    "INSERT INTO marts.dim_stages (stage) VALUES ('x')",
-    "UPDATE marts.dim_stages SET stage = 'x'",
-    "DELETE FROM marts.dim_stages",
-    "CREATE TABLE marts.scratch (x int)",
-    "CREATE TABLE public.scratch (x int)",
-    "SELECT count(*) FROM raw.opportunities",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO marts.dim_stages (stage) VALUES ('x')",
+        "UPDATE marts.dim_stages SET stage = 'x'",
+        "DELETE FROM marts.dim_stages",
+        "CREATE TABLE marts.scratch (x int)",
+        "CREATE TABLE public.scratch (x int)",
+        "SELECT count(*) FROM raw.opportunities",
+    ],
+)
 def test_the_reader_role_is_denied_writes_and_the_raw_schema(built, postgres, statement):
     reader = sa.create_engine(_reader_url(postgres, built[1]))
     try:

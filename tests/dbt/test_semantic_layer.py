@@ -46,16 +46,43 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
         "DBT_PROFILES_DIR": str(project_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    _run([str(BIN / "dbt"), "build", "--resource-type", "seed", "--resource-type", "snapshot", "--resource-type", "model", "--no-version-check"],
-         project_dir, env)
+    _run(
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--resource-type",
+            "seed",
+            "--resource-type",
+            "snapshot",
+            "--resource-type",
+            "model",
+            "--no-version-check",
+        ],
+        project_dir,
+        env,
+    )
     return project_dir, env
 
 
 def _mf_query(project: tuple[Path, dict[str, str]], metrics: str, group_by: str) -> list[dict[str, str]]:
     project_dir, env = project
     out = project_dir / f"query_{metrics.replace(',', '_')}.csv"
-    _run([str(BIN / "mf"), "query", "--metrics", metrics, "--group-by", group_by, "--order", group_by,
-          "--csv", str(out)], project_dir, env)
+    _run(
+        [
+            str(BIN / "mf"),
+            "query",
+            "--metrics",
+            metrics,
+            "--group-by",
+            group_by,
+            "--order",
+            group_by,
+            "--csv",
+            str(out),
+        ],
+        project_dir,
+        env,
+    )
     with out.open(newline="") as handle:
         return list(csv.DictReader(handle))
 
@@ -73,8 +100,9 @@ def test_semantic_configs_validate_against_the_warehouse(project) -> None:
 
 
 def test_mf_query_gives_the_opportunity_kpis_of_the_mart(project) -> None:
-    rows = _mf_query(project, "win_rate,average_deal_size,sales_cycle_days,open_pipeline,weighted_pipeline",
-                     "metric_time__month")
+    rows = _mf_query(
+        project, "win_rate,average_deal_size,sales_cycle_days,open_pipeline,weighted_pipeline", "metric_time__month"
+    )
     by_month = {row["metric_time__month"][:10]: row for row in rows}
     project_dir, env = project
     with duckdb.connect(env["CRM_WAREHOUSE_PATH"], read_only=True) as con:
@@ -125,8 +153,11 @@ def test_mf_query_gives_target_completion_by_rep_and_cac_by_channel(project) -> 
         channels = con.execute("""
             select source, cast(month_start as varchar), cac from marts.mart_lead_source_monthly
         """).fetchall()
-    got_completion = {(int(row["rep"]), row["metric_time__month"][:10]): _number(row["target_completion"])
-                      for row in completion if row["rep"] not in ("", "None")}
+    got_completion = {
+        (int(row["rep"]), row["metric_time__month"][:10]): _number(row["target_completion"])
+        for row in completion
+        if row["rep"] not in ("", "None")
+    }
     assert reps
     for user_id, month, value in reps:
         assert got_completion[(user_id, month)] == (None if value is None else round(value, 6)), (user_id, month)
@@ -140,8 +171,11 @@ def test_dbt_docs_generate_documents_every_published_model_and_column(project) -
     _run([str(BIN / "dbt"), "docs", "generate", "--no-version-check"], project_dir, env)
     manifest = json.loads((project_dir / "target" / "manifest.json").read_text())
     catalog = json.loads((project_dir / "target" / "catalog.json").read_text())
-    published = [node for node in manifest["nodes"].values()
-                 if node["resource_type"] == "model" and node["config"].get("meta", {}).get("published")]
+    published = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("meta", {}).get("published")
+    ]
     assert len(published) >= 26
     undocumented = []
     for node in published:
@@ -153,5 +187,9 @@ def test_dbt_docs_generate_documents_every_published_model_and_column(project) -
                 undocumented.append(f"{node['name']}.{column}")
     assert not undocumented, f"published models or columns without a description: {undocumented}"
     assert {exposure["name"] for exposure in manifest["exposures"].values()} >= {
-        "sales_funnel_dashboard", "rep_leaderboard_dashboard", "collections_dashboard",
-        "customer_profile_dashboard", "sales_briefing"}
+        "sales_funnel_dashboard",
+        "rep_leaderboard_dashboard",
+        "collections_dashboard",
+        "customer_profile_dashboard",
+        "sales_briefing",
+    }

@@ -31,8 +31,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 MB tmpfs (mounting needs root: CI runs as root)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"a full disk is simulated on a small tmpfs, which needs root to mount: {mounted.stderr.strip()}")
     try:
@@ -112,4 +113,6 @@ def test_publishing_on_a_full_disk_keeps_the_published_file_and_leaves_nothing_b
     filler.unlink()
     with duckdb.connect(str(warehouse)) as con:
         assert publish_models(con, [("marts", "small"), ("marts", "large")], published, "v1.0.0").row_counts == {
-            "small": 1, "large": 400_000}
+            "small": 1,
+            "large": 400_000,
+        }

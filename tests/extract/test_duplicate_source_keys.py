@@ -18,7 +18,9 @@ def copy_with_amount(path: Path, amount: int) -> None:
     """A second copy of DUPLICATED_ID: the same updated_at and every other value, another amount."""
     with sqlite3.connect(path) as src:
         src.execute("INSERT INTO opportunities SELECT * FROM opportunities WHERE opportunity_id = ?", [DUPLICATED_ID])
-        src.execute("UPDATE opportunities SET amount = ? WHERE rowid = (SELECT max(rowid) FROM opportunities)", [amount])
+        src.execute(
+            "UPDATE opportunities SET amount = ? WHERE rowid = (SELECT max(rowid) FROM opportunities)", [amount]
+        )
 
 
 def move_first_copy_last(path: Path) -> None:

@@ -106,7 +106,8 @@ def test_full_refresh_detects_rows_hard_deleted_in_the_source(source, tmp_path):
         assert refreshed.mode == "full_refresh"
         assert refreshed.hard_deleted == 2
         assert con.execute("SELECT primary_key FROM raw._hard_deletes ORDER BY 1").fetchall() == [
-            ("{'customer_id': 1}",), ("{'customer_id': 2}",)
+            ("{'customer_id': 1}",),
+            ("{'customer_id': 2}",),
         ]
         assert raw_rows(con, "customers") == source_rows(url, "customers")
 
@@ -116,8 +117,12 @@ def test_a_full_refresh_batch_is_written_once_and_renamed_into_raw_on_merge(sour
     table = source_table("customers")
 
     def relations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str]]:
-        return set(con.execute("SELECT table_schema, table_name, table_type FROM information_schema.tables "
-                               "WHERE table_name LIKE '%customers'").fetchall())
+        return set(
+            con.execute(
+                "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+                "WHERE table_name LIKE '%customers'"
+            ).fetchall()
+        )
 
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         load_table(con, SourceReader(url), table, load_id="run-1")
@@ -126,8 +131,11 @@ def test_a_full_refresh_batch_is_written_once_and_renamed_into_raw_on_merge(sour
             src.execute("UPDATE customers SET name = 'renamed' WHERE customer_id = 3")
         # the gate sees the batch as landing.customers, a view of the table the merge will rename
         land_table(con, SourceReader(url), table, load_id="run-2", full_refresh=True)
-        assert relations(con) == {("raw", "customers", "BASE TABLE"), ("raw", "_landed_customers", "BASE TABLE"),
-                                  ("landing", "customers", "VIEW")}
+        assert relations(con) == {
+            ("raw", "customers", "BASE TABLE"),
+            ("raw", "_landed_customers", "BASE TABLE"),
+            ("landing", "customers", "VIEW"),
+        }
         assert raw_rows(con, "customers") == before
         assert con.execute("SELECT name FROM landing.customers WHERE customer_id = 3").fetchone() == ("renamed",)
         # the gate stopped that run: the next run's batch (a delta) replaces the unmerged one, view and table
@@ -171,7 +179,8 @@ def test_sqlite_numeric_columns_with_nulls_and_whole_numbers_load_exactly(source
         load_table(con, SourceReader(url), source_table("payments"), load_id="run-1")
         amounts = con.execute(
             "SELECT amount FROM raw.payments WHERE payment_id IN ((SELECT min(payment_id) FROM raw.payments), "
-            "(SELECT max(payment_id) FROM raw.payments)) ORDER BY payment_id").fetchall()
+            "(SELECT max(payment_id) FROM raw.payments)) ORDER BY payment_id"
+        ).fetchall()
         assert [a for (a,) in amounts] == [None, 5]
         assert raw_rows(con, "payments") == source_rows(url, "payments")
 
@@ -179,7 +188,9 @@ def test_sqlite_numeric_columns_with_nulls_and_whole_numbers_load_exactly(source
 def test_text_in_a_money_column_fails_naming_table_column_and_count(source, tmp_path):
     url, path = source
     with sqlite3.connect(path) as src:
-        src.execute("UPDATE contracts SET amount = 'about 5k' WHERE contract_id IN (SELECT contract_id FROM contracts LIMIT 2)")
+        src.execute(
+            "UPDATE contracts SET amount = 'about 5k' WHERE contract_id IN (SELECT contract_id FROM contracts LIMIT 2)"
+        )
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         with pytest.raises(SourceContractError, match=r"'contracts', column 'amount': 2 value\(s\) are not numbers"):
             load_table(con, SourceReader(url), source_table("contracts"), load_id="run-1")

@@ -59,8 +59,10 @@ def test_postgres_raw_equals_duckdb_raw_after_first_incremental_and_full_loads(c
         second = load_both(duck, loader, url, "run-2", lookback=timedelta(0))
         assert second["opportunities"].mode == "incremental" and second["opportunities"].rows_updated > 0
         assert_same_raw(duck, warehouse_url)
-        assert loader.read_watermark("opportunities") == duck.execute(
-            "SELECT max(updated_at) FROM raw.opportunities").fetchone()[0]
+        assert (
+            loader.read_watermark("opportunities")
+            == duck.execute("SELECT max(updated_at) FROM raw.opportunities").fetchone()[0]
+        )
 
         with sqlite3.connect(crm) as src:
             src.execute("DELETE FROM customers WHERE customer_id IN (1, 2)")

@@ -49,8 +49,10 @@ def make_dirty(path: Path) -> None:
         src.execute("UPDATE payments SET amount = 5 WHERE payment_id = (SELECT max(payment_id) FROM payments)")
         src.execute("UPDATE opportunities SET amount = NULL WHERE opportunity_id = 2")
         src.execute("INSERT INTO opportunities SELECT * FROM opportunities WHERE opportunity_id = 1")
-        src.execute("UPDATE opportunities SET amount = 4242.5, updated_at = datetime(updated_at, '+1 second') "
-                    "WHERE rowid = (SELECT max(rowid) FROM opportunities)")
+        src.execute(
+            "UPDATE opportunities SET amount = 4242.5, updated_at = datetime(updated_at, '+1 second') "
+            "WHERE rowid = (SELECT max(rowid) FROM opportunities)"
+        )
 
 
 def everything_loaded(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
@@ -59,12 +61,20 @@ def everything_loaded(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
 
 def land_counts(results: dict[str, tuple]) -> dict[str, tuple]:
     """What the landing metadata says of each table: mode, rows read, rows landed, duplicates collapsed."""
-    return {name: (landed.mode, landed.rows_read, landed.rows_landed, landed.duplicate_source_rows)
-            for name, (landed, _) in results.items()}
+    return {
+        name: (landed.mode, landed.rows_read, landed.rows_landed, landed.duplicate_source_rows)
+        for name, (landed, _) in results.items()
+    }
 
 
-def load_both_routes(scanner: duckdb.DuckDBPyConnection, arrow: duckdb.DuckDBPyConnection, url: str, run: str,
-                     monkeypatch: pytest.MonkeyPatch, connectorx_calls: list[str]) -> dict[str, tuple]:
+def load_both_routes(
+    scanner: duckdb.DuckDBPyConnection,
+    arrow: duckdb.DuckDBPyConnection,
+    url: str,
+    run: str,
+    monkeypatch: pytest.MonkeyPatch,
+    connectorx_calls: list[str],
+) -> dict[str, tuple]:
     """The same load into two warehouses: through the scanner, then without its wheel (connectorx)."""
     scanned = load_all(scanner, url, run, lookback=LOOKBACK)
     assert connectorx_calls == []  # the scanner read every table
@@ -81,25 +91,32 @@ def load_both_routes(scanner: duckdb.DuckDBPyConnection, arrow: duckdb.DuckDBPyC
 def test_full_and_incremental_loads_land_the_connectorx_routes_rows(source, tmp_path, monkeypatch, connectorx_calls):
     url, path = source
     make_dirty(path)
-    with (duckdb.connect(str(tmp_path / "scanner.duckdb")) as scanner,
-          duckdb.connect(str(tmp_path / "connectorx.duckdb")) as arrow):
+    with (
+        duckdb.connect(str(tmp_path / "scanner.duckdb")) as scanner,
+        duckdb.connect(str(tmp_path / "connectorx.duckdb")) as arrow,
+    ):
         full = load_both_routes(scanner, arrow, url, "run-1", monkeypatch, connectorx_calls)
         assert full["opportunities"] == ("full_refresh", 301, 300, 1)
-        amounts = scanner.execute("SELECT opportunity_id, amount FROM raw.opportunities WHERE opportunity_id IN (1, 2) "
-                                  "ORDER BY 1").fetchall()
+        amounts = scanner.execute(
+            "SELECT opportunity_id, amount FROM raw.opportunities WHERE opportunity_id IN (1, 2) ORDER BY 1"
+        ).fetchall()
         assert amounts == [(1, 4242.5), (2, None)]  # the newer copy won; a null stayed null
 
         simulator.advance(url, days=2)
         with sqlite3.connect(path) as src:  # a key held twice inside the delta, the copy newer
             src.execute("UPDATE payments SET updated_at = '2026-07-01 11:00:00.000000' WHERE payment_id = 3")
             src.execute("INSERT INTO payments SELECT * FROM payments WHERE payment_id = 3")
-            src.execute("UPDATE payments SET amount = 77, updated_at = '2026-07-01 12:00:00.000000' "
-                        "WHERE rowid = (SELECT max(rowid) FROM payments)")
+            src.execute(
+                "UPDATE payments SET amount = 77, updated_at = '2026-07-01 12:00:00.000000' "
+                "WHERE rowid = (SELECT max(rowid) FROM payments)"
+            )
         delta = load_both_routes(scanner, arrow, url, "run-2", monkeypatch, connectorx_calls)
         assert {mode for mode, *_ in delta.values()} == {"incremental"}
         assert delta["payments"][3] == 1
         assert scanner.execute("SELECT amount, updated_at FROM raw.payments WHERE payment_id = 3").fetchone() == (
-            77, datetime(2026, 7, 1, 12))
+            77,
+            datetime(2026, 7, 1, 12),
+        )
 
 
 def test_without_the_scanners_wheel_sqlite_is_read_with_connectorx(source, tmp_path, monkeypatch, connectorx_calls):
@@ -119,8 +136,9 @@ def test_a_delta_reads_only_rows_since_the_watermark_minus_the_lookback(source, 
         since = read_watermark(con, "activities") - LOOKBACK
         simulator.advance(url, days=1)
         with sqlite3.connect(path) as src:
-            expected = src.execute("SELECT count(*) FROM activities WHERE updated_at >= ?",
-                                   [since.strftime("%Y-%m-%d %H:%M:%S.%f")]).fetchone()[0]
+            expected = src.execute(
+                "SELECT count(*) FROM activities WHERE updated_at >= ?", [since.strftime("%Y-%m-%d %H:%M:%S.%f")]
+            ).fetchone()[0]
             total = src.execute("SELECT count(*) FROM activities").fetchone()[0]
         statements = StatementLog(con)
         landed = land_table(statements, SourceReader(url), table, load_id="run-2", lookback=LOOKBACK)
@@ -154,10 +172,15 @@ def test_text_in_a_money_column_fails_with_the_connectorx_routes_message(source,
         if incremental:
             load_table(con, SourceReader(url), table, load_id="run-1")
         with sqlite3.connect(path) as src:
-            src.execute("UPDATE contracts SET amount = 'about 5k', updated_at = '2026-07-01 00:00:00.000000' "
-                        "WHERE contract_id IN (SELECT contract_id FROM contracts LIMIT 2)")
-        with pytest.raises(SourceContractError, match=r"^source table 'contracts', column 'amount': 2 value\(s\) are "
-                                                      r"not numbers \(money in domain.md §1\); fix them in the CRM database$"):
+            src.execute(
+                "UPDATE contracts SET amount = 'about 5k', updated_at = '2026-07-01 00:00:00.000000' "
+                "WHERE contract_id IN (SELECT contract_id FROM contracts LIMIT 2)"
+            )
+        with pytest.raises(
+            SourceContractError,
+            match=r"^source table 'contracts', column 'amount': 2 value\(s\) are "
+            r"not numbers \(money in domain.md §1\); fix them in the CRM database$",
+        ):
             land_table(con, SourceReader(url), table, load_id="run-2")
 
 

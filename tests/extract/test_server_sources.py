@@ -51,8 +51,10 @@ def assert_raw_equals_server_source(con: duckdb.DuckDBPyConnection, url: str) ->
         source = source_rows_by_sqlalchemy(url, table)
         assert raw.keys() == source.keys(), f"raw.{table.name} has other keys than the source"
         differing = [k for k in source if raw[k] != source[k]]
-        assert not differing, (f"raw.{table.name} differs from the source at {len(differing)} key(s), e.g. "
-                               f"{differing[0]}: raw {raw[differing[0]]} vs source {source[differing[0]]}")
+        assert not differing, (
+            f"raw.{table.name} differs from the source at {len(differing)} key(s), e.g. "
+            f"{differing[0]}: raw {raw[differing[0]]} vs source {source[differing[0]]}"
+        )
 
 
 def test_raw_equals_a_server_source_row_by_row_after_first_and_incremental_loads(server_source, tmp_path):

@@ -26,9 +26,12 @@ def date_open_opportunity(path: Path, *, created_at: datetime, updated_at: datet
     stamp = "%Y-%m-%d %H:%M:%S.%f"
     with sqlite3.connect(path) as src:
         (opportunity_id,) = src.execute(
-            "SELECT min(opportunity_id) FROM opportunities WHERE closed_at IS NULL").fetchone()
-        src.execute("UPDATE opportunities SET created_at = ?, updated_at = ? WHERE opportunity_id = ?",
-                    [created_at.strftime(stamp), updated_at.strftime(stamp), opportunity_id])
+            "SELECT min(opportunity_id) FROM opportunities WHERE closed_at IS NULL"
+        ).fetchone()
+        src.execute(
+            "UPDATE opportunities SET created_at = ?, updated_at = ? WHERE opportunity_id = ?",
+            [created_at.strftime(stamp), updated_at.strftime(stamp), opportunity_id],
+        )
     return opportunity_id
 
 
@@ -45,8 +48,10 @@ def test_a_future_row_is_loaded_but_the_watermark_stops_at_the_end_of_the_as_of_
     assert merged.watermark_after == raw_engine.watermark("opportunities") == AS_OF_END
     assert dated(raw_engine.rows("opportunities"), future) == A_YEAR_AHEAD  # loaded, not held back
     assert merged.rows_beyond_watermark_cap == RowsBeyondCap(
-        WatermarkCap(AS_OF_END, by_as_of_date=True), rows=1,
-        first=[{"opportunity_id": future, "updated_at": A_YEAR_AHEAD}])
+        WatermarkCap(AS_OF_END, by_as_of_date=True),
+        rows=1,
+        first=[{"opportunity_id": future, "updated_at": A_YEAR_AHEAD}],
+    )
 
 
 def test_the_corrected_row_is_read_the_next_day_and_raw_equals_a_fresh_full_load(raw_engine, source, tmp_path):
@@ -55,8 +60,13 @@ def test_the_corrected_row_is_read_the_next_day_and_raw_equals_a_fresh_full_load
     raw_engine.load(SourceReader(url), OPPORTUNITIES, load_id="run-1", as_of_end=AS_OF_END)
     corrected = date_open_opportunity(path, created_at=datetime(2026, 6, 1), updated_at=NEXT_MORNING)
 
-    landed, merged = raw_engine.load(SourceReader(url), OPPORTUNITIES, load_id="run-2",
-                                     as_of_end=AS_OF_END + timedelta(days=1), lookback=timedelta(0))
+    landed, merged = raw_engine.load(
+        SourceReader(url),
+        OPPORTUNITIES,
+        load_id="run-2",
+        as_of_end=AS_OF_END + timedelta(days=1),
+        lookback=timedelta(0),
+    )
     assert landed.rows_read == 1  # before the cap: "read 0 rows" here, for good
     assert dated(raw_engine.rows("opportunities"), corrected) == NEXT_MORNING
     assert (merged.watermark_after, merged.rows_beyond_watermark_cap) == (NEXT_MORNING, None)
@@ -65,7 +75,9 @@ def test_the_corrected_row_is_read_the_next_day_and_raw_equals_a_fresh_full_load
     assert raw_engine.rows("opportunities") == fresh.rows("opportunities")
 
 
-@pytest.mark.parametrize("as_of_end", [None, datetime(2030, 1, 1)], ids=["no as-of date", "as-of date ahead of the clock"])
+@pytest.mark.parametrize(
+    "as_of_end", [None, datetime(2030, 1, 1)], ids=["no as-of date", "as-of date ahead of the clock"]
+)
 def test_a_future_row_never_carries_the_watermark_past_the_extracts_clock(raw_engine, source, as_of_end):
     url, path = source
     future = date_open_opportunity(path, created_at=A_YEAR_AHEAD, updated_at=A_YEAR_AHEAD)
@@ -90,10 +102,14 @@ def test_rows_are_beyond_the_as_of_end_as_gate_1_judges_them_and_beyond_the_cloc
 
 
 def test_the_warning_names_the_table_the_rows_keys_their_updated_at_and_the_rule():
-    beyond = RowsBeyondCap(WatermarkCap(AS_OF_END, by_as_of_date=True), rows=7, first=[
-        {"opportunity_product_id": 3, "product_id": 9, "updated_at": A_YEAR_AHEAD},
-        {"opportunity_product_id": 1, "product_id": 2, "updated_at": NEXT_MORNING},
-    ])
+    beyond = RowsBeyondCap(
+        WatermarkCap(AS_OF_END, by_as_of_date=True),
+        rows=7,
+        first=[
+            {"opportunity_product_id": 3, "product_id": 9, "updated_at": A_YEAR_AHEAD},
+            {"opportunity_product_id": 1, "product_id": 2, "updated_at": NEXT_MORNING},
+        ],
+    )
     assert beyond.warning("opportunity_products") == (
         "opportunity_products: 7 row(s) updated after 2026-07-01 00:00:00, the end of the as-of date 2026-06-30 "
         "(CRM_AS_OF_DATE; gate 1 reports the same rows as updated_at_not_after_as_of): "

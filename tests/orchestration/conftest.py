@@ -61,8 +61,11 @@ def alert_run_failure(definitions, instance, run, failure_event) -> None:
     import dagster as dg
 
     with dg.build_run_status_sensor_context(
-        sensor_name="crm_run_failure_alert", dagster_event=failure_event, dagster_instance=instance,
-        dagster_run=run, resources=definitions.resources,
+        sensor_name="crm_run_failure_alert",
+        dagster_event=failure_event,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources=definitions.resources,
     ) as context:
         definitions.resolve_sensor_def("crm_run_failure_alert")(context.for_run_failure())
 

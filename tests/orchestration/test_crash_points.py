@@ -32,7 +32,6 @@ from orchestration.writer_lock import WAREHOUSE_POOL, WriterLock, writer_lock_pa
 from tests.support.pipeline import Pipeline, file_digest, table_fingerprints
 from tests.support.raw_comparison import assert_raw_matches_source
 
-
 CI_CRASH_POINTS = ("raw_merge", "dbt")
 EVERY_CRASH_POINT = os.environ.get("CRM_TEST_EVERY_CRASH_POINT") == "1"
 
@@ -61,8 +60,9 @@ def folder(next_day: Pipeline, tmp_path: Path) -> Iterator[Pipeline]:
 
 
 @pytest.mark.parametrize("point", CRASH_POINTS)
-def test_a_run_killed_at_each_point_is_recovered_by_the_next_run(point: str, folder: Pipeline, tmp_path: Path,
-                                                                   next_day: Pipeline, uncrashed: dict[str, tuple]):
+def test_a_run_killed_at_each_point_is_recovered_by_the_next_run(
+    point: str, folder: Pipeline, tmp_path: Path, next_day: Pipeline, uncrashed: dict[str, tuple]
+):
     if point not in CI_CRASH_POINTS and not EVERY_CRASH_POINT:
         pytest.skip(f"crash point {point}: CRM_TEST_EVERY_CRASH_POINT=1 runs every point (a minute and a half each)")
     before = table_fingerprints(folder.published_path, "marts")
@@ -109,8 +109,9 @@ def assert_no_watermark_ahead_of_its_data(warehouse: Path) -> None:
     """A table's watermark never passes the newest row its raw table holds."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in SOURCE_TABLES:
-            (watermark,) = con.execute(f"select watermark from {EXTRACT_STATE_TABLE} where table_name = ?",
-                                       [table.name]).fetchone()
+            (watermark,) = con.execute(
+                f"select watermark from {EXTRACT_STATE_TABLE} where table_name = ?", [table.name]
+            ).fetchone()
             (newest,) = con.execute(f"select max(updated_at) from raw.{table.name}").fetchone()
             assert watermark is None or newest is None or watermark <= newest, table.name
 
@@ -118,8 +119,9 @@ def assert_no_watermark_ahead_of_its_data(warehouse: Path) -> None:
 def assert_parquet_matches_the_published_file(published_path: Path) -> None:
     parquet_dir = published_path.parent / "parquet"
     with duckdb.connect(str(published_path), read_only=True) as con:
-        for (name,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts'"
-                                   ).fetchall():
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall():
             in_file = con.execute(f"select count(*) from marts.{name}").fetchone()
             in_parquet = con.execute(f"select count(*) from '{parquet_dir / name}.parquet'").fetchone()
             assert in_file == in_parquet, name

@@ -38,8 +38,12 @@ def run_crm_elt(**tags: str) -> dg.ExecuteInProcessResult:
 
 def published_tables(path: Path) -> dict[str, int]:
     with duckdb.connect(str(path), read_only=True) as con:
-        names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
         return {name: con.execute(f"select count(*) from marts.{name}").fetchone()[0] for name in names}
 
 
@@ -71,8 +75,12 @@ def test_definitions_hold_the_job_the_schedule_and_an_asset_per_source_table(pip
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {f"raw/{t.name}" for t in SOURCE_TABLES} <= keys
     assert {f"landing/{t.name}" for t in SOURCE_TABLES} <= keys
-    assert {"marts/fct_opportunities", "marts/mart_sales_funnel", "published/crm_warehouse",
-            "published/dashboard"} <= keys
+    assert {
+        "marts/fct_opportunities",
+        "marts/mart_sales_funnel",
+        "published/crm_warehouse",
+        "published/dashboard",
+    } <= keys
 
 
 def test_a_run_publishes_every_published_model_with_the_warehouse_rows(pipeline, first_run):
@@ -84,7 +92,8 @@ def test_a_run_publishes_every_published_model_with_the_warehouse_rows(pipeline,
         for name, rows in published.items():
             assert warehouse.execute(f"select count(*) from marts.{name}").fetchone()[0] == rows, name
         source_opportunities = warehouse.execute(
-            "select count(*) from raw.opportunities where not is_deleted").fetchone()[0]
+            "select count(*) from raw.opportunities where not is_deleted"
+        ).fetchone()[0]
     assert published["fct_opportunities"] == source_opportunities > 0
     assert published["mart_sales_funnel"] == 6  # lead … won, lost is not a funnel stage
 
@@ -99,7 +108,9 @@ def test_raw_asset_metadata_reports_rows_and_watermark(pipeline, first_run):
 def test_a_reader_of_the_published_file_keeps_the_old_data_until_it_reopens(pipeline, first_run):
     reader = subprocess.Popen(
         [sys.executable, "-c", READER_SCRIPT, str(pipeline.published_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     before = int(reader.stdout.readline())
     simulator.advance(pipeline.source_url, days=5)

@@ -52,8 +52,9 @@ def test_a_dbt_command_opens_no_dbt_adapter_in_the_jobs_process(monkeypatch, tmp
     monkeypatch.setattr(factory, "register_adapter", lambda *args, **kwargs: adapters_registered.append(args))
     dbt = build_definitions(Settings.from_environment({})).resources["dbt"]
 
-    invocation = dbt.cli(["ls", "--select", "stg_crm__users"], manifest=crm_dbt_project.manifest_path,
-                         target_path=tmp_path).wait()
+    invocation = dbt.cli(
+        ["ls", "--select", "stg_crm__users"], manifest=crm_dbt_project.manifest_path, target_path=tmp_path
+    ).wait()
 
     assert invocation.is_successful() and invocation.adapter is None
     assert adapters_registered == []

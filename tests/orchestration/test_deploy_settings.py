@@ -21,7 +21,9 @@ def test_instance_settings_validate_and_retry_only_crashed_runs(name: str):
     validation = validate_config(dagster_instance_config_schema(), settings)
     assert validation.success, [error.message for error in validation.errors]
     assert settings["concurrency"]["pools"]["default_limit"] == 1  # one writer of the DuckDB file
-    run_limits = (settings["concurrency"].get("runs") or settings["run_coordinator"]["config"])["tag_concurrency_limits"]
+    run_limits = (settings["concurrency"].get("runs") or settings["run_coordinator"]["config"])[
+        "tag_concurrency_limits"
+    ]
     assert {"key": "crm/warehouse_writer", "limit": 1} in run_limits  # one warehouse-writing run at a time
     assert settings["run_launcher"] == {"module": "orchestration.run_launcher", "class": "CrmRunLauncher"}
     assert settings["run_monitoring"]["enabled"] and settings["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
@@ -65,8 +67,10 @@ def test_the_production_settings_keep_run_history_in_postgres():
 
     storage = yaml.safe_load((DEPLOY / "dagster.production.yaml").read_text())["storage"]["postgres"]
     assert validate_config(DagsterPostgresStorage.config_type(), storage).success
-    assert all(value == {"env": f"DAGSTER_PG_{suffix}"} for value, suffix in zip(
-        storage["postgres_db"].values(), ["HOST", "PORT", "DB", "USER", "PASSWORD"]))
+    assert all(
+        value == {"env": f"DAGSTER_PG_{suffix}"}
+        for value, suffix in zip(storage["postgres_db"].values(), ["HOST", "PORT", "DB", "USER", "PASSWORD"])
+    )
 
 
 def test_published_marts_carry_the_freshness_policy_of_the_settings(ops_crm):

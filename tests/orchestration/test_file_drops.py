@@ -44,8 +44,10 @@ def test_a_new_file_starts_a_run_that_loads_it_into_raw_once_and_archives_it(ops
         with duckdb.connect(str(ops.warehouse_path), read_only=True) as con:
             names = dict(con.execute("select customer_id, name from raw.customers").fetchall())
             assert con.execute("select count(*) from raw.customers").fetchone()[0] == raw_before + 1
-            assert con.execute(
-                "select watermark from raw._extract_state where table_name = 'customers'").fetchone() == watermark
+            assert (
+                con.execute("select watermark from raw._extract_state where table_name = 'customers'").fetchone()
+                == watermark
+            )
         assert names[renamed[0]] == "Renamed In Export Ltd"
         assert names[new[0]] == "Dropped File Co"
         assert names[older[0]] != "Stale Export Name"  # an older version in a file never overwrites a newer one
@@ -61,8 +63,12 @@ def test_a_new_file_starts_a_run_that_loads_it_into_raw_once_and_archives_it(ops
 
 def test_broken_files_are_rejected_with_their_reason_and_start_no_run(ops: OpsFolder):
     drop(ops.landing_dir, "opportunities.csv", "opportunity_id,customer_id,updated_at\n1,1,2026-06-01 00:00:00\n")
-    drop(ops.landing_dir, "payments.csv", "payment_id,contract_id,plan_id,amount,paid_date,method,is_deleted,updated_at\n"
-                                          "1,1,1,twelve,2026-06-01,wire,false,2026-06-01 00:00:00\n")
+    drop(
+        ops.landing_dir,
+        "payments.csv",
+        "payment_id,contract_id,plan_id,amount,paid_date,method,is_deleted,updated_at\n"
+        "1,1,1,twelve,2026-06-01,wire,false,2026-06-01 00:00:00\n",
+    )
     drop(ops.landing_dir, "leads.csv", "lead_id\n1\n")
     drop(ops.landing_dir, "contacts.parquet", b"not a parquet file at all")
 
@@ -94,15 +100,18 @@ def test_a_file_changed_after_the_sensor_accepted_it_is_rejected_by_the_run_whic
     assert "changed since" in (ops.landing_dir / "rejected" / "customers.csv.reason.txt").read_text()
 
 
-@pytest.mark.parametrize("name, table", [
-    ("opportunities.csv", "opportunities"),
-    ("opportunity_products_2026-06.csv", "opportunity_products"),
-    ("opportunity_stage_history-week26.parquet", "opportunity_stage_history"),
-    ("payment_plans.2026.csv", "payment_plans"),
-    ("payments_june.csv", "payments"),
-    ("paymentsjune.csv", None),
-    ("leads.csv", None),
-])
+@pytest.mark.parametrize(
+    "name, table",
+    [
+        ("opportunities.csv", "opportunities"),
+        ("opportunity_products_2026-06.csv", "opportunity_products"),
+        ("opportunity_stage_history-week26.parquet", "opportunity_stage_history"),
+        ("payment_plans.2026.csv", "payment_plans"),
+        ("payments_june.csv", "payments"),
+        ("paymentsjune.csv", None),
+        ("leads.csv", None),
+    ],
+)
 def test_a_file_is_matched_to_the_longest_table_name_it_starts_with(name: str, table: str | None):
     from orchestration.file_drops import table_for_file
 

@@ -52,15 +52,20 @@ def test_the_warehouse_and_its_write_ahead_log_are_created_for_their_owner_only(
         with resources.warehouse.connect() as con:
             con.execute("create table contacts as select 'a@example.com' as email")
             assert mode_of(tmp_path / "warehouse.duckdb.wal") == 0o600
-        child = subprocess.run([sys.executable, "-c", CHILD_WRITES_THE_WAREHOUSE, str(tmp_path / "warehouse.duckdb")],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, "-c", CHILD_WRITES_THE_WAREHOUSE, str(tmp_path / "warehouse.duckdb")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     assert mode_of(tmp_path / "warehouse.duckdb") == 0o600
     assert child.stdout.strip() == "0o600", "a process the run starts (dbt) must write the .wal privately too"
     assert os.umask(0o022) == 0o022, "the umask is the process's again once the resource is released"
 
 
 def test_a_warehouse_an_older_release_made_readable_to_all_is_made_private_at_the_next_connect(
-        tmp_path: Path, usual_umask) -> None:
+    tmp_path: Path, usual_umask
+) -> None:
     duckdb.connect(str(tmp_path / "warehouse.duckdb")).close()
     (tmp_path / "warehouse.duckdb").chmod(0o644)
     with warehouse_in(tmp_path).connect():
@@ -68,10 +73,12 @@ def test_a_warehouse_an_older_release_made_readable_to_all_is_made_private_at_th
     assert mode_of(tmp_path / "warehouse.duckdb") == 0o600
 
 
-@pytest.mark.parametrize(("file_mode", "folder_mode"), [(0o640, 0o750), (0o600, 0o700), (0o644, 0o755)],
-                         ids=["0640", "0600", "0644"])
-def test_the_published_file_parquet_and_their_folders_get_the_published_mode(tmp_path: Path, file_mode: int,
-                                                                              folder_mode: int, usual_umask) -> None:
+@pytest.mark.parametrize(
+    ("file_mode", "folder_mode"), [(0o640, 0o750), (0o600, 0o700), (0o644, 0o755)], ids=["0640", "0600", "0644"]
+)
+def test_the_published_file_parquet_and_their_folders_get_the_published_mode(
+    tmp_path: Path, file_mode: int, folder_mode: int, usual_umask
+) -> None:
     published_path = tmp_path / "published" / "crm.duckdb"
     with duckdb.connect() as con, private_files():  # as in a run: without the mode they would be private
         con.execute("create schema marts")
@@ -83,8 +90,11 @@ def test_the_published_file_parquet_and_their_folders_get_the_published_mode(tmp
 
 
 def test_a_run_publishes_readable_copies_and_keeps_the_warehouse_private(clean_pipeline: Pipeline) -> None:
-    published = [clean_pipeline.published_path, *parquet_dir_of(clean_pipeline.published_path).glob("*.parquet"),
-                 *dashboard_dir_of(clean_pipeline.published_path).iterdir()]
+    published = [
+        clean_pipeline.published_path,
+        *parquet_dir_of(clean_pipeline.published_path).glob("*.parquet"),
+        *dashboard_dir_of(clean_pipeline.published_path).iterdir(),
+    ]
     assert len(published) > 30
     assert {path.name: mode_of(path) for path in published} == {path.name: 0o640 for path in published}
     assert mode_of(dashboard_dir_of(clean_pipeline.published_path).resolve()) == 0o750

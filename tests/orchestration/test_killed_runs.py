@@ -63,8 +63,12 @@ def dead_worker() -> RunWorker:
 
 def running_run(instance: dg.DagsterInstance, worker: RunWorker, lock_path: Path) -> dg.DagsterRun:
     """A crm_elt run that shows as STARTED, its worker and the lock recorded as the job records them."""
-    run = dg.DagsterRun(job_name="crm_elt", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED,
-                        tags={**worker.as_tag(), WRITER_LOCK_TAG: str(lock_path)})
+    run = dg.DagsterRun(
+        job_name="crm_elt",
+        run_id=str(uuid.uuid4()),
+        status=dg.DagsterRunStatus.STARTED,
+        tags={**worker.as_tag(), WRITER_LOCK_TAG: str(lock_path)},
+    )
     instance.add_run(run)
     return run
 
@@ -85,11 +89,13 @@ def test_a_run_finds_a_dead_writer_marks_it_failed_ends_its_dbt_frees_its_slot_a
     dead = running_run(instance, dead_worker(), lock_path)
     hold_pool_slot(instance, dead)
     still_writing = subprocess.Popen(["sleep", "60"])  # the dead run's dbt build, orphaned
-    lock_path.write_text(LockHolder(dead.run_id, RunWorker.of(dead), "2026-12-07T06:00:00+00:00",
-                                    [RunWorker.process(still_writing.pid)]).text())
+    lock_path.write_text(
+        LockHolder(
+            dead.run_id, RunWorker.of(dead), "2026-12-07T06:00:00+00:00", [RunWorker.process(still_writing.pid)]
+        ).text()
+    )
 
-    result = dg.materialize([writes_the_warehouse], resources={"warehouse": warehouse_in(tmp_path)},
-                            instance=instance)
+    result = dg.materialize([writes_the_warehouse], resources={"warehouse": warehouse_in(tmp_path)}, instance=instance)
 
     assert result.success
     assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
@@ -106,8 +112,9 @@ def test_a_run_finds_a_dead_writer_marks_it_failed_ends_its_dbt_frees_its_slot_a
 def test_the_dead_run_is_alerted_like_any_failed_run(instance: dg.DagsterInstance, tmp_path: Path, ops_crm: OpsFolder):
     lock_path = writer_lock_path(tmp_path / "warehouse.duckdb")
     dead = running_run(instance, dead_worker(), lock_path)
-    assert dg.materialize([writes_the_warehouse], resources={"warehouse": warehouse_in(tmp_path)},
-                          instance=instance).success
+    assert dg.materialize(
+        [writes_the_warehouse], resources={"warehouse": warehouse_in(tmp_path)}, instance=instance
+    ).success
 
     definitions = ops_crm.definitions(CRM_ALERTS_LOG=str(tmp_path / "alerts.jsonl"))
     (failure,) = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
@@ -127,8 +134,11 @@ def test_a_run_leaves_a_live_writer_alone_and_says_every_few_seconds_whom_it_wai
     assert writer.try_acquire()
     writer.record(LockHolder(live.run_id, RunWorker.this_process(), "2026-12-07T06:00:00+00:00"))
     results = []
-    waiting = threading.Thread(target=lambda: results.append(dg.materialize(
-        [writes_the_warehouse], resources={"warehouse": warehouse_in(tmp_path)}, instance=instance)))
+    waiting = threading.Thread(
+        target=lambda: results.append(
+            dg.materialize([writes_the_warehouse], resources={"warehouse": warehouse_in(tmp_path)}, instance=instance)
+        )
+    )
     waiting.start()
     try:
         notes = wait_for_notes(instance, live.run_id, count=2)
@@ -155,8 +165,9 @@ def wait_for_notes(instance: dg.DagsterInstance, holder_run_id: str, *, count: i
     raise AssertionError(f"fewer than {count} waiting notes in 30 s")
 
 
-def test_run_monitoring_fails_a_run_whose_worker_is_gone_and_leaves_a_live_one(instance: dg.DagsterInstance,
-                                                                                 tmp_path: Path):
+def test_run_monitoring_fails_a_run_whose_worker_is_gone_and_leaves_a_live_one(
+    instance: dg.DagsterInstance, tmp_path: Path
+):
     from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 
     from orchestration.run_launcher import CrmRunLauncher

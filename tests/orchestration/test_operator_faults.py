@@ -29,12 +29,16 @@ VENV_BIN = Path(sys.executable).parent
 
 def crm_warehouse(command: str, data_dir: Path, **environment: str) -> subprocess.CompletedProcess[str]:
     """`.venv/bin/crm-warehouse <command>` with the venv's folder off PATH and no CRM_* variable but these."""
-    inherited = {name: value for name, value in os.environ.items()
-                 if not name.startswith(("CRM_", "DAGSTER_")) and name != "PATH"}
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("CRM_", "DAGSTER_")) and name != "PATH"
+    }
     path = os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep) if Path(folder) != VENV_BIN)
     env = {**inherited, "PATH": path, "CRM_DATA_DIR": str(data_dir), **environment}
-    return subprocess.run([str(VENV_BIN / "crm-warehouse"), command], env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [str(VENV_BIN / "crm-warehouse"), command], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_crm_warehouse_needs_neither_the_venv_on_path_nor_an_existing_warehouse_folder(tmp_path):
@@ -47,38 +51,60 @@ def test_crm_warehouse_needs_neither_the_venv_on_path_nor_an_existing_warehouse_
 
 def test_a_source_that_is_down_stops_crm_warehouse_run_at_once_with_one_message(tmp_path):
     url = f"postgresql://crm_reader:s3cret@127.0.0.1:{free_port()}/crm"
-    result = crm_warehouse("run", tmp_path / "data", CRM_SOURCE_URL=url, CRM_SOURCE_RETRIES="1",
-                           CRM_SOURCE_RETRY_SECONDS="0.1")
+    result = crm_warehouse(
+        "run", tmp_path / "data", CRM_SOURCE_URL=url, CRM_SOURCE_RETRIES="1", CRM_SOURCE_RETRY_SECONDS="0.1"
+    )
     assert result.returncode == 1
     masked = url.replace("s3cret", "***")
     *retries, message = result.stderr.strip().splitlines()
-    assert message.startswith(f"crm-warehouse: CRM_SOURCE_URL='{masked}': the CRM database was still unavailable "
-                              "after 2 attempt(s)")
+    assert message.startswith(
+        f"crm-warehouse: CRM_SOURCE_URL='{masked}': the CRM database was still unavailable after 2 attempt(s)"
+    )
     assert "Connection refused" in message and "check that it is up and reachable" in message
     assert retries == [line for line in retries if "retry 1 of 1" in line] and len(retries) == 1
     assert "s3cret" not in result.stdout + result.stderr and "Traceback" not in result.stderr
     assert "manifest:" not in result.stdout  # nothing started: not even dbt's parse
 
 
-@pytest.mark.parametrize("variable, value, message", [
-    ("CRM_SOURCE_URL", "crm-db.internal:5432/crm?password=s3cret",
-     "CRM_SOURCE_URL='crm-db.internal:5432/crm?password=***' is not a database URL: use sqlite:////"),
-    ("CRM_SOURCE_URL", "oracle://crm:s3cret@crm-db/crm",
-     "CRM_SOURCE_URL='oracle://crm:***@crm-db/crm': 'oracle' is not a source database this project reads: use "),
-    ("CRM_SOURCE_URL", "mysql+mysqldb://crm:s3cret@crm-db/crm",
-     "CRM_SOURCE_URL='mysql+mysqldb://crm:***@crm-db/crm': driver 'mysqldb' is not installed (No module named "
-     "'MySQLdb'); leave the driver out (mysql://…)"),
-    ("CRM_DUCKDB_MEMORY_LIMIT", "lots",
-     "CRM_DUCKDB_MEMORY_LIMIT='lots' is not a memory size: use a number and a unit (KB, MB, GB, TB or KiB, MiB, "
-     "GiB, TiB), such as 3GB or 512MB"),
-    ("CRM_DUCKDB_MEMORY_LIMIT", "80%", "CRM_DUCKDB_MEMORY_LIMIT='80%' is not a memory size"),
-    ("CRM_DUCKDB_MEMORY_LIMIT", "1MB", "CRM_DUCKDB_MEMORY_LIMIT='1MB' is too little for DuckDB to work: use at least 64MB"),
-    ("CRM_AS_OF_DATE", "2999-01-01", "CRM_AS_OF_DATE='2999-01-01' is after today ("),
-    ("CRM_DBT_THREADS", "0", "CRM_DBT_THREADS='0' must be a whole number ≥ 1"),
-    ("CRM_ALLOW_FUTURE_AS_OF", "yes", "CRM_ALLOW_FUTURE_AS_OF='yes' must be 1 (yes) or 0 (no, the default)"),
-])
-def test_bad_settings_are_refused_by_crm_warehouse_with_the_message_alone(monkeypatch, capsys, variable, value,
-                                                                         message):
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        (
+            "CRM_SOURCE_URL",
+            "crm-db.internal:5432/crm?password=s3cret",
+            "CRM_SOURCE_URL='crm-db.internal:5432/crm?password=***' is not a database URL: use sqlite:////",
+        ),
+        (
+            "CRM_SOURCE_URL",
+            "oracle://crm:s3cret@crm-db/crm",
+            "CRM_SOURCE_URL='oracle://crm:***@crm-db/crm': 'oracle' is not a source database this project reads: use ",
+        ),
+        (
+            "CRM_SOURCE_URL",
+            "mysql+mysqldb://crm:s3cret@crm-db/crm",
+            "CRM_SOURCE_URL='mysql+mysqldb://crm:***@crm-db/crm': driver 'mysqldb' is not installed (No module named "
+            "'MySQLdb'); leave the driver out (mysql://…)",
+        ),
+        (
+            "CRM_DUCKDB_MEMORY_LIMIT",
+            "lots",
+            "CRM_DUCKDB_MEMORY_LIMIT='lots' is not a memory size: use a number and a unit (KB, MB, GB, TB or KiB, MiB, "
+            "GiB, TiB), such as 3GB or 512MB",
+        ),
+        ("CRM_DUCKDB_MEMORY_LIMIT", "80%", "CRM_DUCKDB_MEMORY_LIMIT='80%' is not a memory size"),
+        (
+            "CRM_DUCKDB_MEMORY_LIMIT",
+            "1MB",
+            "CRM_DUCKDB_MEMORY_LIMIT='1MB' is too little for DuckDB to work: use at least 64MB",
+        ),
+        ("CRM_AS_OF_DATE", "2999-01-01", "CRM_AS_OF_DATE='2999-01-01' is after today ("),
+        ("CRM_DBT_THREADS", "0", "CRM_DBT_THREADS='0' must be a whole number ≥ 1"),
+        ("CRM_ALLOW_FUTURE_AS_OF", "yes", "CRM_ALLOW_FUTURE_AS_OF='yes' must be 1 (yes) or 0 (no, the default)"),
+    ],
+)
+def test_bad_settings_are_refused_by_crm_warehouse_with_the_message_alone(
+    monkeypatch, capsys, variable, value, message
+):
     monkeypatch.setenv(variable, value)
     assert main(["run"]) == 2
     out, err = capsys.readouterr()
@@ -91,8 +117,9 @@ def test_a_malformed_gates_file_is_refused_by_crm_warehouse_naming_the_entry(mon
     gates.write_text("thresholds:\n  amount_ceiling: lots\n  volume_drop_share: 0.25\n")
     monkeypatch.setenv("CRM_QUALITY_GATES", str(gates))
     assert main(["run"]) == 2
-    assert capsys.readouterr().err == (f"crm-warehouse: CRM_QUALITY_GATES={gates}: thresholds.amount_ceiling: 'lots' "
-                                       "must be a number ≥ 0\n")
+    assert capsys.readouterr().err == (
+        f"crm-warehouse: CRM_QUALITY_GATES={gates}: thresholds.amount_ceiling: 'lots' must be a number ≥ 0\n"
+    )
 
 
 def test_the_cli_prints_a_settings_error_without_a_traceback(tmp_path):
@@ -103,7 +130,10 @@ def test_the_cli_prints_a_settings_error_without_a_traceback(tmp_path):
 
 
 def test_a_future_as_of_date_is_accepted_only_when_allowed_explicitly():
-    assert Settings.from_environment({"CRM_AS_OF_DATE": "2999-01-01", "CRM_ALLOW_FUTURE_AS_OF": "1"}).as_of_date.year == 2999
+    assert (
+        Settings.from_environment({"CRM_AS_OF_DATE": "2999-01-01", "CRM_ALLOW_FUTURE_AS_OF": "1"}).as_of_date.year
+        == 2999
+    )
     with pytest.raises(SettingsError, match="set CRM_ALLOW_FUTURE_AS_OF=1 if you mean it"):
         Settings.from_environment({"CRM_AS_OF_DATE": "2999-01-01", "CRM_ALLOW_FUTURE_AS_OF": "0"})
 
@@ -111,8 +141,14 @@ def test_a_future_as_of_date_is_accepted_only_when_allowed_explicitly():
 def test_a_mysql_url_is_read_with_the_installed_pymysql_and_keeps_its_password():
     settings = Settings.from_environment({"CRM_SOURCE_URL": "mysql://crm:s3cret@crm-db:3306/crm"})
     assert settings.source_url == "mysql+pymysql://crm:s3cret@crm-db:3306/crm"
-    assert Settings.from_environment({"CRM_SOURCE_URL": "mariadb://crm@crm-db/crm"}).source_url == "mariadb+pymysql://crm@crm-db/crm"
-    assert Settings.from_environment({"CRM_SOURCE_URL": "postgres://crm@crm-db/crm"}).source_url == "postgresql://crm@crm-db/crm"
+    assert (
+        Settings.from_environment({"CRM_SOURCE_URL": "mariadb://crm@crm-db/crm"}).source_url
+        == "mariadb+pymysql://crm@crm-db/crm"
+    )
+    assert (
+        Settings.from_environment({"CRM_SOURCE_URL": "postgres://crm@crm-db/crm"}).source_url
+        == "postgresql://crm@crm-db/crm"
+    )
 
 
 def test_a_mysql_url_as_the_readme_writes_it_reads_a_mariadb_server(mariadb: Server):
@@ -140,8 +176,10 @@ def test_a_missing_sqlite_source_fails_the_run_before_any_step_and_is_never_crea
     with dg.DagsterInstance.ephemeral() as instance:
         result = run_extract(definitions, instance, "users", "customers")
     assert not result.success and not [event for event in result.all_events if event.is_step_start]
-    assert (f"SourceCheckError: CRM_SOURCE_URL='sqlite:///{missing}': there is no file {missing}; check the path "
-            "(the pipeline reads the CRM database and never creates one)") in run_failure_message(result)
+    assert (
+        f"SourceCheckError: CRM_SOURCE_URL='sqlite:///{missing}': there is no file {missing}; check the path "
+        "(the pipeline reads the CRM database and never creates one)"
+    ) in run_failure_message(result)
     assert not missing.exists() and not missing.parent.exists()
 
 

@@ -18,7 +18,11 @@ import sqlalchemy as sa
 from tests.support.pipeline import Pipeline, failure_messages, materialization_metadata, shipped_gates
 from tests.support.servers import Server
 from tests.support.warehouses import (
-    READER_PASSWORD, assert_same_published_rows, create_reader_role, postgres_env, sqlalchemy_rows,
+    READER_PASSWORD,
+    assert_same_published_rows,
+    create_reader_role,
+    postgres_env,
+    sqlalchemy_rows,
 )
 
 
@@ -64,7 +68,9 @@ def on_postgres(clean_pipeline: Pipeline, postgres: Server, tmp_path_factory: py
 
 def test_every_published_model_on_postgres_has_the_rows_of_the_duckdb_published_file(on_postgres, clean_pipeline):
     target, _, _ = on_postgres
-    assert_same_published_rows(clean_pipeline.published_path, "Postgres (crm_elt)", partial(sqlalchemy_rows, target.url))
+    assert_same_published_rows(
+        clean_pipeline.published_path, "Postgres (crm_elt)", partial(sqlalchemy_rows, target.url)
+    )
 
 
 def test_the_job_wrote_no_duckdb_warehouse_and_left_no_build_schema(on_postgres):
@@ -74,7 +80,11 @@ def test_the_job_wrote_no_duckdb_warehouse_and_left_no_build_schema(on_postgres)
     assert {"raw", "landing", "staging", "snapshots", "marts"} <= schemas and "marts_next" not in schemas
     published = materialization_metadata(second, "published", "crm_warehouse")
     assert published["schema"] == "marts" and published["carried_over"] == []
-    assert published["row_counts"]["fct_opportunities"] == target.rows("select count(*) from marts.fct_opportunities")[0][0] > 0
+    assert (
+        published["row_counts"]["fct_opportunities"]
+        == target.rows("select count(*) from marts.fct_opportunities")[0][0]
+        > 0
+    )
 
 
 def test_the_second_run_extracted_only_the_look_back_window_and_merged_it_onto_itself(on_postgres):
@@ -86,15 +96,20 @@ def test_the_second_run_extracted_only_the_look_back_window_and_merged_it_onto_i
     with sqlite3.connect(target.pipeline.data_dir / "crm.sqlite") as crm:
         (in_source,) = crm.execute("select count(*) from opportunities").fetchone()
     assert target.rows("select count(*), count(distinct opportunity_id) from raw.opportunities")[0] == (
-        in_source, in_source)
+        in_source,
+        in_source,
+    )
 
 
 def test_the_reader_role_reads_the_published_marts_and_nothing_else(on_postgres):
     target, _, _ = on_postgres
     as_reader = partial(target.rows, user="crm_reader", password=READER_PASSWORD)
     assert as_reader("select count(*) from marts.mart_sales_funnel")[0][0] > 0
-    for statement in ("select count(*) from raw.opportunities", "delete from marts.dim_stages",
-                      "create table marts.scratch (x int)"):
+    for statement in (
+        "select count(*) from raw.opportunities",
+        "delete from marts.dim_stages",
+        "create table marts.scratch (x int)",
+    ):
         with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
             as_reader(statement)
 
@@ -110,19 +125,32 @@ def test_gate_2_on_postgres_names_the_mart_rule_and_key_of_a_broken_row(on_postg
             con.exec_driver_sql("create schema gate_2_probe")  # a build schema: the gate reads other marts there too
             for model in ("mart_sales_funnel", "fct_opportunities"):
                 con.exec_driver_sql(f"create table gate_2_probe.{model} as table marts.{model}")
-            con.exec_driver_sql("update gate_2_probe.mart_sales_funnel set stage_conversion_rate = 1.5 "
-                                "where stage = 'qualified'")
+            con.exec_driver_sql(
+                "update gate_2_probe.mart_sales_funnel set stage_conversion_rate = 1.5 where stage = 'qualified'"
+            )
     finally:
         engine.dispose()
     server = target.server
-    warehouse = WarehouseResource(target="postgres", path="", published_path="", marts_schema="gate_2_probe",
-                                  pg_host=server.host, pg_port=server.port, pg_dbname=target.database,
-                                  pg_user=server.user)
+    warehouse = WarehouseResource(
+        target="postgres",
+        path="",
+        published_path="",
+        marts_schema="gate_2_probe",
+        pg_host=server.host,
+        pg_port=server.port,
+        pg_dbname=target.database,
+        pg_user=server.user,
+    )
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CRM_PG_PASSWORD", server.password)
-        run = run_gate_2(warehouse, docs_dir=target.pipeline.docs_dir, docs_keep_days=30,
-                         gates=shipped_gates(),
-                         models=[("marts", "mart_sales_funnel")], run_name="gate-2-probe")
+        run = run_gate_2(
+            warehouse,
+            docs_dir=target.pipeline.docs_dir,
+            docs_keep_days=30,
+            gates=shipped_gates(),
+            models=[("marts", "mart_sales_funnel")],
+            run_name="gate-2-probe",
+        )
     failed = [(o.rule.name, o.sample_keys) for o in run.outcomes if not o.passed]
     assert failed == [("stage_conversion_rate_between_0_and_1", [{"stage": "qualified"}])], failed
     assert run.stops_the_run
@@ -131,20 +159,28 @@ def test_gate_2_on_postgres_names_the_mart_rule_and_key_of_a_broken_row(on_postg
 def test_a_gate_1_failure_on_postgres_moves_no_row_no_watermark_and_no_mart(on_postgres):
     target, _, _ = on_postgres
     state = "select table_name, watermark from raw._extract_state order by table_name"
-    before = (target.rows(state), target.rows("select count(*) from raw.opportunities"),
-              target.rows("select sum(opportunities_reached) from marts.mart_sales_funnel"))
+    before = (
+        target.rows(state),
+        target.rows("select count(*) from raw.opportunities"),
+        target.rows("select sum(opportunities_reached) from marts.mart_sales_funnel"),
+    )
     with sqlite3.connect(target.pipeline.data_dir / "crm.sqlite") as crm:  # an opportunity of no known customer
         columns = [row[1] for row in crm.execute("pragma table_info(opportunities)")]
         copied = {"opportunity_id": "opportunity_id + 1000000", "customer_id": "999999"}
-        crm.execute(f"insert into opportunities ({', '.join(columns)}) select "
-                    f"{', '.join(copied.get(c, c) for c in columns)} from opportunities order by updated_at desc limit 1")
+        crm.execute(
+            f"insert into opportunities ({', '.join(columns)}) select "
+            f"{', '.join(copied.get(c, c) for c in columns)} from opportunities order by updated_at desc limit 1"
+        )
     result = target.run()
     assert not result.success
     message = "\n".join(failure_messages(result).values())
     assert "raw.opportunities: rule customer_id_resolves (ERROR) 1 row(s) break it" in message
     assert "'opportunity_id': " in message
-    after = (target.rows(state), target.rows("select count(*) from raw.opportunities"),
-             target.rows("select sum(opportunities_reached) from marts.mart_sales_funnel"))
+    after = (
+        target.rows(state),
+        target.rows("select count(*) from raw.opportunities"),
+        target.rows("select sum(opportunities_reached) from marts.mart_sales_funnel"),
+    )
     assert after == before
 
 
@@ -156,13 +192,18 @@ def test_publishing_a_partial_build_carries_the_other_models_over_and_refuses_a_
 
     database = postgres.create_database()
     create_reader_role(postgres, database)
-    con = psycopg2.connect(host=postgres.host, port=postgres.port, user=postgres.user, password=postgres.password,
-                           dbname=database)
+    con = psycopg2.connect(
+        host=postgres.host, port=postgres.port, user=postgres.user, password=postgres.password, dbname=database
+    )
     try:
         session = PostgresSession(con)
-        for statement in ("create schema marts", "create table marts.fresh as select 1 as version",
-                          "create table marts.kept as select 1 as version", "create schema marts_next",
-                          "create table marts_next.fresh as select 2 as version"):
+        for statement in (
+            "create schema marts",
+            "create table marts.fresh as select 1 as version",
+            "create table marts.kept as select 1 as version",
+            "create schema marts_next",
+            "create table marts_next.fresh as select 2 as version",
+        ):
             session.execute(statement)
         with pytest.raises(PublishError, match=r"lack \['absent'\]"):
             publish_schema(session, ["fresh", "kept", "absent"], "marts_next", "crm_reader")

@@ -97,7 +97,9 @@ def what_the_pipeline_sees(monkeypatch: pytest.MonkeyPatch, environment: dict[st
         "resources": {name: resource.model_dump() for name, resource in definitions.resources.items()},
         "postgres_url": definitions.resources["warehouse"].postgres_url(),
         "schedule": (schedule.cron_schedule, schedule.execution_timezone),
-        "freshness": definitions.resolve_asset_graph().get(dg.AssetKey(["published", "crm_warehouse"])).freshness_policy,
+        "freshness": definitions.resolve_asset_graph()
+        .get(dg.AssetKey(["published", "crm_warehouse"]))
+        .freshness_policy,
         "exported": exported,
         "dagster_home": settings.dagster_home,
     }
@@ -122,9 +124,16 @@ def test_every_variable_settings_reads_is_in_the_readme():
 def dbt_reads() -> dict[str, set[str | None]]:
     """Every env_var() in the dbt project: the variable and its fallbacks (None: no fallback)."""
     reads: dict[str, set[str | None]] = {}
-    files = [DBT_PROJECT_DIR / "profiles.yml", DBT_PROJECT_DIR / "dbt_project.yml",
-             *[path for folder in ("models", "macros", "snapshots", "seeds", "tests")
-               for path in (DBT_PROJECT_DIR / folder).rglob("*") if path.suffix in (".yml", ".sql")]]
+    files = [
+        DBT_PROJECT_DIR / "profiles.yml",
+        DBT_PROJECT_DIR / "dbt_project.yml",
+        *[
+            path
+            for folder in ("models", "macros", "snapshots", "seeds", "tests")
+            for path in (DBT_PROJECT_DIR / folder).rglob("*")
+            if path.suffix in (".yml", ".sql")
+        ],
+    ]
     for path in files:
         for call in re.finditer(r"env_var\(\s*'(\w+)'\s*(,\s*'([^']*)')?\s*\)", path.read_text()):
             reads.setdefault(call[1], set()).add(call[3] if call[2] else None)

@@ -86,8 +86,9 @@ def test_a_failed_run_is_alerted_in_the_log_and_on_the_webhook_and_its_file_reje
 def test_an_unreachable_webhook_never_breaks_the_alert_log(tmp_path):
     from orchestration.resources import AlertResource
 
-    alerts = AlertResource(log_path=str(tmp_path / "alerts.jsonl"), webhook_url="http://127.0.0.1:9/down",
-                           webhook_timeout_seconds=2)
+    alerts = AlertResource(
+        log_path=str(tmp_path / "alerts.jsonl"), webhook_url="http://127.0.0.1:9/down", webhook_timeout_seconds=2
+    )
     problems = alerts.send({"event": "run_failure", "run_id": "r1"})
     assert len(problems) == 1 and "could not POST the alert" in problems[0]
     assert json.loads((tmp_path / "alerts.jsonl").read_text()) == {"event": "run_failure", "run_id": "r1"}

@@ -30,13 +30,23 @@ def test_on_spark_the_job_keeps_landing_and_raw_in_duckdb_and_hands_dbt_parquet(
 def test_on_postgres_dbt_builds_the_published_models_aside_and_the_job_follows_the_target():
     from orchestration.definitions import build_definitions
 
-    settings = Settings.from_environment({"CRM_WAREHOUSE_TARGET": "postgres", "CRM_PG_HOST": "db.internal",
-                                          "CRM_PG_PORT": "6543", "CRM_READER_ROLE": "bi_reader"})
+    settings = Settings.from_environment(
+        {
+            "CRM_WAREHOUSE_TARGET": "postgres",
+            "CRM_PG_HOST": "db.internal",
+            "CRM_PG_PORT": "6543",
+            "CRM_READER_ROLE": "bi_reader",
+        }
+    )
     assert (settings.marts_build_schema, Settings.from_environment({}).marts_build_schema) == ("marts_next", "marts")
     definitions = build_definitions(settings)
     warehouse, dbt = definitions.resources["warehouse"], definitions.resources["dbt"]
     assert (warehouse.target, warehouse.pg_host, warehouse.pg_port, warehouse.reader_role) == (
-        "postgres", "db.internal", 6543, "bi_reader")
+        "postgres",
+        "db.internal",
+        6543,
+        "bi_reader",
+    )
     assert dbt.target == "postgres"
     keys = {key.to_user_string() for key in definitions.resolve_asset_graph().get_all_asset_keys()}
     # The asset keys are the target's schemas as readers see them; the DuckDB-only dashboard is not there.

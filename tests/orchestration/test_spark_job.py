@@ -32,8 +32,11 @@ def on_spark(clean_pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory)
     folder = tmp_path_factory.mktemp("spark_job")
     shutil.copy(clean_pipeline.data_dir / "crm.sqlite", folder / "crm.sqlite")
     pipeline = Pipeline(folder, as_of=clean_pipeline.as_of)
-    environment = {"CRM_WAREHOUSE_TARGET": "spark", "CRM_SPARK_DIR": str(folder / "spark"),
-                   "CRM_RAW_PARQUET_DIR": str(folder / "raw_parquet")}
+    environment = {
+        "CRM_WAREHOUSE_TARGET": "spark",
+        "CRM_SPARK_DIR": str(folder / "spark"),
+        "CRM_RAW_PARQUET_DIR": str(folder / "raw_parquet"),
+    }
     gates = {key for checks in (*gate_1_checks, *gate_2_checks) for key in checks.check_keys}
     result = pipeline.run(environment=environment, asset_checks=gates)
     assert result.success, failure_messages(result)
@@ -42,8 +45,9 @@ def on_spark(clean_pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory)
 
 def test_the_file_published_from_spark_has_the_rows_of_the_duckdb_target(on_spark, clean_pipeline):
     pipeline, _ = on_spark
-    assert_same_published_rows(clean_pipeline.published_path, "Spark (crm_elt)",
-                               partial(duckdb_rows, pipeline.published_path))
+    assert_same_published_rows(
+        clean_pipeline.published_path, "Spark (crm_elt)", partial(duckdb_rows, pipeline.published_path)
+    )
 
 
 def test_dbt_read_raw_from_the_parquet_files_the_merge_wrote(on_spark):
@@ -52,7 +56,8 @@ def test_dbt_read_raw_from_the_parquet_files_the_merge_wrote(on_spark):
         for table in ("opportunities", "payments"):
             raw = con.execute(f"select count(*) from raw.{table}").fetchone()[0]
             written = con.execute(
-                f"select count(*) from read_parquet('{pipeline.data_dir / 'raw_parquet' / table}/*.parquet')").fetchone()[0]
+                f"select count(*) from read_parquet('{pipeline.data_dir / 'raw_parquet' / table}/*.parquet')"
+            ).fetchone()[0]
             assert written == raw > 0
     spark_tables = pipeline.data_dir / "spark" / "warehouse"
     assert any((spark_tables / "marts.db" / "mart_sales_funnel").glob("*.parquet"))

@@ -31,8 +31,9 @@ EXTRACT_AND_GATE_1 = [*(landing_key(t.name) for t in SOURCE_TABLES), *(raw_key(t
 
 
 def check_evaluation(result: dg.ExecuteInProcessResult, table: str, rule: str) -> dg.AssetCheckEvaluation:
-    (evaluation,) = [e for e in result.get_asset_check_evaluations()
-                     if e.asset_key == landing_key(table) and e.check_name == rule]
+    (evaluation,) = [
+        e for e in result.get_asset_check_evaluations() if e.asset_key == landing_key(table) and e.check_name == rule
+    ]
     return evaluation
 
 
@@ -129,22 +130,31 @@ def test_warn_level_defects_are_published_with_their_rows_in_quarantine(pipeline
     duplicates = check_evaluation(result, "payments", "source_keys_unique")
     assert not duplicates.passed and duplicates.severity == dg.AssetCheckSeverity.WARN
     with duckdb.connect(str(pipeline.warehouse_path), read_only=True) as con:
-        quarantined = con.execute("select primary_key, rule, severity from raw._quarantine "
-                                  "where table_name = 'opportunities' order by all").fetchall()
+        quarantined = con.execute(
+            "select primary_key, rule, severity from raw._quarantine where table_name = 'opportunities' order by all"
+        ).fetchall()
         kept = con.execute("select count(*) from raw.opportunities where amount > 1e11").fetchone()[0]
-    assert quarantined == sorted((f"{{'opportunity_id': {key[0]}}}", "amount_under_ceiling", "WARN")
-                                 for key in absurd.keys)
+    assert quarantined == sorted(
+        (f"{{'opportunity_id': {key[0]}}}", "amount_under_ceiling", "WARN") for key in absurd.keys
+    )
     assert kept == 3  # not dropped: the rows stay in raw
 
 
 def test_the_ordinary_kinds_of_change_go_through_every_gate(pipeline):
-    for defect, table in [("late_arriving_updates", "opportunities"), ("soft_deletes", "opportunities"),
-                          ("hard_deletes", "activities"), ("new_column", "contracts")]:
+    for defect, table in [
+        ("late_arriving_updates", "opportunities"),
+        ("soft_deletes", "opportunities"),
+        ("hard_deletes", "activities"),
+        ("new_column", "contracts"),
+    ]:
         simulator.inject(pipeline.source_url, defect, table=table, count=3)
 
     result = pipeline.run()
 
     assert result.success, failure_messages(result)
-    assert [e.check_name for e in result.get_asset_check_evaluations()
-            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR] == []
+    assert [
+        e.check_name
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ] == []
     assert "published/crm_warehouse" in materialized(result)

@@ -19,7 +19,9 @@ def test_results_and_pages_of_old_runs_go_and_empty_folders_with_them(tmp_path):
     assert forget_validations_before(tmp_path, datetime(2026, 6, 1)) == 2
 
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
-    assert left == ["index.html",
-                    f"store/results/raw/opportunities/run-20260629/{new}/warehouse-raw.opportunities.json",
-                    f"validations/raw/opportunities/run-20260629/{new}/warehouse-raw.opportunities.html"]
+    assert left == [
+        "index.html",
+        f"store/results/raw/opportunities/run-20260629/{new}/warehouse-raw.opportunities.json",
+        f"validations/raw/opportunities/run-20260629/{new}/warehouse-raw.opportunities.html",
+    ]
     assert not (tmp_path / "validations" / "raw" / "opportunities" / "run-20260501").exists()

@@ -17,9 +17,9 @@ import pytest
 from crm_contract import SOURCE_TABLES, SourceTable, source_table
 from orchestration.incremental_load import BATCHES_TABLE, drop_landed_batch
 from orchestration.quality.gates import GateRun, run_gate_1
-from orchestration.warehouse_sql import duckdb_key_text as key_text
 from orchestration.quality.suites import RAW_LAYER, Rule, suites_in
 from orchestration.resources import WarehouseResource
+from orchestration.warehouse_sql import duckdb_key_text as key_text
 from tests.quality.conftest import AS_OF, Pipeline
 from tests.support.pipeline import shipped_gates
 
@@ -31,18 +31,29 @@ def land_raw_again(pipeline: Pipeline, *, mode: str = "incremental", keep_share:
     with duckdb.connect(str(pipeline.warehouse_path)) as con:
         for table in SOURCE_TABLES:
             drop_landed_batch(con, table)
-            con.execute(f"create table landing.{table.name} as select * from raw.{table.name} "
-                        f"using sample {keep_share * 100}% (bernoulli, 7)" if keep_share < 1 else
-                        f"create table landing.{table.name} as select * from raw.{table.name}")
-            con.execute(f"insert or replace into {BATCHES_TABLE} values (?, 'test-run', ?, now(), null, null)",
-                        [table.name, mode])
+            con.execute(
+                f"create table landing.{table.name} as select * from raw.{table.name} "
+                f"using sample {keep_share * 100}% (bernoulli, 7)"
+                if keep_share < 1
+                else f"create table landing.{table.name} as select * from raw.{table.name}"
+            )
+            con.execute(
+                f"insert or replace into {BATCHES_TABLE} values (?, 'test-run', ?, now(), null, null)",
+                [table.name, mode],
+            )
 
 
 def run_gate(pipeline: Pipeline, *, as_of: date = AS_OF, source_rows_read: dict[str, int] | None = None) -> GateRun:
     return run_gate_1(
         WarehouseResource(path=str(pipeline.warehouse_path), published_path=str(pipeline.published_path)),
-        docs_dir=pipeline.docs_dir, docs_keep_days=30, gates=shipped_gates(), tables=list(SOURCE_TABLES), as_of=as_of,
-        reporting_currency="USD", load_id="test-run", source_rows_read=source_rows_read or {},
+        docs_dir=pipeline.docs_dir,
+        docs_keep_days=30,
+        gates=shipped_gates(),
+        tables=list(SOURCE_TABLES),
+        as_of=as_of,
+        reporting_currency="USD",
+        load_id="test-run",
+        source_rows_read=source_rows_read or {},
     )
 
 
@@ -55,15 +66,18 @@ class Breaker:
 
     def row(self, table: SourceTable, where: str = "true") -> int:
         used = self.used.setdefault(table.name, set())
-        for (rowid,) in self.con.execute(f"select rowid from landing.{table.name} where {where} order by rowid").fetchall():
+        for (rowid,) in self.con.execute(
+            f"select rowid from landing.{table.name} where {where} order by rowid"
+        ).fetchall():
             if rowid not in used:
                 used.add(rowid)
                 return rowid
         raise AssertionError(f"landing.{table.name} has no unused row where {where}")
 
     def key(self, table: SourceTable, rowid: int) -> str:
-        return self.con.execute(f"select {key_text(table.primary_key)} from landing.{table.name} where rowid = ?",
-                                [rowid]).fetchone()[0]
+        return self.con.execute(
+            f"select {key_text(table.primary_key)} from landing.{table.name} where rowid = ?", [rowid]
+        ).fetchone()[0]
 
     def set(self, table: SourceTable, values: dict[str, object], where: str = "true") -> str:
         rowid = self.row(table, where)
@@ -73,18 +87,23 @@ class Breaker:
 
     def duplicate(self, table: SourceTable) -> str:
         rowid = self.row(table)
-        self.con.execute(f"insert into landing.{table.name} select * from landing.{table.name} where rowid = ?", [rowid])
+        self.con.execute(
+            f"insert into landing.{table.name} select * from landing.{table.name} where rowid = ?", [rowid]
+        )
         return self.key(table, rowid)
 
     def break_rule(self, table: SourceTable, rule: Rule) -> str | None:
         """The key of the row broken for `rule`; None for a rule about the whole table (no rows)."""
         column = rule.kwargs.get("column")
         by_name = {
-            "closed_at_agrees_with_status": lambda: self.set(table, {"closed_at": datetime(2026, 1, 1)}, "status = 'open'"),
+            "closed_at_agrees_with_status": lambda: self.set(
+                table, {"closed_at": datetime(2026, 1, 1)}, "status = 'open'"
+            ),
             "loss_reason_only_when_lost": lambda: self.set(table, {"loss_reason": "price"}, "status = 'won'"),
             "status_agrees_with_stage": lambda: self.set(table, {"status": "won"}, "status = 'open'"),
             "closed_at_not_before_created_at": lambda: self.set(
-                table, {"closed_at": datetime(2020, 1, 1)}, "closed_at is not null"),
+                table, {"closed_at": datetime(2020, 1, 1)}, "closed_at is not null"
+            ),
         }
         if rule.name in by_name:
             return by_name[rule.name]()
@@ -116,9 +135,11 @@ class Breaker:
 
 def failing_keys(con: duckdb.DuckDBPyConnection, run: GateRun) -> dict[tuple[str, str], set[str]]:
     return {
-        (o.suite.table, o.rule.name): {row[0] for row in con.execute(
-            f"select distinct {key_text(o.suite.key)} from ({o.row_query})").fetchall()}
-        for o in run.outcomes if o.row_query
+        (o.suite.table, o.rule.name): {
+            row[0] for row in con.execute(f"select distinct {key_text(o.suite.key)} from ({o.row_query})").fetchall()
+        }
+        for o in run.outcomes
+        if o.row_query
     }
 
 
@@ -133,8 +154,11 @@ def landed(pipeline: Pipeline) -> Pipeline:
 
 def test_every_rule_passes_on_clean_data(landed):
     run = run_gate(landed)
-    assert [f"{o.suite.name}.{o.rule.name}: {o.error or o.failing_count or o.observed_value}"
-            for o in run.outcomes if not o.passed] == []
+    assert [
+        f"{o.suite.name}.{o.rule.name}: {o.error or o.failing_count or o.observed_value}"
+        for o in run.outcomes
+        if not o.passed
+    ] == []
     assert not run.stops_the_run
     expected = {(suite.table, rule.name) for suite in suites_in(RAW_LAYER).values() for rule in suite.rules}
     assert {(o.suite.table, o.rule.name) for o in run.outcomes} == expected
@@ -153,7 +177,9 @@ def test_every_row_rule_fails_on_the_row_broken_for_it_and_names_its_key(landed)
                 key = breaker.break_rule(source_table(suite.table), rule)
                 if key is not None:
                     broken[(suite.table, rule.name)] = key
-        landed_rows = {t.name: con.execute(f"select count(*) from landing.{t.name}").fetchone()[0] for t in SOURCE_TABLES}
+        landed_rows = {
+            t.name: con.execute(f"select count(*) from landing.{t.name}").fetchone()[0] for t in SOURCE_TABLES
+        }
     # every rule about rows has been broken; the rest are table rules, broken in the next test
     all_rules = {(suite.table, rule.name) for suite in suites_in(RAW_LAYER).values() for rule in suite.rules}
     assert {rule for table, rule in all_rules - set(broken)} == ROWS_FREE_RULES
@@ -161,7 +187,9 @@ def test_every_row_rule_fails_on_the_row_broken_for_it_and_names_its_key(landed)
     run = run_gate(landed, source_rows_read={table: rows + 1 for table, rows in landed_rows.items()})
 
     outcomes = {(o.suite.table, o.rule.name): o for o in run.outcomes}
-    still_passing = [name for name, o in outcomes.items() if o.passed and name[1] not in ROWS_FREE_RULES - {"source_keys_unique"}]
+    still_passing = [
+        name for name, o in outcomes.items() if o.passed and name[1] not in ROWS_FREE_RULES - {"source_keys_unique"}
+    ]
     assert not still_passing, still_passing
     with duckdb.connect(str(landed.warehouse_path), read_only=True) as con:
         found = failing_keys(con, run)
@@ -185,6 +213,8 @@ def test_volume_and_freshness_fail_when_a_table_shrinks_and_the_data_is_old(pipe
     failed = {(o.suite.table, o.rule.name) for o in run.outcomes if not o.passed}
     big_tables = [t.name for t in SOURCE_TABLES if t.name not in ("departments",)]
     assert {(t, "row_count_not_dropping") for t in big_tables} <= failed
-    fresh_rules = {(s.table, r.name) for s in suites_in(RAW_LAYER).values() for r in s.rules if r.name == "updated_at_fresh"}
+    fresh_rules = {
+        (s.table, r.name) for s in suites_in(RAW_LAYER).values() for r in s.rules if r.name == "updated_at_fresh"
+    }
     assert fresh_rules and fresh_rules <= failed
     assert run.stops_the_run  # volume is an ERROR; freshness only warns

@@ -28,8 +28,11 @@ def test_the_shipped_gates_file_loads_and_warns_on_absurd_amounts():
 
 
 def test_a_suite_override_beats_a_pattern_which_beats_the_default(tmp_path):
-    gates = config(tmp_path, THRESHOLDS + "default_severity: WARN\nseverity: {'*_resolves': ERROR}\n"
-                   "suites: {raw.activities: {severity: {user_id_resolves: WARN}, thresholds: {freshness_hours: 2}}}\n")
+    gates = config(
+        tmp_path,
+        THRESHOLDS + "default_severity: WARN\nseverity: {'*_resolves': ERROR}\n"
+        "suites: {raw.activities: {severity: {user_id_resolves: WARN}, thresholds: {freshness_hours: 2}}}\n",
+    )
     assert gates.severity_of("raw.opportunities", "customer_id_resolves") is Severity.ERROR
     assert gates.severity_of("raw.activities", "user_id_resolves") is Severity.WARN
     assert gates.severity_of("raw.opportunities", "key_unique") is Severity.WARN
@@ -37,17 +40,20 @@ def test_a_suite_override_beats_a_pattern_which_beats_the_default(tmp_path):
     assert gates.thresholds_for("raw.activities").amount_ceiling == 1000
 
 
-@pytest.mark.parametrize("text, message", [
-    (THRESHOLDS + "severity: {amount_under_cieling: WARN}\n", "matches no rule"),
-    (THRESHOLDS + "severity: {key_unique: FATAL}\n", "ERROR or WARN"),
-    (THRESHOLDS + "suites: {raw.oportunities: {}}\n", "names no suite"),
-    ("thresholds: {amount_ceiling: 1000}\n", "must be set"),
-    ("thresholds: {amount_ceiling: 1000, volume_drop_share: 1.5}\n", "between 0 and 1"),
-    ("thresholds: {amount_ceiling: lots, volume_drop_share: 0.5}\n", "a number"),
-    (THRESHOLDS.replace("}", ", freshness_hours: 72}"), "set by CRM_FRESHNESS_HOURS"),
-    ("thresholds: [amount_ceiling\n", "not YAML"),
-    ("- a list\n", "not the mapping"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (THRESHOLDS + "severity: {amount_under_cieling: WARN}\n", "matches no rule"),
+        (THRESHOLDS + "severity: {key_unique: FATAL}\n", "ERROR or WARN"),
+        (THRESHOLDS + "suites: {raw.oportunities: {}}\n", "names no suite"),
+        ("thresholds: {amount_ceiling: 1000}\n", "must be set"),
+        ("thresholds: {amount_ceiling: 1000, volume_drop_share: 1.5}\n", "between 0 and 1"),
+        ("thresholds: {amount_ceiling: lots, volume_drop_share: 0.5}\n", "a number"),
+        (THRESHOLDS.replace("}", ", freshness_hours: 72}"), "set by CRM_FRESHNESS_HOURS"),
+        ("thresholds: [amount_ceiling\n", "not YAML"),
+        ("- a list\n", "not the mapping"),
+    ],
+)
 def test_a_typo_or_a_bad_value_is_refused_with_its_place_in_the_file(tmp_path, text, message):
     with pytest.raises(GateConfigError, match=message):
         config(tmp_path, text)

@@ -31,8 +31,9 @@ def session(request: pytest.FixtureRequest, tmp_path) -> Iterator[SqlSession]:
     import psycopg2
 
     server = request.getfixturevalue("postgres")
-    con = psycopg2.connect(host=server.host, port=server.port, user=server.user, password=server.password,
-                           dbname=server.create_database())
+    con = psycopg2.connect(
+        host=server.host, port=server.port, user=server.user, password=server.password, dbname=server.create_database()
+    )
     try:
         yield PostgresSession(con)
     finally:
@@ -40,9 +41,18 @@ def session(request: pytest.FixtureRequest, tmp_path) -> Iterator[SqlSession]:
 
 
 def outcome(row_query: str | None = ABSURD, passed: bool = False) -> RuleOutcome:
-    return RuleOutcome(suite=SUITE, rule=SUITE.rule("amount_under_ceiling"), severity=Severity.WARN, passed=passed,
-                       failing_count=None, observed_value=None, sample_keys=[], row_query=row_query, error=None,
-                       docs_page=None)
+    return RuleOutcome(
+        suite=SUITE,
+        rule=SUITE.rule("amount_under_ceiling"),
+        severity=Severity.WARN,
+        passed=passed,
+        failing_count=None,
+        observed_value=None,
+        sample_keys=[],
+        row_query=row_query,
+        error=None,
+        docs_page=None,
+    )
 
 
 def land(session: SqlSession, amounts: dict[int, int]) -> None:
@@ -58,15 +68,22 @@ def listed(session: SqlSession) -> list[tuple]:
 
 
 def run(session: SqlSession, load_id: str, full_refresh: bool = False) -> dict:
-    return quarantine(session, [outcome()], full_refresh_tables=frozenset({"opportunities"} if full_refresh else ()),
-                      load_id=load_id, detected_at=datetime(2026, 6, 30))
+    return quarantine(
+        session,
+        [outcome()],
+        full_refresh_tables=frozenset({"opportunities"} if full_refresh else ()),
+        load_id=load_id,
+        detected_at=datetime(2026, 6, 30),
+    )
 
 
 def test_rows_of_a_failed_warn_rule_are_listed_with_the_rule_and_the_load(session):
     land(session, {1: 5, 2: 5000, 3: 9000})
     assert run(session, "load-1") == {("opportunities", "amount_under_ceiling"): 2}
-    assert listed(session) == [("{'opportunity_id': 2}", "amount_under_ceiling", "WARN", "load-1"),
-                               ("{'opportunity_id': 3}", "amount_under_ceiling", "WARN", "load-1")]
+    assert listed(session) == [
+        ("{'opportunity_id': 2}", "amount_under_ceiling", "WARN", "load-1"),
+        ("{'opportunity_id': 3}", "amount_under_ceiling", "WARN", "load-1"),
+    ]
 
 
 def test_a_row_is_listed_once_and_leaves_the_list_when_a_later_version_is_fixed(session):
@@ -89,14 +106,27 @@ def test_a_full_refresh_judges_the_whole_table_again(session):
 
 def test_passed_rules_and_rules_without_rows_list_nothing(session):
     land(session, {2: 5000})
-    assert quarantine(session, [outcome(passed=True), outcome(row_query=None)], full_refresh_tables=frozenset(),
-                      load_id="l", detected_at=datetime(2026, 6, 30)) == {}
+    assert (
+        quarantine(
+            session,
+            [outcome(passed=True), outcome(row_query=None)],
+            full_refresh_tables=frozenset(),
+            load_id="l",
+            detected_at=datetime(2026, 6, 30),
+        )
+        == {}
+    )
     assert listed(session) == []
 
 
 def test_a_failing_insert_lists_nothing_of_the_run(session):
     land(session, {2: 5000})
     with pytest.raises(Exception, match="no_such_table"):
-        quarantine(session, [outcome(), outcome(row_query="select opportunity_id from landing.no_such_table")],
-                   full_refresh_tables=frozenset(), load_id="l", detected_at=datetime(2026, 6, 30))
+        quarantine(
+            session,
+            [outcome(), outcome(row_query="select opportunity_id from landing.no_such_table")],
+            full_refresh_tables=frozenset(),
+            load_id="l",
+            detected_at=datetime(2026, 6, 30),
+        )
     assert listed(session) == []

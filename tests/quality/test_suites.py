@@ -8,8 +8,20 @@ from crm_contract import SOURCE_TABLES, source_table
 from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, SuiteFileError, load_suite, suites_in
 from simulator.schema import foreign_keys
 
-EVENT_DATES = {"created_at", "closed_at", "changed_at", "occurred_at", "surveyed_at", "hired_at", "updated_at",
-               "signed_date", "paid_date", "issued_date", "rate_date", "spend_month"}
+EVENT_DATES = {
+    "created_at",
+    "closed_at",
+    "changed_at",
+    "occurred_at",
+    "surveyed_at",
+    "hired_at",
+    "updated_at",
+    "signed_date",
+    "paid_date",
+    "issued_date",
+    "rate_date",
+    "spend_month",
+}
 
 
 def rules(layer: str, table: str) -> dict[str, object]:
@@ -38,17 +50,26 @@ def test_a_raw_suite_checks_keys_references_amounts_dates_and_volume(table):
 
 def test_the_opportunity_rules_of_the_issue_are_there():
     names = rules(RAW_LAYER, "opportunities")
-    assert {"stage_in_catalogue", "status_agrees_with_stage", "closed_at_agrees_with_status",
-            "loss_reason_only_when_lost", "closed_at_not_before_created_at", "customer_id_resolves",
-            "owner_user_id_resolves"} <= set(names)
+    assert {
+        "stage_in_catalogue",
+        "status_agrees_with_stage",
+        "closed_at_agrees_with_status",
+        "loss_reason_only_when_lost",
+        "closed_at_not_before_created_at",
+        "customer_id_resolves",
+        "owner_user_id_resolves",
+    } <= set(names)
     assert {"to_stage_in_catalogue", "opportunity_id_resolves"} <= set(rules(RAW_LAYER, "opportunity_stage_history"))
     assert "updated_at_fresh" in names and names["updated_at_fresh"].scope == "table"
 
 
 def test_mart_suites_check_keys_rates_funnel_order_and_reconcile_with_the_facts():
     for name, suite in suites_in(MARTS_LAYER).items():
-        assert {f"{k}_not_null" for k in suite.key if not k.endswith(("user_id", "product_id"))
-                or name != "mart_satisfaction_monthly"} <= {r.name for r in suite.rules}, name
+        assert {
+            f"{k}_not_null"
+            for k in suite.key
+            if not k.endswith(("user_id", "product_id")) or name != "mart_satisfaction_monthly"
+        } <= {r.name for r in suite.rules}, name
     assert "funnel_never_increases" in rules(MARTS_LAYER, "mart_sales_funnel")
     assert "win_rate_between_0_and_1" in rules(MARTS_LAYER, "mart_opportunity_kpis_monthly")
     assert "contract_amount_reconciles_with_fct_contracts" in rules(MARTS_LAYER, "mart_rep_performance_monthly")
@@ -60,10 +81,19 @@ def test_every_suite_builds_into_great_expectations_objects():
 
     for layer in (RAW_LAYER, MARTS_LAYER):
         for suite in suites_in(layer).values():
-            validation = Validation(suite=suite, rules=suite.rules, name=suite.name, query="select 1",
-                                    parameters={}, severities={r.name: Severity.ERROR for r in suite.rules},
-                                    rule_sql={r.name: r.kwargs["unexpected_rows_query"] for r in suite.rules
-                                              if "unexpected_rows_query" in r.kwargs})
+            validation = Validation(
+                suite=suite,
+                rules=suite.rules,
+                name=suite.name,
+                query="select 1",
+                parameters={},
+                severities={r.name: Severity.ERROR for r in suite.rules},
+                rule_sql={
+                    r.name: r.kwargs["unexpected_rows_query"]
+                    for r in suite.rules
+                    if "unexpected_rows_query" in r.kwargs
+                },
+            )
             assert len(_ge_suite(validation).expectations) == len(suite.rules)
 
 
@@ -71,7 +101,9 @@ def test_a_suite_file_with_a_repeated_unnamed_or_undescribed_rule_is_refused(tmp
     folder = tmp_path / "raw"
     folder.mkdir()
     repeated = folder / "users.yml"
-    repeated.write_text("expectations:\n  - {rule: a, type: t, description: d}\n  - {rule: a, type: t, description: d}\n")
+    repeated.write_text(
+        "expectations:\n  - {rule: a, type: t, description: d}\n  - {rule: a, type: t, description: d}\n"
+    )
     with pytest.raises(SuiteFileError, match="repeated"):
         load_suite(repeated)
     repeated.write_text("expectations:\n  - {rule: Not A Name, type: t, description: d}\n")

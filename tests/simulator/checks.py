@@ -17,7 +17,9 @@ def by(rows: list[dict], key: str) -> dict:
 
 
 def assert_stage_histories_chain_to_the_current_stage(rows: Rows) -> None:
-    history = by(sorted(rows("opportunity_stage_history"), key=lambda r: (r["changed_at"], r["history_id"])), "opportunity_id")
+    history = by(
+        sorted(rows("opportunity_stage_history"), key=lambda r: (r["changed_at"], r["history_id"])), "opportunity_id"
+    )
     deals = {d["opportunity_id"]: d for d in rows("opportunities")}
     assert set(history) == set(deals)
     for deal_id, moves in history.items():

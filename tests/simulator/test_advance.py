@@ -12,8 +12,11 @@ import simulator
 from crm_contract import SOURCE_TABLES
 from simulator.schema import build_metadata
 from simulator.state import SimulatorState
+from tests.simulator.checks import (
+    assert_deal_amounts_are_the_sums_of_their_lines,
+    assert_stage_histories_chain_to_the_current_stage,
+)
 from tests.simulator.conftest import END_DATE, read_rows, sqlite_url
-from tests.simulator.checks import assert_deal_amounts_are_the_sums_of_their_lines, assert_stage_histories_chain_to_the_current_stage
 
 DAYS = 30
 WINDOW_START = datetime.combine(END_DATE, datetime.min.time()) + timedelta(days=1)
@@ -42,10 +45,15 @@ def test_the_clock_moves_by_the_given_days(advanced):
     assert (summary.first_day, summary.last_day) == (END_DATE + timedelta(days=1), END_DATE + timedelta(days=DAYS))
     engine = create_engine(crm)
     with engine.connect() as connection:
-        assert SimulatorState.load(connection, build_metadata()).last_day == (END_DATE - END_DATE.replace(year=1970, month=1, day=1)).days + DAYS
+        assert (
+            SimulatorState.load(connection, build_metadata()).last_day
+            == (END_DATE - END_DATE.replace(year=1970, month=1, day=1)).days + DAYS
+        )
 
 
-@pytest.mark.parametrize("table", ["customers", "opportunities", "opportunity_stage_history", "activities", "payments", "fx_rates"])
+@pytest.mark.parametrize(
+    "table", ["customers", "opportunities", "opportunity_stage_history", "activities", "payments", "fx_rates"]
+)
 def test_new_rows_arrive_stamped_in_the_new_days(advanced, table):
     _, before, after, summary = advanced
     old = keyed(before[table], table)
@@ -69,7 +77,9 @@ def test_open_deals_move_on_and_some_close(advanced):
     _, before, after, _ = advanced
     was_open = {d["opportunity_id"] for d in before["opportunities"] if d["status"] == "open"}
     now = keyed(after["opportunities"], "opportunities")
-    moved = [i for i in was_open if now[(i,)]["stage"] != keyed(before["opportunities"], "opportunities")[(i,)]["stage"]]
+    moved = [
+        i for i in was_open if now[(i,)]["stage"] != keyed(before["opportunities"], "opportunities")[(i,)]["stage"]
+    ]
     assert moved
     assert any(now[(i,)]["status"] != "open" for i in was_open)
 
@@ -78,12 +88,24 @@ def test_users_delete_reassign_and_reprice(advanced):
     _, before, after, summary = advanced
     for table in ("customers", "contacts", "opportunities", "activities"):
         old = keyed(before[table], table)
-        deleted = [r for k, r in keyed(after[table], table).items() if r["is_deleted"] and k in old and not old[k]["is_deleted"]]
+        deleted = [
+            r
+            for k, r in keyed(after[table], table).items()
+            if r["is_deleted"] and k in old and not old[k]["is_deleted"]
+        ]
         assert deleted, table
     old_customers = keyed(before["customers"], "customers")
-    assert any(old_customers[k]["owner_user_id"] != r["owner_user_id"] for k, r in keyed(after["customers"], "customers").items() if k in old_customers)
+    assert any(
+        old_customers[k]["owner_user_id"] != r["owner_user_id"]
+        for k, r in keyed(after["customers"], "customers").items()
+        if k in old_customers
+    )
     old_lines = keyed(before["opportunity_products"], "opportunity_products")
-    assert any(old_lines[k]["quantity"] != r["quantity"] for k, r in keyed(after["opportunity_products"], "opportunity_products").items() if k in old_lines)
+    assert any(
+        old_lines[k]["quantity"] != r["quantity"]
+        for k, r in keyed(after["opportunity_products"], "opportunity_products").items()
+        if k in old_lines
+    )
     assert summary.updated["opportunities"] > 0
 
 
@@ -117,10 +139,16 @@ def test_planned_events_come_out_the_same_in_one_long_advance_or_two_short_ones(
     contract_ids = {c["contract_id"] for c in rows("contracts")}
 
     def planned(url: str) -> tuple[list, list]:
-        moves = sorted((m["opportunity_id"], m["from_stage"] or "", m["to_stage"], m["changed_at"])
-                       for m in read_rows(url, "opportunity_stage_history") if m["opportunity_id"] in open_ids)
-        payments = sorted((p["contract_id"], p["amount"], p["paid_date"])
-                          for p in read_rows(url, "payments") if p["contract_id"] in contract_ids)
+        moves = sorted(
+            (m["opportunity_id"], m["from_stage"] or "", m["to_stage"], m["changed_at"])
+            for m in read_rows(url, "opportunity_stage_history")
+            if m["opportunity_id"] in open_ids
+        )
+        payments = sorted(
+            (p["contract_id"], p["amount"], p["paid_date"])
+            for p in read_rows(url, "payments")
+            if p["contract_id"] in contract_ids
+        )
         return moves, payments
 
     once, twice = planned(urls[0]), planned(urls[1])
@@ -147,8 +175,14 @@ def test_another_seed_changes_the_arrivals_but_not_the_planned_moves(pristine, r
         simulator.advance(sqlite_url(path), 14, seed=seed)
         urls.append(sqlite_url(path))
     open_ids = {d["opportunity_id"] for d in rows("opportunities") if d["status"] == "open"}
-    moves = [sorted((m["opportunity_id"], m["to_stage"], m["changed_at"]) for m in read_rows(url, "opportunity_stage_history")
-                    if m["opportunity_id"] in open_ids) for url in urls]
+    moves = [
+        sorted(
+            (m["opportunity_id"], m["to_stage"], m["changed_at"])
+            for m in read_rows(url, "opportunity_stage_history")
+            if m["opportunity_id"] in open_ids
+        )
+        for url in urls
+    ]
     assert moves[0] == moves[1]
     assert read_rows(urls[0], "customers") != read_rows(urls[1], "customers")
     assert_stage_histories_chain_to_the_current_stage(lambda table: read_rows(urls[1], table))

@@ -16,8 +16,14 @@ from simulator.writer import Writer
 from tests.simulator.conftest import END_DATE, SCALE, read_rows, sqlite_url
 
 PYTHON_TYPES = {
-    "integer": int, "text": str, "money": Decimal, "rate": Decimal, "percent": Decimal,
-    "date": date, "timestamp": datetime, "boolean": bool,
+    "integer": int,
+    "text": str,
+    "money": Decimal,
+    "rate": Decimal,
+    "percent": Decimal,
+    "date": date,
+    "timestamp": datetime,
+    "boolean": bool,
 }
 
 
@@ -45,7 +51,9 @@ def test_every_table_has_rows_and_every_value_reads_back_with_its_contract_type(
             values = [row[column.name] for row in table_rows if row[column.name] is not None]
             assert values, f"{table.name}.{column.name} is always null"
             expected = PYTHON_TYPES[column.type]
-            wrong = [v for v in values if not isinstance(v, expected) or (column.type == "date" and isinstance(v, datetime))]
+            wrong = [
+                v for v in values if not isinstance(v, expected) or (column.type == "date" and isinstance(v, datetime))
+            ]
             assert not wrong, f"{table.name}.{column.name}: {wrong[:3]} are not {expected.__name__}"
             if column.type == "timestamp":
                 assert all(v.tzinfo is None for v in values)
@@ -69,9 +77,12 @@ def test_sqlite_holds_exactly_what_sqlalchemy_would_have_written(pristine, rows,
 
 def test_timestamps_dates_and_booleans_are_stored_in_sqlalchemys_sqlite_formats(pristine):
     with sqlite3.connect(pristine) as connection:
-        (updated_at, closed_at, expected_close, deleted), = connection.execute(
-            "SELECT updated_at, closed_at, expected_close_date, is_deleted FROM opportunities WHERE closed_at IS NOT NULL LIMIT 1")
-        amount_type, = connection.execute("SELECT DISTINCT typeof(amount) FROM contracts WHERE amount <> CAST(amount AS INTEGER)").fetchone()
+        ((updated_at, closed_at, expected_close, deleted),) = connection.execute(
+            "SELECT updated_at, closed_at, expected_close_date, is_deleted FROM opportunities WHERE closed_at IS NOT NULL LIMIT 1"
+        )
+        (amount_type,) = connection.execute(
+            "SELECT DISTINCT typeof(amount) FROM contracts WHERE amount <> CAST(amount AS INTEGER)"
+        ).fetchone()
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", updated_at)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", closed_at)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", expected_close)

@@ -31,9 +31,20 @@ def newest(url: str, table: str):
 
 def test_the_defect_names_are_the_ones_domain_md_lists():
     assert simulator.DEFECTS == (
-        "duplicate_rows", "null_foreign_keys", "orphan_foreign_keys", "negative_amounts", "absurd_amounts",
-        "unknown_stages", "closed_before_created", "late_arriving_updates", "soft_deletes", "hard_deletes",
-        "new_column", "dropped_column", "empty_table")
+        "duplicate_rows",
+        "null_foreign_keys",
+        "orphan_foreign_keys",
+        "negative_amounts",
+        "absurd_amounts",
+        "unknown_stages",
+        "closed_before_created",
+        "late_arriving_updates",
+        "soft_deletes",
+        "hard_deletes",
+        "new_column",
+        "dropped_column",
+        "empty_table",
+    )
     assert set(DEFAULT_TABLES) == set(simulator.DEFECTS)
 
 
@@ -153,7 +164,9 @@ def test_an_unknown_defect_or_table_is_refused_with_the_choices(crm):
 
 def test_defects_can_be_asked_for_at_generation(tmp_path):
     url = f"sqlite:///{tmp_path / 'dirty.sqlite'}"
-    summary = simulator.generate(url, opportunities=100, end_date=END_DATE, quiet=True, defects=["unknown_stages", "empty_table"])
+    summary = simulator.generate(
+        url, opportunities=100, end_date=END_DATE, quiet=True, defects=["unknown_stages", "empty_table"]
+    )
     assert [d.defect for d in summary.defects] == ["unknown_stages", "empty_table"]
     assert read_rows(url, "satisfaction_surveys") == []
     assert sum(row["stage"] not in STAGES for row in read_rows(url, "opportunities")) == 5

@@ -8,7 +8,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from simulator.catalogue import CHANNELS, CITIES, FX_CURRENCIES, LOSS_REASONS, OPEN_STAGES, STAGES
-from tests.simulator.checks import assert_deal_amounts_are_the_sums_of_their_lines, assert_stage_histories_chain_to_the_current_stage, by
+from tests.simulator.checks import (
+    assert_deal_amounts_are_the_sums_of_their_lines,
+    assert_stage_histories_chain_to_the_current_stage,
+    by,
+)
 from tests.simulator.conftest import END_DATE, MEDIUM_SCALE
 
 CLOCK_END = datetime.combine(END_DATE, datetime.min.time()) + timedelta(days=1)
@@ -68,7 +72,11 @@ def test_most_wins_have_one_contract_for_the_deals_amount_and_a_few_contracts_ha
         assert contract["status"] in ("active", "completed", "cancelled")
         if contract["opportunity_id"] is not None:
             deal = deals[contract["opportunity_id"]]
-            assert (contract["amount"], contract["currency"], contract["customer_id"]) == (deal["amount"], deal["currency"], deal["customer_id"])
+            assert (contract["amount"], contract["currency"], contract["customer_id"]) == (
+                deal["amount"],
+                deal["currency"],
+                deal["customer_id"],
+            )
             assert timedelta(0) <= contract["created_at"] - deal["closed_at"] <= timedelta(days=10)
         if contract["status"] == "completed":
             assert contract["end_date"] < END_DATE
@@ -91,7 +99,9 @@ def test_payments_are_on_time_late_partial_missing_or_unplanned(medium_rows):
     due = [p for p in plans.values() if p["due_date"] < END_DATE - timedelta(days=200)]
     assert all(p["contract_id"] == plans[p["plan_id"]]["contract_id"] for p in payments if p["plan_id"] is not None)
     assert all(p["amount"] > 0 and p["paid_date"] <= END_DATE for p in payments)
-    on_time = [p for p in due if paid[p["plan_id"]] and max(x["paid_date"] for x in paid[p["plan_id"]]) <= p["due_date"]]
+    on_time = [
+        p for p in due if paid[p["plan_id"]] and max(x["paid_date"] for x in paid[p["plan_id"]]) <= p["due_date"]
+    ]
     late = [p for p in due if any(x["paid_date"] > p["due_date"] for x in paid[p["plan_id"]])]
     partial = [p for p in due if paid[p["plan_id"]] and sum(x["amount"] for x in paid[p["plan_id"]]) < p["amount"]]
     missing = [p for p in due if not paid[p["plan_id"]]]
@@ -126,7 +136,10 @@ def test_a_fifth_of_the_accounts_sit_in_the_public_pool(medium_rows):
 
 def test_lead_channels_convert_differently(medium_rows):
     closed = [d for d in medium_rows("opportunities") if d["status"] != "open"]
-    win_rate = {channel: sum(d["status"] == "won" for d in deals) / len(deals) for channel, deals in by(closed, "source").items()}
+    win_rate = {
+        channel: sum(d["status"] == "won" for d in deals) / len(deals)
+        for channel, deals in by(closed, "source").items()
+    }
     assert set(win_rate) == {c.name for c in CHANNELS}
     assert win_rate["referral"] > win_rate["website"] + 0.1 > win_rate["cold_call"] + 0.1
 
@@ -145,8 +158,11 @@ def test_the_department_tree_and_reporting_lines_hold(rows):
     assert len(roots) == 1 and 4 <= len(departments) <= 20
     assert all(d["parent_department_id"] in departments for d in departments.values() if d not in roots)
     assert sum(u["manager_user_id"] is None for u in users.values()) == 1
-    assert all(u["manager_user_id"] in users and u["department_id"] in departments
-               for u in users.values() if u["manager_user_id"] is not None)
+    assert all(
+        u["manager_user_id"] in users and u["department_id"] in departments
+        for u in users.values()
+        if u["manager_user_id"] is not None
+    )
 
 
 def test_follow_ups_are_by_the_deal_owner_within_the_deals_life(rows):
@@ -175,7 +191,10 @@ def test_paid_channels_have_monthly_spend_and_referrals_and_partners_none(rows):
     assert set(spend) == {c.name for c in CHANNELS if c.acquisition_cost is not None}
     assert {"referral", "partner"}.isdisjoint(spend)
     # Spend is booked after its month: Nov 2024 to Oct 2026.
-    assert all(len(months) == 24 and all(m["spend_month"].day == 1 and m["amount"] > 0 for m in months) for months in spend.values())
+    assert all(
+        len(months) == 24 and all(m["spend_month"].day == 1 and m["amount"] > 0 for m in months)
+        for months in spend.values()
+    )
 
 
 def test_every_active_rep_has_a_target_for_every_month(rows):
@@ -208,7 +227,9 @@ def test_planned_work_happens_on_working_days(medium_rows):
     def weekday(day) -> bool:
         return day.weekday() < 5
 
-    assert all(weekday(m["changed_at"]) for m in medium_rows("opportunity_stage_history") if m["from_stage"] is not None)
+    assert all(
+        weekday(m["changed_at"]) for m in medium_rows("opportunity_stage_history") if m["from_stage"] is not None
+    )
     assert all(weekday(c["signed_date"]) for c in medium_rows("contracts") if c["opportunity_id"] is not None)
     assert all(weekday(p["paid_date"]) for p in medium_rows("payments"))
     created = [d["created_at"] for d in medium_rows("opportunities")]

@@ -14,8 +14,17 @@ from pathlib import Path
 
 import pytest
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,11 @@ def chromium_binary() -> str:
 
 
 def render(page: Path, profile_dir: Path) -> RenderedPage:
-    result = subprocess.run([chromium_binary(), *FLAGS, f"--user-data-dir={profile_dir}", "--dump-dom", page.as_uri()],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [chromium_binary(), *FLAGS, f"--user-data-dir={profile_dir}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, f"chromium failed on {page}:\n{result.stderr[-2000:]}"
     return RenderedPage(dom=result.stdout, console=re.findall(r":CONSOLE[:(]\d+\)?\] (.*)", result.stderr))

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import duckdb
 
-CUSTOMER_COLUMNS = ("customer_id, name, industry, city, province, region, level, source, owner_user_id, "
-                    "created_at, is_deleted, updated_at")
+CUSTOMER_COLUMNS = (
+    "customer_id, name, industry, city, province, region, level, source, owner_user_id, "
+    "created_at, is_deleted, updated_at"
+)
 
 
 def drop(landing_dir: Path, name: str, content: str | bytes) -> Path:
@@ -31,7 +33,19 @@ def customers_export(warehouse_path: Path) -> tuple[str, list[tuple]]:
     renamed, older = list(rows[0]), list(rows[1])
     renamed[1], renamed[-1] = "Renamed In Export Ltd", "2026-06-30 12:00:00"
     older[1], older[-1] = "Stale Export Name", "2020-01-01 00:00:00"
-    new = [new_id, "Dropped File Co", "Retail", "Shanghai", "Shanghai", "East", "B", "referral", rows[0][8],
-           "2026-06-29 09:00:00", False, "2026-06-29 09:00:00"]
+    new = [
+        new_id,
+        "Dropped File Co",
+        "Retail",
+        "Shanghai",
+        "Shanghai",
+        "East",
+        "B",
+        "referral",
+        rows[0][8],
+        "2026-06-29 09:00:00",
+        False,
+        "2026-06-29 09:00:00",
+    ]
     lines = [header] + [",".join("" if v is None else str(v) for v in row) for row in (renamed, older, new)]
     return "\n".join(lines) + "\n", [tuple(renamed), tuple(older), tuple(new)]

@@ -37,10 +37,15 @@ def old_duckdb_python(cache_dir: Path) -> Path:
         return python
     shutil.rmtree(environment, ignore_errors=True)  # an earlier attempt that did not finish
     venv.create(environment, with_pip=True)
-    installed = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                                f"duckdb=={OLD_RELEASE}"], capture_output=True, text=True)
+    installed = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"duckdb=={OLD_RELEASE}"],
+        capture_output=True,
+        text=True,
+    )
     if installed.returncode != 0:
-        pytest.fail(f"could not install duckdb=={OLD_RELEASE} from PyPI into {environment}:\n{installed.stderr[-2000:]}")
+        pytest.fail(
+            f"could not install duckdb=={OLD_RELEASE} from PyPI into {environment}:\n{installed.stderr[-2000:]}"
+        )
     ready.touch()
     return python
 
@@ -60,4 +65,3 @@ def row_counts_read_by_old_duckdb(python: Path, database: Path) -> tuple[str, di
 @pytest.fixture(scope="session")
 def old_duckdb(request: pytest.FixtureRequest) -> Path:
     return old_duckdb_python(request.config.cache.mkdir(f"duckdb-{OLD_RELEASE}"))
-

@@ -64,10 +64,14 @@ class Pipeline:
         """The same files, run as of another day (a daily run after the CRM's clock moved)."""
         return replace(self, as_of=as_of)
 
-    def run(self, *, tags: dict[str, str] | None = None,
-            asset_selection: list[dg.AssetKey] | dg.AssetSelection | None = None,
-            environment: dict[str, str] | None = None,
-            asset_checks: set[dg.AssetCheckKey] | None = None) -> dg.ExecuteInProcessResult:
+    def run(
+        self,
+        *,
+        tags: dict[str, str] | None = None,
+        asset_selection: list[dg.AssetKey] | dg.AssetSelection | None = None,
+        environment: dict[str, str] | None = None,
+        asset_checks: set[dg.AssetCheckKey] | None = None,
+    ) -> dg.ExecuteInProcessResult:
         """crm_elt on this folder's files, in-process, with its own throwaway run history.
 
         asset_selection: the assets to materialize (their checks run with them); everything when None.
@@ -85,21 +89,26 @@ class Pipeline:
                 asset_selection = sorted(asset_selection.resolve(definitions.resolve_asset_graph()))
             if asset_checks is not None:
                 every_asset = definitions.resolve_asset_graph().get_all_asset_keys()
-                job = job.get_subset(asset_selection=set(asset_selection or every_asset), asset_check_selection=asset_checks)
+                job = job.get_subset(
+                    asset_selection=set(asset_selection or every_asset), asset_check_selection=asset_checks
+                )
                 asset_selection = None
             with dg.DagsterInstance.ephemeral() as instance:
-                return job.execute_in_process(instance=instance, tags=tags, asset_selection=asset_selection,
-                                              raise_on_error=False)
+                return job.execute_in_process(
+                    instance=instance, tags=tags, asset_selection=asset_selection, raise_on_error=False
+                )
 
-    def command(self, *args: str, dagster_home: Path,
-                environment: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    def command(
+        self, *args: str, dagster_home: Path, environment: dict[str, str] | None = None
+    ) -> tuple[list[str], dict[str, str]]:
         """`crm-warehouse <args>` on this folder's files as an operator runs it (its own process, its run history
         in `dagster_home`): the command line and its environment."""
         env = {**os.environ, **self.environment(), "DAGSTER_HOME": str(dagster_home), **(environment or {})}
         return [str(Path(sys.executable).with_name("crm-warehouse")), *args], env
 
-    def run_command(self, *args: str, dagster_home: Path, environment: dict[str, str] | None = None,
-                    timeout: float = 600) -> subprocess.CompletedProcess:
+    def run_command(
+        self, *args: str, dagster_home: Path, environment: dict[str, str] | None = None, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
         command, env = self.command(*args, dagster_home=dagster_home, environment=environment)
         return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -112,13 +121,23 @@ def table_fingerprints(path: Path, schema: str, names: list[str] | None = None) 
     """Row count and an order-independent hash of every table in the schema, without the `loaded_at`
     bookkeeping column (a re-read row is stamped with the time of the run that re-read it)."""
     with duckdb.connect(str(path), read_only=True) as con:
-        tables = names or [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()]
+        tables = names or [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?", [schema]
+            ).fetchall()
+        ]
         fingerprints = {}
         for table in tables:
-            columns = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
-                " order by ordinal_position", [schema, table]).fetchall() if r[0] != "loaded_at"]
+            columns = [
+                r[0]
+                for r in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+                    " order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if r[0] != "loaded_at"
+            ]
             hashed = ", ".join(f'"{c}"' for c in columns)
             fingerprints[table] = con.execute(f"select count(*), sum(hash({hashed})) from {schema}.{table}").fetchone()
         return fingerprints

@@ -48,5 +48,7 @@ def assert_raw_matches_source(con: duckdb.DuckDBPyConnection, url: str) -> None:
     for table in SOURCE_TABLES:
         assert raw_rows(con, table.name) == source_rows(url, table.name), f"raw.{table.name} differs from the source"
         keys = ", ".join(table.primary_key)
-        dupes = con.execute(f"SELECT count(*) FROM (SELECT {keys} FROM raw.{table.name} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+        dupes = con.execute(
+            f"SELECT count(*) FROM (SELECT {keys} FROM raw.{table.name} GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
         assert dupes == 0, f"raw.{table.name} has duplicate keys"

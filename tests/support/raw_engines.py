@@ -29,8 +29,15 @@ class RawEngine:
     rows: Callable[[str], list[tuple]]  # a raw table's contract columns, sorted
     watermark: Callable[[str], datetime | None]
 
-    def load(self, reader: BatchReader, table: SourceTable, *, load_id: str, as_of_end: datetime | None = None,
-             **land_options) -> tuple[LandResult, MergeResult]:
+    def load(
+        self,
+        reader: BatchReader,
+        table: SourceTable,
+        *,
+        load_id: str,
+        as_of_end: datetime | None = None,
+        **land_options,
+    ) -> tuple[LandResult, MergeResult]:
         """Land and merge one table straight away (no gate in between)."""
         landed = self.loader.land_table(reader, table, load_id=load_id, **land_options)
         (merged,) = self.loader.merge_landed([table], as_of_end=as_of_end)

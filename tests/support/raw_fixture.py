@@ -39,10 +39,10 @@ def write_raw_tables(warehouse_path: Path, rows_by_table: Mapping[str, Sequence[
                 params = list(values.values()) + ["fixture", FIXTURE_LOADED_AT]
                 column_list = ", ".join(f'"{n}"' for n in names)
                 placeholders = ", ".join("?" for _ in names)
-                con.execute(
-                    f"INSERT INTO {RAW_SCHEMA}.{table.name} ({column_list}) VALUES ({placeholders})", params
-                )
+                con.execute(f"INSERT INTO {RAW_SCHEMA}.{table.name} ({column_list}) VALUES ({placeholders})", params)
             con.execute(f"CREATE OR REPLACE TEMP TABLE given_rows AS SELECT * FROM {RAW_SCHEMA}.{table.name}")
             con.execute(f"DELETE FROM {RAW_SCHEMA}.{table.name}")
-            con.execute(f"INSERT INTO {RAW_SCHEMA}.{table.name} BY NAME {typed_batch_query(table, 'given_rows')}",
-                        ["fixture", FIXTURE_LOADED_AT])
+            con.execute(
+                f"INSERT INTO {RAW_SCHEMA}.{table.name} BY NAME {typed_batch_query(table, 'given_rows')}",
+                ["fixture", FIXTURE_LOADED_AT],
+            )

@@ -41,8 +41,7 @@ class Server:
     password: str
 
     def url(self, database: str, *, user: str | None = None, password: str | None = None) -> str:
-        return (f"{self.dialect}://{user or self.user}:{password or self.password}"
-                f"@{self.host}:{self.port}/{database}")
+        return f"{self.dialect}://{user or self.user}:{password or self.password}@{self.host}:{self.port}/{database}"
 
     def create_database(self) -> str:
         """A new empty database with a unique name, so tests sharing one server never see each other's rows."""
@@ -82,11 +81,25 @@ def postgres_server() -> Iterator[Server]:
         password_file = root / "pwfile"
         password_file.write_text(SUPERUSER_PASSWORD)
         _chown(password_file, os_user)
-        _run_as(os_user, [str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=scram-sha-256",
-                          f"--pwfile={password_file}", "--encoding=UTF8", "--locale=C.UTF-8"])
+        _run_as(
+            os_user,
+            [
+                str(POSTGRES_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=scram-sha-256",
+                f"--pwfile={password_file}",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+        )
         options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off"
-        _run_as(os_user, [str(POSTGRES_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                          "-w", "start"])
+        _run_as(
+            os_user,
+            [str(POSTGRES_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
+        )
         try:
             yield Server("postgresql+psycopg2", "127.0.0.1", port, "postgres", SUPERUSER_PASSWORD)
         finally:
@@ -102,15 +115,36 @@ def mariadb_server() -> Iterator[Server]:
     with _owned_tempdir(os_user) as root:
         data, port, sock = root / "data", free_port(), root / "mysqld.sock"
         install_db = shutil.which("mariadb-install-db", path=_sbin_path())
-        _run_as(os_user, [install_db, f"--datadir={data}", "--auth-root-authentication-method=normal",
-                          "--skip-test-db", "--skip-name-resolve"])
+        _run_as(
+            os_user,
+            [
+                install_db,
+                f"--datadir={data}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+            ],
+        )
         server = subprocess.Popen(
-            _as_user(os_user, [shutil.which("mariadbd", path=_sbin_path()), "--no-defaults", f"--datadir={data}",
-                               f"--port={port}", "--bind-address=127.0.0.1", f"--socket={sock}",
-                               f"--pid-file={root / 'mysqld.pid'}", "--skip-name-resolve",
-                               "--innodb-flush-log-at-trx-commit=0", "--skip-log-bin",
-                               "--character-set-server=utf8mb4", "--default-time-zone=+00:00"]),
-            stdout=subprocess.DEVNULL, stderr=(root / "log").open("w"),
+            _as_user(
+                os_user,
+                [
+                    shutil.which("mariadbd", path=_sbin_path()),
+                    "--no-defaults",
+                    f"--datadir={data}",
+                    f"--port={port}",
+                    "--bind-address=127.0.0.1",
+                    f"--socket={sock}",
+                    f"--pid-file={root / 'mysqld.pid'}",
+                    "--skip-name-resolve",
+                    "--innodb-flush-log-at-trx-commit=0",
+                    "--skip-log-bin",
+                    "--character-set-server=utf8mb4",
+                    "--default-time-zone=+00:00",
+                ],
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=(root / "log").open("w"),
         )
         try:
             _create_mariadb_superuser(sock, server, root / "log")
@@ -152,7 +186,9 @@ def _unprivileged_user(preferred: str) -> str | None:
     try:
         pwd.getpwnam(preferred)
     except KeyError:
-        raise ServerUnavailable(f"running as root and there is no {preferred!r} OS user to start the server as") from None
+        raise ServerUnavailable(
+            f"running as root and there is no {preferred!r} OS user to start the server as"
+        ) from None
     return preferred
 
 

@@ -52,9 +52,15 @@ def build_engine_crm(folder: Path, *, end_date: date = date(2026, 6, 30)) -> Eng
 
 
 def postgres_env(server: Server, database: str, *, reader_role: str = "crm_reader") -> dict[str, str]:
-    return {"CRM_WAREHOUSE_TARGET": "postgres", "CRM_PG_HOST": server.host, "CRM_PG_PORT": str(server.port),
-            "CRM_PG_USER": server.user, "CRM_PG_PASSWORD": server.password, "CRM_PG_DBNAME": database,
-            "CRM_READER_ROLE": reader_role}
+    return {
+        "CRM_WAREHOUSE_TARGET": "postgres",
+        "CRM_PG_HOST": server.host,
+        "CRM_PG_PORT": str(server.port),
+        "CRM_PG_USER": server.user,
+        "CRM_PG_PASSWORD": server.password,
+        "CRM_PG_DBNAME": database,
+        "CRM_READER_ROLE": reader_role,
+    }
 
 
 def build_duckdb(source_url: str, folder: Path, as_of_date: str) -> Path:
@@ -77,8 +83,10 @@ def create_reader_role(server: Server, database: str) -> None:
     admin = sa.create_engine(server.url(database), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as con:
-            con.exec_driver_sql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crm_reader') THEN "
-                                f"CREATE ROLE crm_reader LOGIN PASSWORD '{READER_PASSWORD}'; END IF; END $$")
+            con.exec_driver_sql(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crm_reader') THEN "
+                f"CREATE ROLE crm_reader LOGIN PASSWORD '{READER_PASSWORD}'; END IF; END $$"
+            )
     finally:
         admin.dispose()
 
@@ -89,8 +97,12 @@ def build_postgres(source_url: str, server: Server, database: str, folder: Path,
     for table in SOURCE_TABLES:
         loader.land_table(reader, table, load_id="equivalence")
     loader.merge_landed(list(SOURCE_TABLES))
-    run_dbt(["build"], warehouse_path=folder / "unused.duckdb", as_of_date=as_of_date,
-            extra_env=postgres_env(server, database))
+    run_dbt(
+        ["build"],
+        warehouse_path=folder / "unused.duckdb",
+        as_of_date=as_of_date,
+        extra_env=postgres_env(server, database),
+    )
 
 
 # The Spark build runs the models, seeds and the macros' own tests (dbt_project/tests/macros), not the generic data
@@ -109,8 +121,11 @@ def spark_unavailable_reason() -> str | None:
 
 
 def spark_env(spark_dir: Path, raw_parquet_dir: Path) -> dict[str, str]:
-    return {"CRM_WAREHOUSE_TARGET": "spark", "CRM_SPARK_DIR": str(spark_dir),
-            "CRM_RAW_PARQUET_DIR": str(raw_parquet_dir)}
+    return {
+        "CRM_WAREHOUSE_TARGET": "spark",
+        "CRM_SPARK_DIR": str(spark_dir),
+        "CRM_RAW_PARQUET_DIR": str(raw_parquet_dir),
+    }
 
 
 def build_spark(duckdb_warehouse: Path, folder: Path, as_of_date: str) -> Path:
@@ -125,8 +140,12 @@ def build_spark(duckdb_warehouse: Path, folder: Path, as_of_date: str) -> Path:
             (parquet_dir / table.name).mkdir(parents=True, exist_ok=True)
             con.execute(f"COPY raw.{table.name} TO '{parquet_dir / table.name / 'part-0.parquet'}' (FORMAT parquet)")
     full = os.environ.get("CRM_TEST_SPARK_FULL_BUILD") == "1"
-    run_dbt(["build"] if full else SPARK_LEAN_BUILD, warehouse_path=folder / "unused.duckdb", as_of_date=as_of_date,
-            extra_env=spark_env(spark_dir, parquet_dir))
+    run_dbt(
+        ["build"] if full else SPARK_LEAN_BUILD,
+        warehouse_path=folder / "unused.duckdb",
+        as_of_date=as_of_date,
+        extra_env=spark_env(spark_dir, parquet_dir),
+    )
     return spark_dir
 
 
@@ -140,22 +159,34 @@ def spark_rows(spark_dir: Path, model: str, columns: Sequence[str]) -> list[tupl
 def macro_test_results(dbt_target_dir: Path) -> dict[str, str]:
     """Status of each engine-dispatched macro's test (dbt_project/tests/macros) in a build's run_results.json."""
     results = json.loads((dbt_target_dir / "run_results.json").read_text())["results"]
-    return {r["unique_id"].split(".")[2]: r["status"] for r in results
-            if r["unique_id"].startswith("test.crm_warehouse.assert_")}
+    return {
+        r["unique_id"].split(".")[2]: r["status"]
+        for r in results
+        if r["unique_id"].startswith("test.crm_warehouse.assert_")
+    }
 
 
 def duckdb_models(warehouse: Path, schema: str = "marts") -> list[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return [name for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1", [schema]).fetchall()]
+        return [
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1", [schema]
+            ).fetchall()
+        ]
 
 
 def compared_columns(warehouse: Path, model: str) -> list[str]:
     """The model's columns in DuckDB's order, without the load-time bookkeeping."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = [name for (name,) in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ? "
-            "ORDER BY ordinal_position", [model]).fetchall()]
+        names = [
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ? "
+                "ORDER BY ordinal_position",
+                [model],
+            ).fetchall()
+        ]
     return [name for name in names if name not in LOAD_TIME_COLUMNS]
 
 
@@ -197,8 +228,9 @@ def differences(left: Sequence[tuple], right: Sequence[tuple]) -> list[tuple[tup
 
 
 def _sort_key(row: tuple) -> tuple:
-    return tuple((v is None, round(float(v), 6) if isinstance(v, (float, Decimal)) else v if v is not None else 0)
-                 for v in row)
+    return tuple(
+        (v is None, round(float(v), 6) if isinstance(v, (float, Decimal)) else v if v is not None else 0) for v in row
+    )
 
 
 def _same_row(a: tuple, b: tuple) -> bool:
