@@ -17,9 +17,17 @@ class Column:
 
 @dataclass(frozen=True)
 class SourceTable:
+    """One table of a source system as the extract copies it into raw.
+
+    `watermark` names the columns whose coalesce orders a row's versions and drives the incremental read (the
+    contract's `updated_at`; 悟空CRM's `update_time, create_time`); an empty tuple means the table has no such
+    column and is read whole on every run (a full refresh, which also finds the rows the CRM hard-deleted).
+    """
+
     name: str
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
+    watermark: tuple[str, ...] = ("updated_at",)
 
     @property
     def column_names(self) -> tuple[str, ...]:
