@@ -33,7 +33,14 @@ import duckdb
 from crm_contract import SourceTable
 from orchestration.crash_points import crash_point
 from orchestration.disk_space import is_disk_full
-from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
+from orchestration.raw_schema import (
+    LOAD_ID_COLUMN,
+    LOADED_AT_COLUMN,
+    RAW_SCHEMA,
+    duckdb_type,
+    raw_table_ddl,
+    watermark_sql,
+)
 from orchestration.source_reader import BATCH_RELATION, BatchReader, SourceContractError
 from orchestration.warehouse_sql import DuckDBSession, duckdb_key_text
 from orchestration.watermark_cap import RowsBeyondCap, capped_watermark
@@ -97,7 +104,9 @@ class RawLoader(Protocol):
         lookback: timedelta = timedelta(hours=24),
     ) -> LandResult: ...
 
-    def merge_landed(self, tables: list[SourceTable], *, as_of_end: datetime | None = None) -> list[MergeResult]: ...
+    def merge_landed(
+        self, tables: list[SourceTable], *, as_of_end: datetime | None = None, source_timezone: str | None = None
+    ) -> list[MergeResult]: ...
 
 
 class DuckDBRawLoader:
@@ -110,9 +119,11 @@ class DuckDBRawLoader:
         with self.connect() as con:
             return land_table(con, reader, table, **options)
 
-    def merge_landed(self, tables: list[SourceTable], *, as_of_end: datetime | None = None) -> list[MergeResult]:
+    def merge_landed(
+        self, tables: list[SourceTable], *, as_of_end: datetime | None = None, source_timezone: str | None = None
+    ) -> list[MergeResult]:
         with self.connect() as con:
-            return merge_landed(con, tables, as_of_end=as_of_end)
+            return merge_landed(con, tables, as_of_end=as_of_end, source_timezone=source_timezone)
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
@@ -149,7 +160,9 @@ def land_table(
     """Read one table's delta (or everything) into landing.<table>, replacing the previous batch.
 
     The lookback re-reads rows updated shortly before the watermark: updates that arrive late with an
-    older updated_at are still picked up, and the merge on the key makes the re-read harmless.
+    older updated_at are still picked up, and the merge on the key makes the re-read harmless. It is subtracted
+    from the watermark as the source wrote it (悟空CRM's local time), so it is a span of the source's own clock.
+    A table declared without watermark columns is read whole every time (mode full_refresh).
     """
     started = time.perf_counter()
     ensure_schemas(con)
@@ -160,7 +173,7 @@ def land_table(
         "file"
         if not reader.advances_watermark
         else "incremental"
-        if watermark_before is not None and not full_refresh
+        if watermark_before is not None and table.watermark and not full_refresh
         else "full_refresh"
     )
     read_since = watermark_before - lookback if mode == "incremental" else None
@@ -211,7 +224,9 @@ def _land_batch(
             ) from error
         if written != landing:
             con.execute(f"CREATE VIEW {landing} AS SELECT * FROM {written}")
-        rows_landed, max_updated_at = con.execute(f"SELECT count(*), max(updated_at) FROM {landing}").fetchone()
+        rows_landed, max_updated_at = con.execute(
+            f"SELECT count(*), max({watermark_sql(table) or 'NULL::TIMESTAMP'}) FROM {landing}"
+        ).fetchone()
         con.execute(
             f"INSERT OR REPLACE INTO {BATCHES_TABLE} VALUES (?, ?, ?, ?, ?, NULL)",
             [table.name, load_id, mode, landed_at, max_updated_at],
@@ -251,7 +266,8 @@ def has_duplicate_keys(con: duckdb.DuckDBPyConnection, table: SourceTable, batch
 def typed_batch_query(table: SourceTable, batch: str, *, deduplicate: bool = True) -> str:
     """DuckDB SELECT of a source batch cast to the contract's types, one row per key, stamped with the load.
 
-    Copies of a key collapse to the newest updated_at; among copies with the same updated_at, to the one whose
+    Copies of a key collapse to the newest watermark (updated_at; 悟空CRM's coalesce(update_time, create_time));
+    among copies with the same watermark, or in a table without one, to the one whose
     typed values, compared column by column in the contract's order, sort first (ascending, nulls last). The
     choice depends on the values alone, so every run, both warehouses (Postgres types its batches with this
     query too) and every source (SQLite, MySQL, Postgres: none keeps a stable row order) keep the same copy.
@@ -263,20 +279,26 @@ def typed_batch_query(table: SourceTable, batch: str, *, deduplicate: bool = Tru
     if not deduplicate:
         return query
     keys = ", ".join(f'"{k}"' for k in table.primary_key)
-    tie_breaks = ", ".join(f'"{name}" ASC NULLS LAST' for name in table.column_names)
+    newest_first = [f"{watermark} DESC NULLS LAST"] if (watermark := watermark_sql(table)) else []
+    tie_breaks = [f'"{name}" ASC NULLS LAST' for name in table.column_names]
     return (
         f"SELECT * FROM ({query}) AS typed QUALIFY row_number() OVER "
-        f"(PARTITION BY {keys} ORDER BY updated_at DESC NULLS LAST, {tie_breaks}) = 1"
+        f"(PARTITION BY {keys} ORDER BY {', '.join(newest_first + tie_breaks)}) = 1"
     )
 
 
 def merge_landed(
-    con: duckdb.DuckDBPyConnection, tables: list[SourceTable], *, as_of_end: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    tables: list[SourceTable],
+    *,
+    as_of_end: datetime | None = None,
+    source_timezone: str | None = None,
 ) -> list[MergeResult]:
     """Merge the unmerged landed batch of each table into raw and advance its watermark, atomically.
 
     Tables without an unmerged batch are skipped, so re-running the merge step changes nothing. No watermark
-    passes `as_of_end` (the first instant after the as-of date) nor the time its batch was read.
+    passes `as_of_end` (the first instant after the as-of date) nor the time its batch was read; both are
+    compared in `source_timezone`'s local time when the source writes local times (悟空CRM), else in UTC.
     """
     ensure_schemas(con)
     results = []
@@ -288,7 +310,7 @@ def merge_landed(
                 [table.name],
             ).fetchone()
             if batch is not None:
-                results.append(_merge_one(con, table, *batch, as_of_end=as_of_end))
+                results.append(_merge_one(con, table, *batch, as_of_end=as_of_end, source_timezone=source_timezone))
         crash_point("raw_merge")
     return results
 
@@ -300,11 +322,12 @@ def load_table(
     *,
     load_id: str,
     as_of_end: datetime | None = None,
+    source_timezone: str | None = None,
     **land_options,
 ) -> tuple[LandResult, MergeResult]:
     """Land and merge one table straight away: the path without a gate in between (benchmarks, tests)."""
     landed = land_table(con, reader, table, load_id=load_id, **land_options)
-    (merged,) = merge_landed(con, [table], as_of_end=as_of_end)
+    (merged,) = merge_landed(con, [table], as_of_end=as_of_end, source_timezone=source_timezone)
     return landed, merged
 
 
@@ -317,6 +340,7 @@ def _merge_one(
     read_at: datetime,
     *,
     as_of_end: datetime | None,
+    source_timezone: str | None = None,
 ) -> MergeResult:
     target = f"{RAW_SCHEMA}.{table.name}"
     batch = f"{LANDING_SCHEMA}.{table.name}"
@@ -358,6 +382,7 @@ def _merge_one(
             old_watermark=watermark_before if mode == "incremental" else None,
             read_at=read_at,
             as_of_end=as_of_end,
+            source_timezone=source_timezone,
             fetch=lambda sql: con.execute(sql).fetchall(),
         )
         con.execute(
@@ -380,9 +405,14 @@ def _merge_one(
 
 
 def _drop_stale_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, key_match: str) -> int:
-    """Remove from a file's batch the rows raw already holds in a newer version: an old export never wins."""
+    """Remove from a file's batch the rows raw already holds in a newer version: an old export never wins.
+
+    A table without watermark columns has no "newer": its file's rows replace raw's.
+    """
     target, batch = f"{RAW_SCHEMA}.{table.name}", f"{LANDING_SCHEMA}.{table.name}"
-    stale = f"{key_match} AND {target}.updated_at > {batch}.updated_at"
+    if not table.watermark:
+        return 0
+    stale = f"{key_match} AND {watermark_sql(table, target)} > {watermark_sql(table, batch)}"
     count = con.execute(f"SELECT count(*) FROM {batch} JOIN {target} ON {stale}").fetchone()[0]
     if count:
         con.execute(f"DELETE FROM {batch} USING {target} WHERE {stale}")

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute
 import pyarrow.csv
 import sqlalchemy as sa
 
@@ -38,7 +37,7 @@ from orchestration.incremental_load import (
     typed_batch_query,
     utc_now,
 )
-from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl
+from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl, watermark_sql
 from orchestration.source_reader import BatchReader, SourceContractError
 from orchestration.warehouse_sql import postgres_key_text
 from orchestration.watermark_cap import capped_watermark
@@ -94,16 +93,15 @@ class PostgresRawLoader:
         with self._transaction() as cursor:
             cursor.execute(raw_table_ddl(table))
             watermark_before = _watermark(cursor, table.name)
-            incremental = watermark_before is not None and not full_refresh
+            incremental = watermark_before is not None and bool(table.watermark) and not full_refresh
             read_since = watermark_before - lookback if incremental else None
             source_batch = reader.read(table, updated_since=read_since)
             landed_at = utc_now()
-            batch = _typed_batch(source_batch, table, load_id=load_id, landed_at=landed_at)
+            batch, max_updated_at = _typed_batch(source_batch, table, load_id=load_id, landed_at=landed_at)
             landing = f"{LANDING_SCHEMA}.{table.name}"
             cursor.execute(f"DROP TABLE IF EXISTS {landing}")
             cursor.execute(raw_table_ddl(table, name=landing))
             _copy_into(cursor, landing, batch)
-            max_updated_at = pyarrow.compute.max(batch["updated_at"]).as_py() if batch.num_rows else None
             mode: Mode = "incremental" if incremental else "full_refresh"
             cursor.execute(f"DELETE FROM {BATCHES_TABLE} WHERE table_name = %s", [table.name])
             cursor.execute(
@@ -123,10 +121,13 @@ class PostgresRawLoader:
             seconds=round(time.perf_counter() - started, 3),
         )
 
-    def merge_landed(self, tables: list[SourceTable], *, as_of_end: datetime | None = None) -> list[MergeResult]:
+    def merge_landed(
+        self, tables: list[SourceTable], *, as_of_end: datetime | None = None, source_timezone: str | None = None
+    ) -> list[MergeResult]:
         """Merge each table's unmerged batch into raw and advance its watermark, all in one transaction.
 
-        No watermark passes `as_of_end` (the first instant after the as-of date) nor the time its batch was read.
+        No watermark passes `as_of_end` (the first instant after the as-of date) nor the time its batch was read,
+        compared in `source_timezone`'s local time for a source that writes local times (watermark_cap.py).
         """
         results = []
         with self._transaction() as cursor:
@@ -138,22 +139,33 @@ class PostgresRawLoader:
                 )
                 batch = cursor.fetchone()
                 if batch is not None:
-                    results.append(_merge_one(cursor, table, *batch, as_of_end=as_of_end))
+                    results.append(
+                        _merge_one(cursor, table, *batch, as_of_end=as_of_end, source_timezone=source_timezone)
+                    )
             crash_point("raw_merge")
         return results
 
 
-def _typed_batch(source_batch: pa.Table, table: SourceTable, *, load_id: str, landed_at: datetime) -> pa.Table:
+def _typed_batch(
+    source_batch: pa.Table, table: SourceTable, *, load_id: str, landed_at: datetime
+) -> tuple[pa.Table, datetime | None]:
+    """The batch typed and deduplicated as the DuckDB path does it, and its newest watermark (None: no rows, or a
+    table read whole)."""
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.register("source_batch", source_batch)
         check_keys_present(con, table)
         try:
-            return con.execute(typed_batch_query(table, "source_batch"), [load_id, landed_at]).to_arrow_table()
+            typed = con.execute(typed_batch_query(table, "source_batch"), [load_id, landed_at]).to_arrow_table()
         except duckdb.Error as error:
             raise SourceContractError(
                 f"source table {table.name!r} has a value that breaks its contract type: {error}"
             ) from error
+        watermark = watermark_sql(table)
+        if watermark is None:
+            return typed, None
+        con.register("typed_batch", typed)
+        return typed, con.execute(f"SELECT max({watermark}) FROM typed_batch").fetchone()[0]
 
 
 def _copy_into(cursor, target: str, batch: pa.Table) -> None:
@@ -174,6 +186,7 @@ def _merge_one(
     read_at: datetime,
     *,
     as_of_end: datetime | None,
+    source_timezone: str | None = None,
 ) -> MergeResult:
     target, batch = f"{RAW_SCHEMA}.{table.name}", f"{LANDING_SCHEMA}.{table.name}"
     key_match = " AND ".join(f'{target}."{k}" = {batch}."{k}"' for k in table.primary_key)
@@ -197,6 +210,7 @@ def _merge_one(
         old_watermark=watermark_before if mode == "incremental" else None,
         read_at=read_at,
         as_of_end=as_of_end,
+        source_timezone=source_timezone,
         fetch=lambda sql: _fetch_all(cursor, sql),
     )
     cursor.execute(

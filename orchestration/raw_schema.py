@@ -27,6 +27,24 @@ def duckdb_type(column: Column) -> str:
     return _DUCKDB_TYPES[column.type]
 
 
+def watermark_sql(table: SourceTable, relation: str | None = None) -> str | None:
+    """A row's watermark as SQL (DuckDB, Postgres, SQLite and MySQL alike): the coalesce of the table's declared
+    watermark columns, each optionally qualified by `relation`; None for a table read whole on every run.
+
+    The contract's is plain `"updated_at"`; 悟空CRM's `coalesce("update_time", "create_time")`, because 悟空CRM
+    leaves update_time null until a record is first edited.
+    """
+    columns = [f'{relation}."{name}"' if relation else f'"{name}"' for name in table.watermark]
+    if not columns:
+        return None
+    return columns[0] if len(columns) == 1 else f"coalesce({', '.join(columns)})"
+
+
+def watermark_label(table: SourceTable) -> str:
+    """How messages name a table's watermark: `updated_at`, or `coalesce(update_time, create_time)`."""
+    return table.watermark[0] if len(table.watermark) == 1 else f"coalesce({', '.join(table.watermark)})"
+
+
 def raw_table_ddl(table: SourceTable, *, name: str | None = None) -> str:
     """CREATE TABLE for a raw table (or a same-shaped staging table when `name` is given)."""
     columns = [f'"{c.name}" {duckdb_type(c)}' for c in table.columns]

@@ -136,7 +136,7 @@ class SourceReader:
 
         A full read scans the attached table (in parallel, typed by the scanner from the declared types). The
         scanner does not push a WHERE down to SQLite, so a delta is a `sqlite_query` that SQLite runs itself
-        with the watermark filter (and its updated_at index); its text columns are cast to the same types as
+        with the watermark filter (and the watermark columns' indexes); its text columns are cast to the same types as
         they are inserted into the same table.
         """
         attach_sqlite(con, self._sqlite_path, busy_timeout_seconds=SQLITE_BUSY_TIMEOUT_SECONDS)
@@ -178,14 +178,29 @@ class SourceReader:
                 raise _not_numbers_error(table, column, int(count))
 
     def _select(self, table: SourceTable, updated_since: datetime | None, expressions: list[str] | None = None) -> str:
-        """The query the source runs: the contract columns (or `expressions`) of the rows since `updated_since`."""
+        """The query the source runs: the declared columns (or `expressions`) of the rows since `updated_since`."""
         if expressions is None:
-            expressions = [f'"{name}"' if self._quote_double else f"`{name}`" for name in table.column_names]
+            expressions = [self._quoted(name) for name in table.column_names]
         query = f"SELECT {', '.join(expressions)} FROM {table.name}"
-        if updated_since is not None:
-            # No bind parameters in connectorx; the literal is a formatted datetime, never user text.
-            query += f" WHERE updated_at >= '{updated_since.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+        if updated_since is not None and table.watermark:
+            query += f" WHERE {self._since(table.watermark, updated_since)}"
         return query
+
+    def _quoted(self, name: str) -> str:
+        return f'"{name}"' if self._quote_double else f"`{name}`"
+
+    def _since(self, watermark: tuple[str, ...], since: datetime) -> str:
+        """coalesce(watermark columns) >= since, written so that the source can use an index on each column:
+        `a >= t OR (a IS NULL AND b >= t)` for two columns; `updated_at >= t` for the contract's one.
+
+        No bind parameters in connectorx; the literal is a formatted datetime, never user text.
+        """
+        literal = f"'{since.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+        terms = []
+        for position, column in enumerate(watermark):
+            nulls = [f"{self._quoted(before)} IS NULL" for before in watermark[:position]]
+            terms.append(" AND ".join([*nulls, f"{self._quoted(column)} >= {literal}"]))
+        return terms[0] if len(terms) == 1 else " OR ".join(f"({term})" for term in terms)
 
     def _reading(self, table: SourceTable, action: Callable[[], T], *, explain: Callable[[], None] | None = None) -> T:
         """Run one read of `table`, retrying transient errors; any other failure names the table.

@@ -11,6 +11,12 @@ The rule: after a merge, a table's watermark is at most the cap, the earlier of
   bound gate 1's `updated_at_not_after_as_of` judges rows by, so both name the same rows;
 - the extract's own clock (UTC) when the batch was read: no row can have been updated after it.
 
+Times in the source's own clock: the contract's updated_at is UTC, but 悟空CRM writes local times without a zone
+(CRM_SOURCE_TIMEZONE), and raw keeps them so. For such a source both instants are turned into that local wall
+time before they are compared with the rows (the end of the as-of date at midnight UTC is 08:00 the next
+morning in Asia/Shanghai), so the cap is the same instant for every source, and a row written at 10:00 Beijing
+time on the as-of date is not taken for a row ahead of the clock.
+
 The rows beyond the cap are loaded, like any other row: nothing the source holds is lost or hidden from the
 gates and dbt, and raw still equals the source. Only the watermark stops at the cap, so those rows stay
 inside the next read window and are read again every run until the cap passes them; a correction of such a
@@ -25,9 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from crm_contract import SourceTable
+from orchestration.raw_schema import watermark_label, watermark_sql
 
 # How many rows beyond the cap a warning names; the count covers them all.
 ROWS_NAMED = 5
@@ -37,25 +45,34 @@ ROWS_NAMED = 5
 class WatermarkCap:
     """The latest instant a watermark may hold after merging one batch, and what sets it."""
 
-    at: datetime
+    at: datetime  # naive, in the source's clock: UTC, or `timezone`'s local time
     # Set by the as-of date's end, where gate 1's bound is strict (a row stamped at the end itself is after the
     # as-of date); otherwise by the clock, and a row stamped at the very instant the batch was read is not ahead.
     by_as_of_date: bool
+    timezone: str | None = None  # the source's local time zone (CRM_SOURCE_TIMEZONE); None: the source writes UTC
 
     @classmethod
-    def of_batch(cls, *, read_at: datetime, as_of_end: datetime | None) -> WatermarkCap:
-        """The cap of a batch read at `read_at` (naive UTC), for a run whose as-of date ends at `as_of_end`."""
+    def of_batch(cls, *, read_at: datetime, as_of_end: datetime | None, timezone: str | None = None) -> WatermarkCap:
+        """The cap of a batch read at `read_at` (naive UTC), for a run whose as-of date ends at `as_of_end` (naive
+        UTC), in the clock of a source writing `timezone`'s local time (None: UTC)."""
         if as_of_end is not None and as_of_end <= read_at:
-            return cls(as_of_end, by_as_of_date=True)
-        return cls(read_at, by_as_of_date=False)
+            return cls(_in_source_clock(as_of_end, timezone), by_as_of_date=True, timezone=timezone)
+        return cls(_in_source_clock(read_at, timezone), by_as_of_date=False, timezone=timezone)
 
     @property
     def set_by(self) -> str:
         if self.by_as_of_date:
+            if self.timezone is not None:
+                return (
+                    f"the end of the as-of date (CRM_AS_OF_DATE; midnight UTC after it), in the source's local "
+                    f"time {self.timezone} (CRM_SOURCE_TIMEZONE)"
+                )
             return (
                 f"the end of the as-of date {(self.at - timedelta(days=1)).date()} (CRM_AS_OF_DATE; gate 1 "
                 "reports the same rows as updated_at_not_after_as_of)"
             )
+        if self.timezone is not None:
+            return f"the extract's clock when the batch was read, in the source's local time {self.timezone}"
         return "the extract's clock (UTC) when the batch was read"
 
     def limit(self, watermark: datetime | None) -> datetime | None:
@@ -71,13 +88,14 @@ class RowsBeyondCap:
 
     cap: WatermarkCap
     rows: int
-    # The key columns and updated_at of the first ROWS_NAMED rows, furthest ahead first.
+    # The key columns and watermark of the first ROWS_NAMED rows, furthest ahead first.
     first: list[dict[str, object]]
+    watermark: str = "updated_at"  # how the rows' watermark is named (raw_schema.watermark_label)
 
     def warning(self, table: str) -> str:
         named = "; ".join(
-            "{" + ", ".join(f"{k!r}: {v!r}" for k, v in row.items() if k != "updated_at") + "}"
-            f" updated_at {row['updated_at']}"
+            "{" + ", ".join(f"{k!r}: {v!r}" for k, v in row.items() if k != self.watermark) + "}"
+            f" {self.watermark} {row[self.watermark]}"
             for row in self.first
         )
         more = f" and {self.rows - len(self.first)} more" if self.rows > len(self.first) else ""
@@ -86,8 +104,15 @@ class RowsBeyondCap:
             f"{table}: {self.rows} row(s) updated after {self.cap.at}, {self.cap.set_by}: {named}{more}. "
             f"Loaded, but the watermark stops at {self.cap.at} (rule: a watermark never passes the end of the as-of "
             "date nor the extract's clock), so these rows are read again every run and a later correction is "
-            f"picked up. Fix their updated_at in the CRM database{fix}."
+            f"picked up. Fix their {self.watermark} in the CRM database{fix}."
         )
+
+
+def _in_source_clock(instant: datetime, timezone: str | None) -> datetime:
+    """A naive UTC instant as the source's clock shows it: itself for a UTC source, else the local wall time."""
+    if timezone is None:
+        return instant
+    return instant.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
 def capped_watermark(
@@ -99,6 +124,7 @@ def capped_watermark(
     read_at: datetime,
     as_of_end: datetime | None,
     fetch: Callable[[str], list[tuple]],
+    source_timezone: str | None = None,
 ) -> tuple[datetime | None, RowsBeyondCap | None]:
     """The watermark a merge writes, and the rows of `batch` beyond its cap.
 
@@ -108,7 +134,7 @@ def capped_watermark(
     holds `batch` (the SQL is in both DuckDB's and Postgres's dialect); the batch is searched only when its
     newest row is beyond the cap, so a normal merge costs nothing more.
     """
-    cap = WatermarkCap.of_batch(read_at=read_at, as_of_end=as_of_end)
+    cap = WatermarkCap.of_batch(read_at=read_at, as_of_end=as_of_end, timezone=source_timezone)
     newest = max((w for w in (batch_max, old_watermark) if w is not None), default=None)
     beyond = _rows_beyond(table, batch, cap, fetch) if cap.is_passed_by(batch_max) else None
     return cap.limit(newest), beyond
@@ -118,11 +144,12 @@ def _rows_beyond(
     table: SourceTable, batch: str, cap: WatermarkCap, fetch: Callable[[str], list[tuple]]
 ) -> RowsBeyondCap:
     keys = ", ".join(f'"{k}"' for k in table.primary_key)
+    watermark = watermark_sql(table)
     # A literal, not a parameter: the two engines mark parameters differently; the value is a datetime, never text.
     after = f"{'>=' if cap.by_as_of_date else '>'} TIMESTAMP '{cap.at:%Y-%m-%d %H:%M:%S.%f}'"
     rows = fetch(
-        f"SELECT {keys}, updated_at, count(*) OVER () FROM {batch} WHERE updated_at {after} "
-        f"ORDER BY updated_at DESC, {keys} LIMIT {ROWS_NAMED}"
+        f"SELECT {keys}, {watermark}, count(*) OVER () FROM {batch} WHERE {watermark} {after} "
+        f"ORDER BY {watermark} DESC, {keys} LIMIT {ROWS_NAMED}"
     )
-    first = [{**dict(zip(table.primary_key, row[:-2])), "updated_at": row[-2]} for row in rows]
-    return RowsBeyondCap(cap, rows=rows[0][-1], first=first)
+    first = [{**dict(zip(table.primary_key, row[:-2])), watermark_label(table): row[-2]} for row in rows]
+    return RowsBeyondCap(cap, rows=rows[0][-1], first=first, watermark=watermark_label(table))

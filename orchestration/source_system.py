@@ -1,0 +1,84 @@
+"""Which CRM the extract reads (CRM_SOURCE_SYSTEM), and the tables that choice puts in raw.
+
+Each system declares its tables as data beside this package (crm_contract/, crm_wukong/); everything that
+walks tables (the extract's assets, gate 1, the file drops, the source check) asks here, so that a system is
+one declaration, not a branch in every module. Table names never collide across systems (悟空CRM's start
+with `wk_`), so a raw table's name alone says which declaration it comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import crm_contract
+import crm_wukong
+from crm_contract import SourceTable
+
+CONTRACT = "contract"
+WUKONG = "wukong"
+
+# The contract tables no CRM database holds: they come from file drops (orchestration/file_drops.py) in every
+# system that is not the contract itself. dbt reads them as source('crm', ...) whatever the system, so they must
+# exist in raw, empty until a file is dropped.
+FILE_DROP_TABLES = ("fx_rates", "marketing_spend")
+
+
+@dataclass(frozen=True)
+class SourceSystem:
+    """One CRM the extract can read: its name (CRM_SOURCE_SYSTEM), how people call it, and its tables."""
+
+    name: str
+    label: str  # named in errors: "悟空CRM table 'wk_crm_contract' ..."
+    database_tables: tuple[SourceTable, ...]  # read from CRM_SOURCE_URL
+    file_drop_tables: tuple[SourceTable, ...]  # only ever loaded from dropped files (empty otherwise)
+
+    @property
+    def tables(self) -> tuple[SourceTable, ...]:
+        """Every table this system puts in raw, in extract order."""
+        return self.database_tables + self.file_drop_tables
+
+    def table(self, name: str) -> SourceTable:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(
+            f"{name!r} is not a table of {self.label}; expected one of {sorted(t.name for t in self.tables)}"
+        )
+
+    def reads_database(self, table: SourceTable) -> bool:
+        return table in self.database_tables
+
+
+SOURCE_SYSTEMS: dict[str, SourceSystem] = {
+    CONTRACT: SourceSystem(
+        name=CONTRACT,
+        label="the contract-shaped CRM (domain.md §1)",
+        database_tables=crm_contract.SOURCE_TABLES,
+        file_drop_tables=(),
+    ),
+    WUKONG: SourceSystem(
+        name=WUKONG,
+        label="悟空CRM",
+        database_tables=crm_wukong.SOURCE_TABLES,
+        file_drop_tables=tuple(crm_contract.source_table(name) for name in FILE_DROP_TABLES),
+    ),
+}
+
+
+def source_system(name: str) -> SourceSystem:
+    try:
+        return SOURCE_SYSTEMS[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a source system; expected one of {sorted(SOURCE_SYSTEMS)}") from None
+
+
+def any_table(name: str) -> SourceTable:
+    """A raw table's declaration, whichever system it belongs to (gate 1's suites are named by table)."""
+    for system in SOURCE_SYSTEMS.values():
+        for table in system.tables:
+            if table.name == name:
+                return table
+    raise KeyError(
+        f"{name!r} is not a table of any source system; expected one of "
+        f"{sorted({t.name for s in SOURCE_SYSTEMS.values() for t in s.tables})}"
+    )
