@@ -132,7 +132,11 @@ def print_headlines(published_path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crm-warehouse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("prepare", help="parse the dbt project (writes dbt_project/target/manifest.json)")
+    commands.add_parser(
+        "prepare",
+        help="parse the dbt project for the current settings (CRM_SOURCE_SYSTEM among them): writes "
+        "dbt_project/target/manifest.json",
+    )
     run = commands.add_parser("run", help="run the crm_elt job once")
     run.add_argument(
         "--full-refresh", action="store_true", help="re-extract every table and rebuild incremental models"
@@ -173,6 +177,7 @@ def _command(args: argparse.Namespace) -> int:
             SourceRetries(settings.source_retries, settings.source_retry_seconds),
             as_of=settings.as_of_date,
             on_retry=lambda message: print(message, file=sys.stderr),
+            system=settings.source_system,
         )
     print(f"manifest: {prepare_dbt_manifest()}")
     if args.command == "prepare":

@@ -2,8 +2,14 @@
 
 Kept apart from transform.py because the dbt assets need the manifest at import time, and the
 command that writes the manifest must be importable before it exists.
+
+The manifest depends on the settings dbt parses with: the dbt models read var `source_system`, so a manifest
+parsed for `contract` has other sources and models than one parsed for `wukong` (and the Dagster assets follow
+it). Every preparation records the settings it parsed with beside the manifest (MANIFEST_SETTINGS); loading the
+definitions prepares again when they differ from the current ones.
 """
 
+import json
 import os
 import shutil
 import sys
@@ -28,17 +34,68 @@ def dbt_beside_python() -> Path:
     return Path(sys.executable).with_name("dbt")
 
 
+# Beside the manifest: the settings it was parsed with (manifest_parsed_with).
+MANIFEST_SETTINGS = "manifest_settings.json"
+
+
 def prepare_dbt_manifest() -> Path:
-    """dbt parse: writes target/manifest.json, which the dbt assets are built from."""
-    with _dbt_first_on_path():
+    """dbt parse with the current settings: writes target/manifest.json, which the dbt assets are built from."""
+    with _dbt_first_on_path(), _parse_settings() as parsed_with:
         _preparer().prepare(crm_dbt_project)
+        _record(parsed_with)
     return crm_dbt_project.manifest_path
 
 
 def prepare_dbt_manifest_if_dev() -> None:
     """prepare_dbt_manifest, only under `dagster dev` (dagster-dbt's rule)."""
-    with _dbt_first_on_path():
+    with _dbt_first_on_path(), _parse_settings() as parsed_with:
         _preparer().prepare_if_dev(crm_dbt_project)
+        if crm_dbt_project.manifest_path.is_file():
+            _record(parsed_with)
+
+
+def prepare_dbt_manifest_if_stale() -> bool:
+    """Prepare the manifest again when it was parsed for other settings (CRM_SOURCE_SYSTEM changed since); whether
+    it did. A missing manifest is left to dagster-dbt's own error (`crm-warehouse prepare` writes it): outside
+    `dagster dev` a code location does not parse the project on its own, except to follow a change of system."""
+    if not crm_dbt_project.manifest_path.is_file() or manifest_parsed_with() == manifest_settings():
+        return False
+    prepare_dbt_manifest()
+    return True
+
+
+def manifest_settings(settings: Settings | None = None) -> dict[str, str]:
+    """The settings that change what `dbt parse` writes, as recorded beside the manifest."""
+    settings = settings or Settings.from_environment()
+    return {"source_system": settings.source_system}
+
+
+def manifest_parsed_with() -> dict[str, str]:
+    """The settings the current manifest was parsed with; a manifest without the record (parsed by hand, or by an
+    earlier release) was parsed for the contract."""
+    record = crm_dbt_project.manifest_path.with_name(MANIFEST_SETTINGS)
+    try:
+        return json.loads(record.read_text())
+    except (OSError, ValueError):
+        return {"source_system": "contract"}
+
+
+@contextmanager
+def _parse_settings() -> Iterator[dict[str, str]]:
+    """dbt parses with the variables Settings exports (CRM_SOURCE_SYSTEM among them), whether or not the caller
+    exported them; the environment is restored afterwards."""
+    settings = Settings.from_environment()
+    saved = dict(os.environ)
+    os.environ.update(settings.dbt_environment())
+    try:
+        yield manifest_settings(settings)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _record(parsed_with: dict[str, str]) -> None:
+    crm_dbt_project.manifest_path.with_name(MANIFEST_SETTINGS).write_text(json.dumps(parsed_with) + "\n")
 
 
 @contextmanager

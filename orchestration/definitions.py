@@ -6,14 +6,15 @@ import dagster as dg
 
 from orchestration.dashboard.asset import published_dashboard
 from orchestration.dbt_project import crm_dbt_project, dbt_executable
-from orchestration.extract import landing_assets, raw_tables
+from orchestration.extract import build_extract_assets
 from orchestration.publish import published_warehouse
-from orchestration.quality.checks import gate_1_checks, gate_2_checks
+from orchestration.quality.checks import build_gate_1_checks, gate_2_checks
 from orchestration.quality.resource import QualityResource
 from orchestration.resources import AlertResource, CrmSourceResource, FileDropResource, WarehouseResource
-from orchestration.schedules import build_daily_schedule, crm_elt
+from orchestration.schedules import build_daily_schedule, build_weekly_full_refresh_schedule, crm_elt
 from orchestration.sensors import build_failure_alert_sensor, build_file_drop_sensor
 from orchestration.settings import Settings
+from orchestration.source_system import source_system
 from orchestration.transform import CrmDbtCliResource, crm_dbt_models, published_model_keys
 
 
@@ -24,6 +25,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     with_duckdb_file = settings.warehouse_target != "postgres"
     as_of_date = settings.as_of_date.isoformat() if settings.as_of_date else ""  # empty: today
     dashboard = [published_dashboard] if with_duckdb_file else []
+    system = source_system(settings.source_system)  # the CRM read: its tables are the raw assets
     sensors = [build_failure_alert_sensor(crm_elt)]
     if with_duckdb_file:
         sensors.append(
@@ -33,14 +35,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         )
     return dg.Definitions(
         assets=[
-            *landing_assets,
-            raw_tables,
+            *build_extract_assets(system, source_timezone=settings.source_times_timezone),
             *with_freshness_policy([crm_dbt_models, published_warehouse], hours=settings.freshness_hours),
             *dashboard,
         ],
-        asset_checks=[*gate_1_checks, *gate_2_checks],
+        asset_checks=[*build_gate_1_checks(system.tables), *gate_2_checks],
         jobs=[crm_elt],
-        schedules=[build_daily_schedule(settings)],
+        schedules=[build_daily_schedule(settings), build_weekly_full_refresh_schedule(settings)],
         sensors=sensors,
         resources={
             "crm_source": CrmSourceResource(
@@ -49,9 +50,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 retry_seconds=settings.source_retry_seconds,
                 lookback_hours=settings.extract_lookback_hours,
                 as_of_date=as_of_date,
+                system=settings.source_system,
             ),
             "file_drops": FileDropResource(
-                landing_dir=str(settings.landing_dir), ledger_path=str(settings.data_dir / "file_ledger.sqlite")
+                landing_dir=str(settings.landing_dir),
+                ledger_path=str(settings.data_dir / "file_ledger.sqlite"),
+                source_system=settings.source_system,
             ),
             "alerts": AlertResource(log_path=str(settings.alerts_log_path), webhook_url=settings.alert_webhook_url),
             "warehouse": WarehouseResource(

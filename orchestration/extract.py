@@ -5,25 +5,28 @@ steps, so a bad batch never reaches raw and never moves a watermark. In a file-d
 file_drops.py) a table's batch is read from its dropped file instead of the CRM database, and goes the same way.
 The merge caps each watermark at the end of the as-of date gate 1 judges by (or at the extract's clock) and
 names the rows dated beyond it (orchestration/watermark_cap.py).
+
+The tables are the chosen source system's (CRM_SOURCE_SYSTEM, orchestration/source_system.py), each raw table
+named as the source table: the contract's, or 悟空CRM's `wk_` tables plus the contract's file-drop-only tables.
 """
 
 from pathlib import Path
 
 import dagster as dg
 
-from crm_contract import SOURCE_TABLES, SourceTable, source_table
+from crm_contract import SourceTable
 from orchestration.crash_points import crash_point
 from orchestration.file_drops import drop_files_of
+from orchestration.file_reader import NothingDropped
 from orchestration.incremental_load import LANDING_SCHEMA
 from orchestration.quality.resource import QualityResource
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
-from orchestration.source_reader import SourceContractError
+from orchestration.schedules import FULL_REFRESH_TAG
+from orchestration.source_reader import BatchReader, SourceContractError
+from orchestration.source_system import CONTRACT, SourceSystem, source_system
 from orchestration.spark_warehouse import export_raw_tables
 from orchestration.writer_lock import WAREHOUSE_POOL
-
-# Run tag that turns every extract (and the dbt build) into a full refresh.
-FULL_REFRESH_TAG = "crm/full_refresh"
 
 
 def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
@@ -38,13 +41,24 @@ def raw_key(table_name: str) -> dg.AssetKey:
     return dg.AssetKey([RAW_SCHEMA, table_name])
 
 
-def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
+def _what_is_read(table: SourceTable, system: SourceSystem) -> str:
+    if not system.reads_database(table):
+        return "the rows of a file dropped in CRM_LANDING_DIR (none without one: no CRM database holds it)"
+    if not table.watermark:
+        return "every row (the table has no time to read a delta by: a full refresh each run)"
+    return f"rows with {' / '.join(table.watermark)} at or after the watermark"
+
+
+def build_landing_asset(table: SourceTable, system: SourceSystem | None = None) -> dg.AssetsDefinition:
+    system = system or source_system(CONTRACT)
+    from_database = system.reads_database(table)
+
     @dg.asset(
         key=landing_key(table.name),
         group_name=LANDING_SCHEMA,
         kinds={"duckdb"},
-        description=f"This run's batch of CRM table `{table.name}` (domain.md §1): rows with updated_at at or "
-        "after the watermark, typed, one per key. Raw is not touched until gate 1 passes.",
+        description=f"This run's batch of {system.label} table `{table.name}`: {_what_is_read(table, system)}, "
+        "typed, one per key. Raw is not touched until gate 1 passes.",
         metadata={"primary_key": list(table.primary_key)},
         pool=WAREHOUSE_POOL,
     )
@@ -56,7 +70,13 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         drop = drop_files_of(context.run.tags).get(table.name)
         try:
-            reader = file_drops.reader(drop) if drop else crm_source.reader(on_retry=context.log.warning)
+            reader: BatchReader = (
+                file_drops.reader(drop)
+                if drop
+                else crm_source.reader(on_retry=context.log.warning)
+                if from_database
+                else NothingDropped()
+            )
             result = warehouse.raw_loader().land_table(
                 reader,
                 table,
@@ -71,7 +91,7 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
             where = f"moved to {rejected}" if rejected else "not in the landing folder"
             raise SourceContractError(f"dropped file {drop['file']} rejected ({where}): {error}") from error
         crash_point("landing")
-        source = f"file {drop['file']}" if drop else "the CRM database"
+        source = f"file {drop['file']}" if drop else "the CRM database" if from_database else "no file dropped"
         context.log.info(
             f"{table.name}: read {result.rows_read} rows from {source} ({result.mode}) in {result.seconds}s"
         )
@@ -84,37 +104,74 @@ def build_landing_asset(table: SourceTable) -> dg.AssetsDefinition:
     return landed_batch
 
 
-landing_assets: list[dg.AssetsDefinition] = [build_landing_asset(table) for table in SOURCE_TABLES]
+def build_raw_tables(system: SourceSystem, *, source_timezone: str | None = None) -> dg.AssetsDefinition:
+    """The raw tables of `system`, merged in one step (one transaction, so watermarks move together).
 
+    source_timezone: the zone of the source's timestamps when they are local (悟空CRM: CRM_SOURCE_TIMEZONE), where
+    the watermarks' cap is compared; None for a source writing UTC (Settings.source_times_timezone).
+    """
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            raw_key(table.name),
-            deps=[landing_key(table.name)],
-            group_name=RAW_SCHEMA,
-            kinds={"duckdb"},
-            description=f"CRM table `{table.name}` as of the last load, merged on {', '.join(table.primary_key)}; "
-            "soft deletes kept as is_deleted. Every row carries _load_id and _loaded_at.",
-            skippable=True,
+    @dg.multi_asset(
+        name="raw_tables",
+        specs=[
+            dg.AssetSpec(
+                raw_key(table.name),
+                deps=[landing_key(table.name)],
+                group_name=RAW_SCHEMA,
+                kinds={"duckdb"},
+                description=f"{system.label} table `{table.name}` as of the last load, merged on "
+                f"{', '.join(table.primary_key)}; soft deletes kept as the CRM marks them. Every row carries "
+                "_load_id and _loaded_at.",
+                skippable=True,
+            )
+            for table in system.tables
+        ],
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+    )
+    def raw_tables(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        file_drops: FileDropResource,
+        quality: QualityResource,
+    ):
+        yield from merge_into_raw(
+            context,
+            [system.table(key.path[-1]) for key in context.selected_asset_keys],
+            warehouse=warehouse,
+            file_drops=file_drops,
+            quality=quality,
+            source_timezone=source_timezone,
         )
-        for table in SOURCE_TABLES
-    ],
-    can_subset=True,
-    pool=WAREHOUSE_POOL,
-)
-def raw_tables(
+
+    return raw_tables
+
+
+def build_extract_assets(system: SourceSystem, *, source_timezone: str | None = None) -> list[dg.AssetsDefinition]:
+    """A landing asset per table of `system`, and the step that merges them into raw (build_raw_tables)."""
+    return [
+        *(build_landing_asset(table, system) for table in system.tables),
+        build_raw_tables(system, source_timezone=source_timezone),
+    ]
+
+
+def merge_into_raw(
     context: dg.AssetExecutionContext,
+    tables: list[SourceTable],
+    *,
     warehouse: WarehouseResource,
     file_drops: FileDropResource,
     quality: QualityResource,
+    source_timezone: str | None,
 ):
     """Merge every landed batch and advance the watermarks in one transaction; then archive merged files.
 
-    No watermark passes the end of the as-of date gate 1 judges by: the same date, from the same resource.
+    No watermark passes the end of the as-of date gate 1 judges by: the same date, from the same resource,
+    compared in the source's own clock (`source_timezone`: 悟空CRM's local time; None: UTC).
     """
-    tables = [source_table(key.path[-1]) for key in context.selected_asset_keys]
-    results = warehouse.raw_loader().merge_landed(tables, as_of_end=quality.as_of_end())
+    results = warehouse.raw_loader().merge_landed(
+        tables, as_of_end=quality.as_of_end(), source_timezone=source_timezone
+    )
     crash_point("raw_merged")
     if warehouse.target == "spark":  # dbt on Spark reads raw from Parquet (orchestration/spark_warehouse.py)
         with warehouse.connect() as con:
@@ -139,3 +196,8 @@ def raw_tables(
             context.log.info(f"{result.table}: file {drops[result.table]['file']} loaded, archived as {archived}")
             metadata["archived_file"] = str(archived) if archived else "not in the landing folder any more"
         yield dg.MaterializeResult(asset_key=raw_key(result.table), metadata=metadata)
+
+
+# The contract's, for the modules and tests that import them by name; definitions builds the chosen system's.
+landing_assets: list[dg.AssetsDefinition] = build_extract_assets(source_system(CONTRACT))[:-1]
+raw_tables: dg.AssetsDefinition = build_extract_assets(source_system(CONTRACT))[-1]

@@ -1,7 +1,9 @@
 """File-drop sources: CSV or Parquet exports of CRM tables dropped into CRM_LANDING_DIR.
 
 A file is named after the source table it holds (`opportunities.csv`, `payments_2026-11-20.parquet`) and
-has that table's columns (domain.md §1). Its life:
+has that table's columns (domain.md §1). The tables a file may hold are the chosen system's
+(orchestration/source_system.py): with 悟空CRM, its `wk_` tables and the contract's `fx_rates` and
+`marketing_spend`, which no 悟空CRM database holds and which stay empty in raw until a file brings them. Its life:
 
     landing/<file>  → (sensor checks it, a run lands it, gate 1 checks it, the merge writes raw)
                     → landing/archive/<file>                        loaded, recorded in the ledger
@@ -20,7 +22,7 @@ import logging
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,9 +37,6 @@ REASON_SUFFIX = ".reason.txt"
 # Run tag of a file-drop run: {table: {"file": name in the landing folder, "sha256": ...}}.
 DROP_FILES_TAG = "crm/drop_files"
 
-# Longest names first, so `opportunity_products_1.csv` is not taken for `opportunities`.
-_TABLES_BY_NAME_LENGTH = sorted(SOURCE_TABLES, key=lambda table: len(table.name), reverse=True)
-
 
 @dataclass(frozen=True)
 class DroppedFile:
@@ -48,10 +47,11 @@ class DroppedFile:
     sha256: str
 
 
-def table_for_file(name: str) -> SourceTable | None:
-    """The table a file's name starts with (`<table>.csv`, `<table>_<anything>.csv`, `<table>-…`, `<table>.…`)."""
+def table_for_file(name: str, tables: Sequence[SourceTable] = SOURCE_TABLES) -> SourceTable | None:
+    """The table of `tables` a file's name starts with (`<table>.csv`, `<table>_<anything>.csv`, `<table>-…`)."""
     stem = name[: -len(Path(name).suffix)] if Path(name).suffix else name
-    for table in _TABLES_BY_NAME_LENGTH:
+    # Longest names first, so `opportunity_products_1.csv` is not taken for `opportunities`.
+    for table in sorted(tables, key=lambda table: len(table.name), reverse=True):
         if stem == table.name or (stem.startswith(table.name) and stem[len(table.name)] in "_-."):
             return table
     return None
@@ -77,9 +77,12 @@ def drop_files_of(tags: Mapping[str, str]) -> dict[str, dict[str, str]]:
 class LandingFolder:
     """The drop folder (CRM_LANDING_DIR) and its archive/ and rejected/ subfolders."""
 
-    def __init__(self, root: Path, *, settle_seconds: float = 10.0) -> None:
+    def __init__(
+        self, root: Path, *, settle_seconds: float = 10.0, tables: Sequence[SourceTable] = SOURCE_TABLES
+    ) -> None:
         self.root = root
         self.settle_seconds = settle_seconds
+        self.tables = tuple(tables)  # the tables a file may hold: the chosen source system's
 
     def pending(self) -> list[DroppedFile]:
         """Files waiting to be loaded, oldest first; a file still being written (changed lately) waits a tick."""
@@ -95,7 +98,7 @@ class LandingFolder:
             and path.stat().st_mtime <= settled_before
         ]
         paths.sort(key=lambda path: (path.stat().st_mtime, path.name))
-        return [DroppedFile(path, table_for_file(path.name), sha256_of(path)) for path in paths]
+        return [DroppedFile(path, table_for_file(path.name, self.tables), sha256_of(path)) for path in paths]
 
     def path_of(self, name: str) -> Path:
         return self.root / name
@@ -196,7 +199,7 @@ def sort_out_pending(
                 f"at {previous['recorded_at']}; archived as {archived.name} without loading"
             )
             continue
-        reason = contract_problem(file)
+        reason = contract_problem(file, folder.tables)
         if reason is not None:
             rejected = folder.reject(file.path, reason)
             ledger.record(file, outcome="rejected", reason=reason)
@@ -206,13 +209,13 @@ def sort_out_pending(
     return list(chosen.values())
 
 
-def contract_problem(file: DroppedFile) -> str | None:
+def contract_problem(file: DroppedFile, tables: Sequence[SourceTable] = SOURCE_TABLES) -> str | None:
     """Why the file cannot be loaded as its table (name, format, columns, types), or None if it can."""
     if file.table is None:
         return (
             f"{file.path.name}: the name does not start with a CRM source table (domain.md §1), so its table "
             f"is unknown; name it <table>.csv, <table>.parquet or <table>_<anything>.csv, one of: "
-            f"{', '.join(sorted(t.name for t in SOURCE_TABLES))}"
+            f"{', '.join(sorted(t.name for t in tables))}"
         )
     try:
         reader = FileReader(file.path)

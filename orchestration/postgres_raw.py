@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from crm_contract import SourceTable
 from orchestration.crash_points import crash_point
+from orchestration.file_reader import NothingDropped
 from orchestration.incremental_load import (
     BATCHES_TABLE,
     EXTRACT_STATE_TABLE,
@@ -83,7 +84,9 @@ class PostgresRawLoader:
         lookback: timedelta = timedelta(hours=24),
     ) -> LandResult:
         """Read one table's delta (or everything) into landing.<table>, replacing the previous batch."""
-        if not reader.advances_watermark:
+        # A table only file drops feed, in a run without its file: an empty delta, which changes nothing.
+        nothing_dropped = isinstance(reader, NothingDropped)
+        if not reader.advances_watermark and not nothing_dropped:
             raise SourceContractError(
                 f"{table.name}: file drops load into the DuckDB warehouse only; on Postgres, load the export into "
                 "the CRM database (or a staging copy of it) and let the extract read it"
@@ -93,8 +96,10 @@ class PostgresRawLoader:
         with self._transaction() as cursor:
             cursor.execute(raw_table_ddl(table))
             watermark_before = _watermark(cursor, table.name)
-            incremental = watermark_before is not None and bool(table.watermark) and not full_refresh
-            read_since = watermark_before - lookback if incremental else None
+            incremental = nothing_dropped or (
+                watermark_before is not None and bool(table.watermark) and not full_refresh
+            )
+            read_since = watermark_before - lookback if incremental and watermark_before is not None else None
             source_batch = reader.read(table, updated_since=read_since)
             landed_at = utc_now()
             batch, max_updated_at = _typed_batch(source_batch, table, load_id=load_id, landed_at=landed_at)

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from crm_contract import source_table
+from crm_contract import SourceTable
 from orchestration.alerts import append_alert, post_alert
 from orchestration.disk_space import naming_a_full_disk
 from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, drop_files_of, sha256_of
@@ -22,6 +22,7 @@ from orchestration.run_worker import RunWorker
 from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_PUBLISHED_FILE_MODE, DEFAULT_STORAGE_VERSION
 from orchestration.source_check import check_source
 from orchestration.source_reader import SourceReader
+from orchestration.source_system import CONTRACT, source_system
 from orchestration.spark_warehouse import SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.transient_errors import SourceRetries
 from orchestration.warehouse_sql import DuckDBSession, PostgresSession, SqlSession
@@ -36,6 +37,7 @@ class CrmSourceResource(dg.ConfigurableResource):
     retry_seconds: float  # CRM_SOURCE_RETRY_SECONDS
     lookback_hours: int  # CRM_EXTRACT_LOOKBACK_HOURS
     as_of_date: str  # CRM_AS_OF_DATE, YYYY-MM-DD; empty: today
+    system: str = CONTRACT  # CRM_SOURCE_SYSTEM: which tables the database must hold
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Check the source before any landing step runs (orchestration/source_check.py).
@@ -46,7 +48,13 @@ class CrmSourceResource(dg.ConfigurableResource):
         if context.run is None or not reads_the_database(context.run):
             return
         as_of = date.fromisoformat(self.as_of_date) if self.as_of_date else None
-        check_source(self.url, self._retries(), as_of=as_of, on_retry=context.log.warning if context.log else None)
+        check_source(
+            self.url,
+            self._retries(),
+            as_of=as_of,
+            on_retry=context.log.warning if context.log else None,
+            system=self.system,
+        )
 
     def reader(self, on_retry: Callable[[str], None] | None = None) -> SourceReader:
         """A reader that retries transient errors (CRM_SOURCE_RETRIES) and reports each retry to `on_retry`."""
@@ -189,9 +197,14 @@ class FileDropResource(dg.ConfigurableResource):
     ledger_path: str
     # A file changed less than this long ago may still be being written: the sensor leaves it for a later tick.
     settle_seconds: float = 10.0
+    source_system: str = CONTRACT  # CRM_SOURCE_SYSTEM: a file may hold one of its tables
 
     def folder(self) -> LandingFolder:
-        return LandingFolder(Path(self.landing_dir), settle_seconds=self.settle_seconds)
+        return LandingFolder(
+            Path(self.landing_dir),
+            settle_seconds=self.settle_seconds,
+            tables=source_system(self.source_system).tables,
+        )
 
     def ledger(self) -> FileLedger:
         return FileLedger(Path(self.ledger_path))
@@ -213,7 +226,7 @@ class FileDropResource(dg.ConfigurableResource):
 
     def reject(self, drop: Mapping[str, str], table: str, reason: str, *, run_id: str) -> Path | None:
         """Move the run's file to rejected/ with its reason and record it in the ledger; None if it is gone already."""
-        file = DroppedFile(self.folder().path_of(drop["file"]), source_table(table), drop["sha256"])
+        file = DroppedFile(self.folder().path_of(drop["file"]), self._table(table), drop["sha256"])
         if not file.path.is_file():
             return None
         rejected = self.folder().reject(file.path, reason)
@@ -223,9 +236,12 @@ class FileDropResource(dg.ConfigurableResource):
     def archive_loaded(self, drop: Mapping[str, str], table: str, *, run_id: str, rows: int) -> Path | None:
         """Record the run's file as loaded, then move it to archive/; None if it is no longer in the landing
         folder (a re-executed run whose file was rejected after the first attempt failed)."""
-        file = DroppedFile(self.folder().path_of(drop["file"]), source_table(table), drop["sha256"])
+        file = DroppedFile(self.folder().path_of(drop["file"]), self._table(table), drop["sha256"])
         self.ledger().record(file, outcome="loaded", run_id=run_id, rows=rows)
         return self.folder().archive(file.path) if file.path.is_file() else None
+
+    def _table(self, name: str) -> SourceTable:
+        return source_system(self.source_system).table(name)
 
 
 class AlertResource(dg.ConfigurableResource):

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from orchestration.source_system import SOURCE_SYSTEMS
 from orchestration.source_url import SourceUrlError, parse_source_url
 from orchestration.transient_errors import SourceRetries
 
@@ -60,6 +61,11 @@ class SettingsError(ValueError):
 class Settings:
     data_dir: Path
     source_url: str
+    source_system: str
+    source_currency: str
+    source_timezone: str
+    wukong_stage_group: str
+    wukong_region_field: str
     warehouse_target: str
     warehouse_path: Path
     published_path: Path
@@ -96,12 +102,17 @@ class Settings:
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         data_dir = _path(env.get("CRM_DATA_DIR"), PROJECT_ROOT / "data")
-        reporting_timezone = _timezone(env.get("CRM_REPORTING_TIMEZONE") or "UTC")
+        reporting_timezone = _timezone(env.get("CRM_REPORTING_TIMEZONE") or "UTC", "CRM_REPORTING_TIMEZONE")
         allow_future_as_of = _flag("CRM_ALLOW_FUTURE_AS_OF", env.get("CRM_ALLOW_FUTURE_AS_OF"))
         freshness_hours = _positive_int("CRM_FRESHNESS_HOURS", env.get("CRM_FRESHNESS_HOURS"), 26)
         return cls(
             data_dir=data_dir,
             source_url=_source_url(env.get("CRM_SOURCE_URL") or f"sqlite:///{data_dir / 'crm.sqlite'}"),
+            source_system=_source_system(env.get("CRM_SOURCE_SYSTEM") or "contract"),
+            source_currency=_currency("CRM_SOURCE_CURRENCY", env.get("CRM_SOURCE_CURRENCY") or "CNY"),
+            source_timezone=_timezone(env.get("CRM_SOURCE_TIMEZONE") or "Asia/Shanghai", "CRM_SOURCE_TIMEZONE"),
+            wukong_stage_group=_sql_text("CRM_WUKONG_STAGE_GROUP", env.get("CRM_WUKONG_STAGE_GROUP") or ""),
+            wukong_region_field=_sql_text("CRM_WUKONG_REGION_FIELD", env.get("CRM_WUKONG_REGION_FIELD") or "region"),
             warehouse_target=_warehouse_target(env.get("CRM_WAREHOUSE_TARGET") or "duckdb"),
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
@@ -111,7 +122,7 @@ class Settings:
             published_file_mode=_published_file_mode(env.get("CRM_PUBLISHED_FILE_MODE")),
             as_of_date=_as_of_date(env.get("CRM_AS_OF_DATE"), reporting_timezone, allow_future=allow_future_as_of),
             allow_future_as_of=allow_future_as_of,
-            reporting_currency=_currency(env.get("CRM_REPORTING_CURRENCY") or "USD"),
+            reporting_currency=_currency("CRM_REPORTING_CURRENCY", env.get("CRM_REPORTING_CURRENCY") or "USD"),
             reporting_timezone=reporting_timezone,
             dagster_home=_path(env.get("DAGSTER_HOME"), data_dir / "dagster_home"),
             extract_lookback_hours=_non_negative_int(
@@ -121,7 +132,9 @@ class Settings:
             duckdb_threads=_positive_int("CRM_DUCKDB_THREADS", env.get("CRM_DUCKDB_THREADS"), 2),
             dbt_threads=_positive_int("CRM_DBT_THREADS", env.get("CRM_DBT_THREADS"), 4),
             schedule_cron=env.get("CRM_SCHEDULE_CRON") or "0 6 * * *",
-            schedule_timezone=_timezone(env.get("CRM_SCHEDULE_TIMEZONE") or reporting_timezone),
+            schedule_timezone=_timezone(
+                env.get("CRM_SCHEDULE_TIMEZONE") or reporting_timezone, "CRM_SCHEDULE_TIMEZONE"
+            ),
             quality_docs_dir=_path(env.get("CRM_QUALITY_DOCS_DIR"), data_dir / "quality_docs"),
             quality_docs_keep_days=_non_negative_int(
                 "CRM_QUALITY_DOCS_KEEP_DAYS", env.get("CRM_QUALITY_DOCS_KEEP_DAYS"), 30
@@ -185,12 +198,23 @@ class Settings:
             "CRM_SPARK_DIR": str(self.spark_dir),
             "CRM_SPARK_MASTER": self.spark_master,
             "CRM_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+            "CRM_SOURCE_SYSTEM": self.source_system,
+            "CRM_SOURCE_CURRENCY": self.source_currency,
+            "CRM_SOURCE_TIMEZONE": self.source_timezone,
+            "CRM_WUKONG_STAGE_GROUP": self.wukong_stage_group,
+            "CRM_WUKONG_REGION_FIELD": self.wukong_region_field,
         }
         if self.as_of_date is not None:
             environment["CRM_AS_OF_DATE"] = self.as_of_date.isoformat()
         if self.warehouse_target == "spark":
             environment["CRM_RAW_PARQUET_DIR"] = str(self.raw_parquet_dir)
         return environment
+
+    @property
+    def source_times_timezone(self) -> str | None:
+        """The zone of the source's own timestamps when they are local (悟空CRM: CRM_SOURCE_TIMEZONE); None when
+        they are UTC (the contract). The extract compares the watermark's cap in it (orchestration/watermark_cap.py)."""
+        return None if self.source_system == "contract" else self.source_timezone
 
     def create_warehouse_folder(self) -> None:
         """DuckDB creates the warehouse file but not its folder; the published file's folder is made by publish."""
@@ -303,19 +327,36 @@ def _warehouse_target(value: str) -> str:
     return value
 
 
-def _currency(value: str) -> str:
-    if not re.fullmatch(r"[A-Z]{3}", value):
-        raise SettingsError(f"CRM_REPORTING_CURRENCY={value!r} is not an ISO 4217 code such as USD or CNY")
+def _source_system(value: str) -> str:
+    if value not in SOURCE_SYSTEMS:
+        raise SettingsError(
+            f"CRM_SOURCE_SYSTEM={value!r} is not a CRM the pipeline reads: use one of {', '.join(SOURCE_SYSTEMS)} "
+            "(contract: tables shaped as docs/domain.md §1; wukong: 悟空CRM 11's MySQL tables, docs/sources.md)"
+        )
     return value
 
 
-def _timezone(value: str) -> str:
+def _currency(name: str, value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise SettingsError(f"{name}={value!r} is not an ISO 4217 code such as USD or CNY")
+    return value
+
+
+def _timezone(value: str, name: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name}={value!r} is not an IANA time zone such as UTC or Asia/Shanghai") from None
+    return value
+
+
+def _sql_text(name: str, value: str) -> str:
+    """A name dbt writes into SQL as a string literal (a stage group's or a custom field's name, as 悟空CRM shows
+    it): quotes, backslashes and control characters would break out of the literal, and no such name has them."""
+    if re.search(r"['\"\\\x00-\x1f]", value):
         raise SettingsError(
-            f"time zone {value!r} (CRM_REPORTING_TIMEZONE / CRM_SCHEDULE_TIMEZONE) is not an IANA time zone such as UTC or Asia/Shanghai"
-        ) from None
+            f"{name}={value!r} has a quote, a backslash or a control character: give the name as 悟空CRM shows it"
+        )
     return value
 
 

@@ -15,7 +15,12 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging.version import Version
 
 from orchestration.crash_points import crash_point
-from orchestration.dbt_project import crm_dbt_project, dbt_beside_python, prepare_dbt_manifest_if_dev
+from orchestration.dbt_project import (
+    crm_dbt_project,
+    dbt_beside_python,
+    prepare_dbt_manifest_if_dev,
+    prepare_dbt_manifest_if_stale,
+)
 from orchestration.extract import FULL_REFRESH_TAG, is_full_refresh
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import WarehouseResource
@@ -24,12 +29,18 @@ from orchestration.warehouse_sql import SqlSession, scalar
 from orchestration.writer_lock import WAREHOUSE_POOL
 
 # Under `dagster dev` the manifest is re-parsed on load; everywhere else it must already exist
-# (`crm-warehouse prepare`, which the install scripts run, or `dagster-dbt project prepare-and-package`).
+# (`crm-warehouse prepare`, which the install scripts run, or `dagster-dbt project prepare-and-package`), and is
+# parsed again only when it was parsed for another CRM_SOURCE_SYSTEM (its sources and models differ).
 prepare_dbt_manifest_if_dev()
+prepare_dbt_manifest_if_stale()
 
 
 class CrmDbtTranslator(DagsterDbtTranslator):
     """Asset keys follow the warehouse: raw/<table> for sources, <schema>/<model> for models and seeds.
+
+    A source's key is its table's, whichever dbt source declares it: source('crm', 'opportunities') is the raw
+    asset `raw/opportunities`, source('wukong', 'wk_crm_business') is `raw/wk_crm_business`, as the extract
+    names them (orchestration/extract.py): raw tables are named as the CRM's own tables, unique across systems.
 
     The schema is the folder's (`marts`), not where a server target builds it before publishing (`marts_next`):
     an asset is the same asset on every target.

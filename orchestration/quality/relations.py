@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-from crm_contract import SourceTable, source_table
+from crm_contract import SourceTable
 from orchestration.incremental_load import LANDING_SCHEMA
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA
+from orchestration.source_system import any_table
 
 # In a suite's SQL, `after_merge.<table>` stands for this projection of <table>.
 _AFTER_MERGE_REFERENCE = re.compile(r"\bafter_merge\.([a-z_]+)\b")
@@ -42,7 +43,7 @@ def expand_after_merge(sql: str, full_refresh_tables: frozenset[str]) -> str:
     """
 
     def projection(match: re.Match[str]) -> str:
-        table = source_table(match.group(1))
+        table = any_table(match.group(1))
         return f"({after_merge_sql(table, full_refresh=table.name in full_refresh_tables)}) as {table.name}"
 
     return _AFTER_MERGE_REFERENCE.sub(projection, sql)

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 import yaml
 
-from crm_contract import source_table
 from orchestration.settings import PROJECT_ROOT
+from orchestration.source_system import any_table
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 RAW_LAYER = "raw"
@@ -60,7 +60,7 @@ def load_suite(path: Path) -> Suite:
     layer, table = path.parent.name, path.stem
     document = yaml.safe_load(path.read_text()) or {}
     if layer == RAW_LAYER:
-        key = source_table(table).primary_key
+        key = any_table(table).primary_key
     elif "key" in document:
         key = tuple(document["key"])
     else:
