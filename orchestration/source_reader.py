@@ -196,11 +196,13 @@ class SourceReader:
         No bind parameters in connectorx; the literal is a formatted datetime, never user text.
         """
         literal = f"'{since.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+        if len(watermark) == 1:  # the contract's updated_at: the very query of the releases before
+            return f"{watermark[0]} >= {literal}"
         terms = []
         for position, column in enumerate(watermark):
             nulls = [f"{self._quoted(before)} IS NULL" for before in watermark[:position]]
             terms.append(" AND ".join([*nulls, f"{self._quoted(column)} >= {literal}"]))
-        return terms[0] if len(terms) == 1 else " OR ".join(f"({term})" for term in terms)
+        return " OR ".join(f"({term})" for term in terms)
 
     def _reading(self, table: SourceTable, action: Callable[[], T], *, explain: Callable[[], None] | None = None) -> T:
         """Run one read of `table`, retrying transient errors; any other failure names the table.
