@@ -1,0 +1,144 @@
+"""Gate 1 on 悟空CRM's tables: every rule passes on clean data, fails on a row broken for it naming the 悟空CRM
+table, the rule and the row's key; an unknown code warns and lists its rows in quarantine, never drops them."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.file_reader import NothingDropped
+from orchestration.incremental_load import land_table
+from orchestration.quality.checks import _summary
+from orchestration.quality.gates import GateRun, run_gate_1
+from orchestration.quality.quarantine import QUARANTINE_TABLE
+from orchestration.resources import WarehouseResource
+from orchestration.source_reader import SourceReader
+from orchestration.source_system import WUKONG, source_system
+from tests.quality.test_gate_1_rules import Breaker, failing_keys
+from tests.support.pipeline import shipped_gates
+from tests.support.wukong_db import create_wukong_database
+
+SYSTEM = source_system(WUKONG)
+AS_OF = date(2026, 6, 30)
+# Rules about the whole table, with no row to break.
+TABLE_RULES = {"source_keys_unique", "row_count_not_dropping", "updated_at_fresh"}
+
+
+@pytest.fixture(scope="module")
+def landed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse whose every 悟空CRM table (and the file-drop tables, empty) is landed, nothing merged yet."""
+    folder = tmp_path_factory.mktemp("wukong_gate")
+    url = create_wukong_database(folder / "wukong.sqlite")
+    path = folder / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for table in SYSTEM.tables:
+            reader = SourceReader(url) if SYSTEM.reads_database(table) else NothingDropped()
+            land_table(con, reader, table, load_id="wk-run")
+            # A first load's batch is a view of the table the merge renames into place: made a table here, so that
+            # a test can break its rows (the gate reads the same rows either way).
+            if (
+                con.execute(
+                    "select table_type from information_schema.tables where table_schema = 'landing' and table_name = ?",
+                    [table.name],
+                ).fetchone()[0]
+                == "VIEW"
+            ):
+                con.execute(f"create table landing._copy as select * from landing.{table.name}")
+                con.execute(f"drop view landing.{table.name}")
+                con.execute(f"alter table landing._copy rename to {table.name}")
+    return path
+
+
+@pytest.fixture()
+def warehouse(landed_template: Path, tmp_path: Path) -> WarehouseResource:
+    path = Path(shutil.copy(landed_template, tmp_path / "warehouse.duckdb"))
+    return WarehouseResource(path=str(path), published_path=str(tmp_path / "published.duckdb"))
+
+
+def run_gate(warehouse: WarehouseResource, docs: Path, source_rows_read: dict[str, int] | None = None) -> GateRun:
+    return run_gate_1(
+        warehouse,
+        docs_dir=docs,
+        docs_keep_days=30,
+        gates=shipped_gates(),
+        tables=list(SYSTEM.tables),
+        as_of=AS_OF,
+        reporting_currency="CNY",
+        load_id="wk-run",
+        source_rows_read=source_rows_read or {},
+    )
+
+
+def test_every_wukong_rule_passes_on_clean_data(warehouse, tmp_path):
+    run = run_gate(warehouse, tmp_path / "docs")
+    failed = [f"{o.suite.name}.{o.rule.name} {o.severity.value}" for o in run.outcomes if not o.passed]
+    # no rates were dropped: fx_rates is empty, which its freshness rule reports (a warning, as with the contract)
+    assert failed == ["raw.fx_rates.updated_at_fresh WARN"]
+    assert not run.stops_the_run
+    assert {o.suite.table for o in run.outcomes} == {table.name for table in SYSTEM.tables}
+
+
+def test_every_wukong_row_rule_fails_on_its_broken_row_naming_the_table_the_rule_and_the_key(warehouse, tmp_path):
+    broken: dict[tuple[str, str], str] = {}
+    with duckdb.connect(warehouse.path) as con:
+        breaker = Breaker(con, {})
+        for table in SYSTEM.database_tables:
+            from orchestration.quality.suites import RAW_LAYER, suites_in
+
+            for rule in suites_in(RAW_LAYER)[table.name].rules:
+                key = breaker.break_rule(table, rule)
+                if key is not None:
+                    broken[(table.name, rule.name)] = key
+                else:
+                    assert rule.name in TABLE_RULES, (table.name, rule.name)
+    run = run_gate(warehouse, tmp_path / "docs")
+    outcomes = {(o.suite.table, o.rule.name): o for o in run.outcomes}
+    with duckdb.connect(warehouse.path, read_only=True) as con:
+        found = failing_keys(con, run)
+    for (table, rule), key in broken.items():
+        outcome = outcomes[(table, rule)]
+        assert not outcome.passed and outcome.failing_count >= 1, (table, rule)
+        assert key in found[(table, rule)], (table, rule, key)
+        summary = _summary(outcome)
+        # the key as the operator reads it: {'contract_id': 5}, or {'contract_id': None} for a row without one
+        assert summary.startswith(f"raw.{table}: rule {rule} (") and key.replace("NULL", "None") in summary, summary
+    assert run.stops_the_run
+    # the codes warn (gates.yml: *_code_known); keys and needed columns stop the run
+    severities = {name: outcomes[name].severity.value for name in broken}
+    assert severities[("wk_crm_contract", "check_status_code_known")] == "WARN"
+    assert severities[("wk_crm_business", "is_end_code_known")] == "WARN"
+    assert severities[("wk_crm_contract", "contract_id_not_null")] == "ERROR"
+    assert severities[("wk_crm_business", "customer_id_not_null")] == "ERROR"
+
+
+def test_an_unknown_code_warns_and_its_rows_are_quarantined_not_dropped(warehouse, tmp_path):
+    with duckdb.connect(warehouse.path) as con:
+        con.execute("update landing.wk_crm_contract set check_status = 9 where contract_id = 5")
+        con.execute("update landing.wk_crm_receivables_plan set received_status = 7 where receivables_plan_id = 2")
+        con.execute("update landing.wk_crm_activity set type = 12 where activity_id in (3, 4)")
+    run = run_gate(warehouse, tmp_path / "docs")
+
+    failed = {(o.suite.table, o.rule.name): o for o in run.outcomes if not o.passed and o.suite.table != "fx_rates"}
+    assert set(failed) == {
+        ("wk_crm_contract", "check_status_code_known"),
+        ("wk_crm_receivables_plan", "received_status_code_known"),
+        ("wk_crm_activity", "type_code_known"),
+    }
+    assert not run.stops_the_run
+    assert failed[("wk_crm_contract", "check_status_code_known")].sample_keys == [{"contract_id": 5}]
+    with duckdb.connect(warehouse.path, read_only=True) as con:
+        listed = con.execute(
+            f"select table_name, primary_key, rule, severity from {QUARANTINE_TABLE} order by 1, 2"
+        ).fetchall()
+        # the rows stay in the batch, to be merged into raw with the rest
+        assert con.execute("select count(*) from landing.wk_crm_contract").fetchone()[0] == 12
+    assert listed == [
+        ("wk_crm_activity", "{'activity_id': 3}", "type_code_known", "WARN"),
+        ("wk_crm_activity", "{'activity_id': 4}", "type_code_known", "WARN"),
+        ("wk_crm_contract", "{'contract_id': 5}", "check_status_code_known", "WARN"),
+        ("wk_crm_receivables_plan", "{'receivables_plan_id': 2}", "received_status_code_known", "WARN"),
+    ]
