@@ -121,9 +121,12 @@ def insert_rows(
     metadata.reflect(engine)
     with engine.begin() as con:
         for name, table_rows in rows.items():
-            table_rows = list(table_rows)
+            if name not in metadata.tables:  # left out of this database
+                continue
+            target = metadata.tables[name]
+            table_rows = [{k: v for k, v in row.items() if k in target.columns} for row in table_rows]
             if table_rows:
-                con.execute(sa.insert(metadata.tables[name]).prefix_with("OR REPLACE"), table_rows)
+                con.execute(sa.insert(target).prefix_with("OR REPLACE"), table_rows)
     if own:
         engine.dispose()
 
