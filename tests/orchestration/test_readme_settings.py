@@ -22,6 +22,11 @@ SETTINGS_TABLE_HEADER = "| variable | default | meaning |"
 SAMPLES: dict[str, tuple[str, dict[str, str]]] = {
     "CRM_DATA_DIR": ("/elsewhere", {}),
     "CRM_SOURCE_URL": ("postgresql://crm@crm-db/crm", {}),
+    "CRM_SOURCE_SYSTEM": ("wukong", {}),
+    "CRM_SOURCE_CURRENCY": ("HKD", {}),
+    "CRM_SOURCE_TIMEZONE": ("Asia/Hong_Kong", {}),
+    "CRM_WUKONG_STAGE_GROUP": ("默认商机组", {}),
+    "CRM_WUKONG_REGION_FIELD": ("大区", {}),
     "CRM_WAREHOUSE_PATH": ("/elsewhere/warehouse.duckdb", {}),
     "CRM_PUBLISHED_PATH": ("/elsewhere/published/crm.duckdb", {}),
     "CRM_PUBLISHED_STORAGE_VERSION": ("v1.2.0", {}),
