@@ -168,3 +168,24 @@ def test_without_the_sqlite_scanner_connectorx_reads_the_same_delta(wukong, ware
         # the scanner read business 3 and 12 (at the old watermark); connectorx business 3 (at its watermark)
         assert (read.rows_read, scanned.rows_read) == (1, 2)
         assert other.execute("select money from raw.wk_crm_business where business_id = 3").fetchone()[0] == 7
+
+
+def test_a_wukong_mariadb_is_read_with_the_same_watermarks(mariadb, warehouse):
+    """悟空CRM runs on MySQL: read through PyMySQL's URL and connectorx, the delta filtered by MariaDB itself."""
+    url = create_wukong_database(mariadb.url(mariadb.create_database()))
+    assert url.startswith("mysql+pymysql://")
+    for table in (BUSINESS, CHANGES, PRODUCT_LINES):
+        load(warehouse, url, table, "run-1")
+    execute(
+        url, "update wk_crm_business set money = 7, update_time = :t where business_id = 5", t=datetime(2026, 6, 20)
+    )
+    execute(url, "delete from wk_crm_business_product where r_id = 4")
+    (business, _), (lines, merged_lines) = (
+        load(warehouse, url, t, "run-2", lookback=timedelta(0)) for t in (BUSINESS, PRODUCT_LINES)
+    )
+    assert (business.mode, business.rows_read) == ("incremental", 2)  # business 5, and 12 at the watermark
+    assert (lines.mode, merged_lines.hard_deleted) == ("full_refresh", 1)
+    assert warehouse.execute("select money, update_time from raw.wk_crm_business where business_id = 5").fetchone() == (
+        7,
+        datetime(2026, 6, 20),
+    )

@@ -80,17 +80,18 @@ def _value(column: Column, i: int, created: datetime) -> object:
 
 
 def create_wukong_database(
-    path: Path,
+    target: Path | str,
     rows: Mapping[str, Iterable[Mapping[str, object]]] | None = None,
     *,
     leave_out: Mapping[str, tuple[str, ...] | None] | None = None,
 ) -> str:
-    """Write a 悟空CRM database to `path` (wukong_rows() unless `rows` is given); its SQLAlchemy URL.
+    """Write a 悟空CRM database (wukong_rows() unless `rows` is given) to a SQLite file at `target`, or into the
+    empty database of the SQLAlchemy URL `target` (MariaDB); its SQLAlchemy URL.
 
     leave_out: table → the columns to leave out of it, or None to leave the table out altogether.
     """
     leave_out = leave_out or {}
-    url = f"sqlite:///{path}"
+    url = target if isinstance(target, str) else f"sqlite:///{target}"
     engine = sa.create_engine(url)
     metadata = sa.MetaData()
     for table in SOURCE_TABLES:
@@ -126,7 +127,8 @@ def insert_rows(
             target = metadata.tables[name]
             table_rows = [{k: v for k, v in row.items() if k in target.columns} for row in table_rows]
             if table_rows:
-                con.execute(sa.insert(target).prefix_with("OR REPLACE"), table_rows)
+                insert = sa.insert(target)
+                con.execute(insert.prefix_with("OR REPLACE") if engine.name == "sqlite" else insert, table_rows)
     if own:
         engine.dispose()
 
@@ -134,11 +136,13 @@ def insert_rows(
 def execute(url: str, sql: str, **parameters: object) -> None:
     """One statement on the 悟空CRM database (an edit, a delete), as the CRM would make it; times are written as
     SQLAlchemy writes them in SQLite (with microseconds), so that SQLite compares them as the other rows'."""
+    engine = sa.create_engine(url)
     written = {
-        name: value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
+        name: value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(value, datetime) and engine.name == "sqlite"
+        else value
         for name, value in parameters.items()
     }
-    engine = sa.create_engine(url)
     with engine.begin() as con:
         con.execute(sa.text(sql), written)
     engine.dispose()
