@@ -16,7 +16,6 @@ from sqlalchemy.engine import Connection
 
 from simulator.schema import STATE_TABLE
 
-
 _OPTIONAL: dict[str, object] = {"system": "contract", "wukong_compatible": False, "timezone": "Asia/Shanghai"}
 
 
