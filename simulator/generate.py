@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from sqlalchemy import create_engine, inspect
@@ -154,7 +154,10 @@ def generate(
     """
     if system not in SYSTEMS:
         raise ValueError(f"unknown source system {system!r}; expected one of {', '.join(SYSTEMS)}")
-    ZoneInfo(timezone)  # an unknown zone fails here, before anything is written
+    try:
+        ZoneInfo(timezone)  # an unknown zone fails here, before anything is written
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {timezone!r}; give an IANA name such as Asia/Shanghai") from None
     scale = Scale.of(opportunities)
     last_day = day_number(end_date or datetime.now(UTC).date())
     first_day = add_months(last_day, -PERIOD_MONTHS) + 1

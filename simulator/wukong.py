@@ -420,7 +420,7 @@ class Translation:
         self.replace(
             "wk_crm_activity",
             CLOSING_NOTE_IDS + ids,
-            _system_records(
+            system_records(
                 CLOSING_NOTE_IDS + ids[closed],
                 ids[closed],
                 _texts([CLOSING_CONTENT[s] for s in status[closed].tolist()]),
@@ -457,7 +457,7 @@ class Translation:
         self.replace(
             "wk_crm_activity",
             STAGE_NOTE_IDS + ids,
-            _system_records(
+            system_records(
                 STAGE_NOTE_IDS + ids, deal, _texts([f"阶段变更为 {s}" for s in to_stage[keep].tolist()]), by, at
             ),
         )
@@ -694,7 +694,7 @@ class Translation:
         )
 
 
-def _system_records(ids: np.ndarray, deals: np.ndarray, content: np.ndarray, by: np.ndarray, at: np.ndarray) -> Columns:
+def system_records(ids: np.ndarray, deals: np.ndarray, content: np.ndarray, by: np.ndarray, at: np.ndarray) -> Columns:
     """Follow-ups of type 3 that 悟空CRM writes itself on an opportunity (a stage advance, a closing)."""
     count = len(ids)
     return {
