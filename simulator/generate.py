@@ -22,7 +22,7 @@ from simulator.accounts import account_activity_rows, contact_rows, customer_row
 from simulator.catalogue import BUSINESS_GROWTH, RENEWALS_PER_WIN
 from simulator.contracts import contracts_from_wins, renewal_contracts
 from simulator.deals import new_deals
-from simulator.defects import inject
+from simulator.defects import DEFECTS, WUKONG_DEFECTS, inject
 from simulator.draws import Draws
 from simulator.organisation import build_organisation, build_products
 from simulator.periodic import fx_rates, growth_factor, marketing_spend, sales_targets
@@ -158,6 +158,12 @@ def generate(
         ZoneInfo(timezone)  # an unknown zone fails here, before anything is written
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {timezone!r}; give an IANA name such as Asia/Shanghai") from None
+    allowed = WUKONG_DEFECTS if system == "wukong" else DEFECTS
+    wrong = [defect for defect in defects if defect not in allowed]
+    if wrong:
+        raise ValueError(
+            f"defect(s) {wrong} cannot be injected at generation into a {system} database; expected {allowed}"
+        )
     scale = Scale.of(opportunities)
     last_day = day_number(end_date or datetime.now(UTC).date())
     first_day = add_months(last_day, -PERIOD_MONTHS) + 1

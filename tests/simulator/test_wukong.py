@@ -109,6 +109,21 @@ def test_the_wukong_database_keeps_the_compatible_contract_business_as_its_recor
         assert read_rows(sqlite_url(wukong_db), table.name) == read_rows(sqlite_url(compatible_db), table.name)
 
 
+def test_equal_advances_keep_the_two_shapes_describing_one_business(wukong_crm, compatible_db, tmp_path):
+    compatible = tmp_path / "compatible.sqlite"
+    shutil.copy(compatible_db, compatible)
+    for url in (wukong_crm, sqlite_url(compatible)):
+        simulator.advance(url, 3)
+    for table in CONTRACT_TABLES:
+        assert read_rows(wukong_crm, table.name) == read_rows(sqlite_url(compatible), table.name), table.name
+    assert {u["region"] for u in read_rows(wukong_crm, "users")} == {None}
+    assert read_rows(wukong_crm, "fx_rates") == []
+
+
+def test_a_contract_database_records_no_system_so_its_state_is_unchanged(rows):
+    assert {r["key"] for r in rows("_simulator_state")}.isdisjoint({"system", "wukong_compatible", "timezone"})
+
+
 def test_counts_agree_with_the_compatible_contract_generation(wk, contract):
     opportunities = contract("opportunities")
     assert len(wk("wk_crm_business")) == len(opportunities) == SCALE
@@ -362,7 +377,11 @@ def test_hard_deleted_children_are_gone_and_only_children_qualify(wukong_crm):
         simulator.inject(wukong_crm, "hard_deleted_children", table="wk_crm_contract")
 
 
-def test_defects_are_checked_against_the_database_shape(wukong_crm, crm):
+def test_defects_are_checked_against_the_database_shape(wukong_crm, crm, tmp_path):
+    fresh = sqlite_url(tmp_path / "fresh.sqlite")
+    with pytest.raises(ValueError, match="cannot be injected at generation into a wukong database"):
+        simulator.generate(fresh, opportunities=10, end_date=END_DATE, system="wukong", defects=["duplicate_rows"])
+    assert not (tmp_path / "fresh.sqlite").exists()  # refused before anything was written
     with pytest.raises(ValueError, match="is a 悟空CRM database"):
         simulator.inject(wukong_crm, "duplicate_rows")
     with pytest.raises(ValueError, match="holds contract tables"):
