@@ -24,15 +24,15 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Column, Index, MetaData, Table, delete, func, select
+from sqlalchemy import Column, Index, MetaData, Table, delete
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
 from crm_wukong import SOURCE_TABLES as WUKONG_TABLES
 from crm_wukong import source_table as wukong_table
 from simulator.catalogue import OPEN_STAGE_WIN_PERCENT, OPEN_STAGES
 from simulator.schema import SQL_TYPES
 from simulator.timeline import DAY, NULL, to_datetime
+from simulator.world import lookup
 from simulator.writer import Columns, Writer, read_table
 
 STAGE_GROUP_ID = 1
@@ -125,10 +125,6 @@ def to_local(seconds: np.ndarray, timezone: str) -> np.ndarray:
 def _midnight(days: np.ndarray) -> np.ndarray:
     """A date in a datetime column (deal_date, order_date, ...): the day at 00:00, with no zone to convert."""
     return np.where(days == NULL, NULL, days * DAY)
-
-
-def _nulls(count: int) -> np.ndarray:
-    return np.full(count, NULL, dtype=np.int64)
 
 
 def _constant(count: int, value: int) -> np.ndarray:
@@ -529,7 +525,7 @@ class Translation:
 
     def _customer_of_contracts(self, contract_ids: np.ndarray) -> np.ndarray:
         found = self.of_ids("contracts", ["contract_id", "customer_id"], "contract_id", contract_ids)
-        return _lookup(found["contract_id"], found["customer_id"], contract_ids)
+        return lookup(found["contract_id"], found["customer_id"], contract_ids)
 
     def plans(self) -> None:
         rows = self.changed(
@@ -730,22 +726,14 @@ def _creators_and_last_open_stages(history: Columns, ids: np.ndarray) -> tuple[n
     order = np.lexsort((history["history_id"], history["changed_at"], history["opportunity_id"]))
     deal = history["opportunity_id"][order]
     first = np.flatnonzero(np.r_[True, deal[1:] != deal[:-1]]) if len(deal) else np.empty(0, np.int64)
-    creator = _lookup(deal[first], history["changed_by_user_id"][order][first], ids)
+    creator = lookup(deal[first], history["changed_by_user_id"][order][first], ids)
     stage = history["to_stage"][order]
     is_open = np.isin(stage, list(OPEN_STAGES))
     open_deal = deal[is_open]
     last = np.flatnonzero(np.r_[open_deal[1:] != open_deal[:-1], True]) if len(open_deal) else np.empty(0, np.int64)
     position = {name: i + 1 for i, name in enumerate(OPEN_STAGES)}
     last_stage = np.array([position[s] for s in stage[is_open][last].tolist()], dtype=np.int64)
-    return creator, _lookup(open_deal[last], last_stage, ids)
-
-
-def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    if not len(keys):
-        return _nulls(len(wanted))
-    order = np.argsort(keys, kind="stable")
-    position = np.clip(np.searchsorted(keys[order], wanted), 0, len(keys) - 1)
-    return np.where(keys[order][position] == wanted, values[order][position], NULL)
+    return creator, lookup(open_deal[last], last_stage, ids)
 
 
 def _check_status(deleted: np.ndarray) -> np.ndarray:
@@ -762,9 +750,3 @@ def _months(days: np.ndarray) -> np.ndarray:
 
 def wukong_table_names() -> tuple[str, ...]:
     return tuple(t.name for t in WUKONG_TABLES)
-
-
-def newest_time(connection: Connection, table: Table, columns: tuple[str, ...]) -> datetime | None:
-    """The newest watermark of a 悟空CRM table: max of coalesce(update_time, create_time), or create_time."""
-    value: ColumnElement = func.coalesce(*(table.c[c] for c in columns)) if len(columns) > 1 else table.c[columns[0]]
-    return connection.execute(select(func.max(value))).scalar_one()
