@@ -18,7 +18,7 @@ from crm_wukong import SOURCE_TABLES as WUKONG_TABLES
 from simulator.catalogue import OPEN_STAGE_WIN_PERCENT, OPEN_STAGES
 from simulator.cli import main
 from simulator.wukong import CLOSING_NOTE_IDS, STAGE_NOTE_IDS
-from tests.simulator.conftest import END_DATE, SCALE, read_rows, sqlite_url
+from tests.simulator.conftest import END_DATE, SCALE, _cached_reader, read_rows, sqlite_url
 from tests.support.servers import Server
 
 SHANGHAI = timedelta(hours=8)  # Asia/Shanghai has had no daylight saving since 1991
@@ -44,26 +44,14 @@ def compatible_db(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def wk(wukong_db):
-    cache: dict[str, list[dict]] = {}
-
-    def of(table: str) -> list[dict]:
-        if table not in cache:
-            cache[table] = read_rows(sqlite_url(wukong_db), table)
-        return cache[table]
-
-    return of
+    """Rows of the 悟空CRM database's tables, read once."""
+    return _cached_reader(wukong_db)
 
 
 @pytest.fixture(scope="module")
 def contract(compatible_db):
-    cache: dict[str, list[dict]] = {}
-
-    def of(table: str) -> list[dict]:
-        if table not in cache:
-            cache[table] = read_rows(sqlite_url(compatible_db), table)
-        return cache[table]
-
-    return of
+    """Rows of the compatible contract database's tables, read once."""
+    return _cached_reader(compatible_db)
 
 
 @pytest.fixture
