@@ -39,6 +39,7 @@ STAGE_GROUP_ID = 1
 STAGE_GROUP_NAME = "销售流程"
 IS_END = {"open": 0, "won": 1, "lost": 2}  # 3 (invalid) only comes from the invalid_opportunities defect
 APPROVED, DELETED = 1, 7  # check_status: 1 approved; 7 deleted (counts nowhere, like every value but 1 and 10)
+FULLY_RECEIVED, PARTLY_RECEIVED = 1, 2  # received_status; 0 nothing yet, 3 voided (a defect), 4 overdue (unused)
 ACTIVE_RECORD, DELETED_RECORD = 1, 3  # status of a customer, product or opportunity
 FOLLOW_UP, SYSTEM_RECORD = 1, 3  # wk_crm_activity.type
 ABOUT_CUSTOMER, ABOUT_OPPORTUNITY = 2, 5  # wk_crm_activity.activity_type
@@ -528,22 +529,40 @@ class Translation:
         return lookup(found["contract_id"], found["customer_id"], contract_ids)
 
     def plans(self) -> None:
-        rows = self.changed(
-            "payment_plans", ["plan_id", "contract_id", "installment_no", "due_date", "amount", "updated_at"]
-        )
-        at = self.local(rows["updated_at"])
+        """Installments changed, and those a changed payment paid: received_status follows what was paid
+        (0 nothing, 1 in full, 2 in part), and update_time the latest of the plan's and its payments' changes."""
+        names = ["plan_id", "contract_id", "installment_no", "due_date", "amount", "updated_at"]
+        rows = self.changed("payment_plans", names)
+        if self.since is not None:
+            paid = self.changed("payments", ["plan_id"])["plan_id"]
+            more = self.of_ids("payment_plans", names, "plan_id", paid)
+            both = {name: np.concatenate([rows[name], more[name]]) for name in names}
+            _, first = np.unique(both["plan_id"], return_index=True)
+            rows = {name: values[first] for name, values in both.items()}
+        ids = rows["plan_id"]
+        payments = self.of_ids("payments", ["plan_id", "amount", "is_deleted", "updated_at"], "plan_id", ids)
+        counted = ~payments["is_deleted"] & np.isin(payments["plan_id"], ids)
+        order = np.argsort(ids, kind="stable")
+        position = order[np.searchsorted(ids[order], payments["plan_id"][counted])]
+        received = np.zeros(len(ids))
+        np.add.at(received, position, payments["amount"][counted])
+        latest = rows["updated_at"].copy()
+        np.maximum.at(latest, position, payments["updated_at"][counted])
+        at = self.local(latest)
         self.replace(
             "wk_crm_receivables_plan",
-            rows["plan_id"],
+            ids,
             {
-                "receivables_plan_id": rows["plan_id"],
+                "receivables_plan_id": ids,
                 "num": rows["installment_no"].astype(str).astype(object),
                 "contract_id": rows["contract_id"],
                 "customer_id": self._customer_of_contracts(rows["contract_id"]),
                 "money": rows["amount"],
                 "return_date": _midnight(rows["due_date"]),
-                "received_status": _constant(len(at), 0),
-                "create_time": at,
+                "received_status": np.select(
+                    [received >= rows["amount"] - 0.005, received > 0], [FULLY_RECEIVED, PARTLY_RECEIVED], 0
+                ).astype(np.int64),
+                "create_time": self.local(rows["updated_at"]),
                 "update_time": at,
             },
         )

@@ -289,6 +289,26 @@ def test_users_departments_and_contracts_follow_the_mapping(wk, contract):
     assert {p["num"] for p in wk("wk_crm_receivables_plan")} >= {"1"}
 
 
+def assert_plans_received_status_follows_their_payments(url: str) -> None:
+    paid: dict[int, Decimal] = defaultdict(Decimal)
+    for payment in read_rows(url, "wk_crm_receivables"):
+        if payment["check_status"] == 1 and payment["receivables_plan_id"] is not None:
+            paid[payment["receivables_plan_id"]] += payment["money"]
+    statuses = Counter()
+    for plan in read_rows(url, "wk_crm_receivables_plan"):
+        received = paid[plan["receivables_plan_id"]]
+        expected = 1 if received >= plan["money"] else 2 if received > 0 else 0
+        assert plan["received_status"] == expected, plan
+        statuses[expected] += 1
+    assert set(statuses) == {0, 1, 2}
+
+
+def test_plans_received_status_follows_their_payments_also_after_an_advance(wukong_crm):
+    assert_plans_received_status_follows_their_payments(wukong_crm)
+    simulator.advance(wukong_crm, 20)
+    assert_plans_received_status_follows_their_payments(wukong_crm)
+
+
 def test_advance_adds_a_day_to_a_wukong_database(wukong_crm):
     before = {t.name: read_rows(wukong_crm, t.name) for t in WUKONG_TABLES}
     summary = simulator.advance(wukong_crm, 1)
