@@ -106,20 +106,25 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def _offset(zone: ZoneInfo, second: int) -> int:
+    return int(datetime.fromtimestamp(second, UTC).astimezone(zone).utcoffset().total_seconds())
+
+
 def to_local(seconds: np.ndarray, timezone: str) -> np.ndarray:
-    """UTC seconds as the wall-clock seconds of timezone, what 悟空CRM stores. Offsets change on the hour in
-    every zone in use, so one offset per distinct hour is exact."""
-    present = seconds != NULL
+    """UTC seconds as the wall-clock seconds of timezone, what 悟空CRM stores. One offset per distinct hour
+    (thousands, not millions, of zone look-ups); the rare hour in which the offset changes is done value by value."""
+    present = np.flatnonzero(seconds != NULL)
     out = seconds.copy()
-    if not present.any():
+    if not len(present):
         return out
-    hours, position = np.unique(seconds[present] // 3600, return_inverse=True)
     zone = _zone(timezone)
-    offsets = np.array(
-        [int(datetime.fromtimestamp(int(h) * 3600, UTC).astimezone(zone).utcoffset().total_seconds()) for h in hours],
-        dtype=np.int64,
-    )
-    out[present] = seconds[present] + offsets[position]
+    hours, position = np.unique(seconds[present] // 3600, return_inverse=True)
+    starts = np.array([_offset(zone, int(h) * 3600) for h in hours], dtype=np.int64)
+    ends = np.array([_offset(zone, int(h) * 3600 + 3599) for h in hours], dtype=np.int64)
+    offsets = starts[position]
+    for i in np.flatnonzero(starts[position] != ends[position]):
+        offsets[i] = _offset(zone, int(seconds[present[i]]))
+    out[present] = seconds[present] + offsets
     return out
 
 

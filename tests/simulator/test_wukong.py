@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, inspect
 
@@ -17,7 +18,8 @@ from crm_contract import SOURCE_TABLES as CONTRACT_TABLES
 from crm_wukong import SOURCE_TABLES as WUKONG_TABLES
 from simulator.catalogue import OPEN_STAGE_WIN_PERCENT, OPEN_STAGES
 from simulator.cli import main
-from simulator.wukong import CLOSING_NOTE_IDS, STAGE_NOTE_IDS
+from simulator.timeline import NULL
+from simulator.wukong import CLOSING_NOTE_IDS, STAGE_NOTE_IDS, to_local
 from tests.simulator.conftest import END_DATE, SCALE, _cached_reader, read_rows, sqlite_url
 from tests.support.servers import Server
 
@@ -419,3 +421,12 @@ def test_a_wukong_database_round_trips_through_mariadb(mariadb: Server, wukong_d
         assert wk_rows(url, table.name, key) == wk_rows(sqlite_url(wukong_db), table.name, key), table.name
     assert simulator.advance(url, 2).inserted["wk_crm_activity"] > 0
     assert simulator.inject(url, "voided_plans", count=2).keys
+
+
+def test_local_times_follow_the_zone_through_its_transitions():
+    """Lord Howe Island leaves daylight saving at 02:00 local, 15:00 UTC on 2026-04-04, by half an hour."""
+    before, after = datetime(2026, 4, 4, 14, 59, 59), datetime(2026, 4, 4, 15, 0, 0)
+    seconds = np.array([int((t - datetime(1970, 1, 1)).total_seconds()) for t in (before, after)], dtype=np.int64)
+    local = [datetime(1970, 1, 1) + timedelta(seconds=int(s)) for s in to_local(seconds, "Australia/Lord_Howe")]
+    assert local == [before + timedelta(hours=11), after + timedelta(hours=10, minutes=30)]
+    assert to_local(np.array([NULL]), "Asia/Shanghai").tolist() == [NULL]
