@@ -20,9 +20,9 @@ CRASH_POINTS = (
     "gate_1",  # gate 1 validated, before its results are reported
     "dbt",  # dbt has built its first model (the build goes on in the orphaned dbt process)
     "gate_2",  # gate 2 validated, before its results are reported
-    "publish_before_rename",  # the new published file written, not yet renamed over the old one
-    "publish_after_rename",  # the new published file in place, the Parquet folder not yet swapped
-    "dashboard",  # the new dashboard drawn, not yet swapped in
+    "publish_before_rename",  # the new version (file, Parquet, dashboard) written, not yet swapped in
+    "publish_after_rename",  # the new version swapped in, the old one not yet removed
+    "dashboard",  # the dashboard drawn into the new version, before the other files are shared
 )
 
 

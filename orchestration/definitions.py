@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import dagster as dg
 
-from orchestration.dashboard.asset import published_dashboard
+from orchestration.dashboard.asset import DASHBOARD_KEY
 from orchestration.dbt_project import crm_dbt_project, dbt_executable
 from orchestration.extract import build_extract_assets
-from orchestration.publish import published_warehouse
+from orchestration.publish import PUBLISHED_KEY, build_published_assets
 from orchestration.quality.checks import build_gate_1_checks, gate_2_checks
 from orchestration.quality.resource import QualityResource
 from orchestration.resources import AlertResource, CrmSourceResource, FileDropResource, WarehouseResource
@@ -24,20 +24,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # (also Spark's raw store): on Postgres, BI tools read the `marts` schema and exports go through the CRM database.
     with_duckdb_file = settings.warehouse_target != "postgres"
     as_of_date = settings.as_of_date.isoformat() if settings.as_of_date else ""  # empty: today
-    dashboard = [published_dashboard] if with_duckdb_file else []
+    published = build_published_assets(with_dashboard=with_duckdb_file)
     system = source_system(settings.source_system)  # the CRM read: its tables are the raw assets
     sensors = [build_failure_alert_sensor(crm_elt)]
     if with_duckdb_file:
-        sensors.append(
-            build_file_drop_sensor(
-                crm_elt, downstream=[*crm_dbt_models.keys, published_warehouse.key, published_dashboard.key]
-            )
-        )
+        sensors.append(build_file_drop_sensor(crm_elt, downstream=[*crm_dbt_models.keys, PUBLISHED_KEY, DASHBOARD_KEY]))
     return dg.Definitions(
         assets=[
             *build_extract_assets(system, source_timezone=settings.source_times_timezone),
-            *with_freshness_policy([crm_dbt_models, published_warehouse], hours=settings.freshness_hours),
-            *dashboard,
+            *with_freshness_policy([crm_dbt_models, published], hours=settings.freshness_hours),
         ],
         asset_checks=[*build_gate_1_checks(system.tables), *gate_2_checks],
         jobs=[crm_elt],
@@ -102,7 +97,7 @@ def with_freshness_policy(assets: list[dg.AssetsDefinition], *, hours: int) -> l
     Dagster's daemon evaluates the policy (`freshness: enabled` in dagster.yaml, on by default).
     """
     policy = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=hours), warn_window=timedelta(hours=hours / 2))
-    published = {*published_model_keys(), published_warehouse.key}
+    published = {*published_model_keys(), PUBLISHED_KEY}
     return dg.map_asset_specs(
         lambda spec: dg.apply_freshness_policy(spec, policy) if spec.key in published else spec, assets
     )

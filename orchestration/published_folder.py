@@ -1,9 +1,14 @@
-"""A folder next to the published file (Parquet exports, the dashboard) that is replaced in one step.
+"""The published folder: the file, its Parquet exports and the dashboard, replaced together in one step.
 
-A rename cannot replace a non-empty folder, so the public name is a symbolic link: each publish writes a
-new hidden folder beside it, then swaps the link over with one rename (atomic on POSIX). A reader sees the
-old files or the new ones, never half of each; the previous version's folder is removed after the swap
-(files a reader already has open stay readable until closed), and so is any version a killed publish left.
+Each publish writes a complete version into a new hidden folder `.published.<id>/` beside the published file
+(`crm.duckdb`, `parquet/`, `dashboard/`), then points the link `current` at it with one rename (atomic on
+POSIX). The names readers use are links through `current`, made once:
+
+    crm.duckdb -> current/crm.duckdb     parquet -> current/parquet     dashboard -> current/dashboard
+
+so a reader who opens any of them gets one run's version of all three, never the new file beside the old
+Parquet files or the old dashboard. Versions other than the current one are removed after the swap (files
+a reader already has open stay readable until closed), and so is any version a killed publish left.
 """
 
 from __future__ import annotations
@@ -13,34 +18,76 @@ import shutil
 import uuid
 from pathlib import Path
 
-from orchestration.file_modes import share_folder
+from orchestration.file_modes import make_folder, share_folder
+
+CURRENT = "current"
+VERSION_PREFIX = ".published."
+PARQUET = "parquet"
+DASHBOARD = "dashboard"
 
 
-def new_version(link: Path) -> Path:
-    """An empty hidden folder beside `link`, to fill before `swap_in`."""
-    link.parent.mkdir(parents=True, exist_ok=True)
-    folder = link.with_name(f".{link.name}.{uuid.uuid4().hex}")
+def new_version(published_path: Path, file_mode: int) -> Path:
+    """An empty hidden version folder beside the published file, to fill before `swap_in`."""
+    make_folder(published_path.parent, file_mode)
+    folder = published_path.parent / f"{VERSION_PREFIX}{uuid.uuid4().hex}"
     folder.mkdir()
     return folder
 
 
-def swap_in(link: Path, folder: Path, file_mode: int) -> None:
-    """Give `folder`'s files `file_mode` (CRM_PUBLISHED_FILE_MODE), point `link` at it in one rename, then remove
-    every other version: older ones, and those of publishes killed before their swap (one publish runs at a time,
-    so no other is being written)."""
-    share_folder(folder, file_mode)
-    if link.is_dir() and not link.is_symlink():
-        shutil.rmtree(link)  # a plain folder left by hand or by an older release: make room for the link
-    pending = link.with_name(f".{link.name}.link.{uuid.uuid4().hex}")
-    os.symlink(folder.name, pending, target_is_directory=True)  # relative: the data folder can be moved
-    os.replace(pending, link)
-    for older in link.parent.glob(f".{link.name}.*"):
-        if older.name != folder.name:
-            discard(older)
+def current_version(published_path: Path) -> Path | None:
+    """The version folder readers see now, or None before the first publish of this layout."""
+    link = published_path.parent / CURRENT
+    return link.resolve() if link.is_symlink() else None
+
+
+def dead_versions(published_path: Path) -> list[Path]:
+    """Version folders other than the current one: a killed publish's, or one a swap did not get to remove.
+
+    At the start of a publish every one of them is dead: one publish writes at a time (the run holds the
+    warehouse's writer lock)."""
+    current = current_version(published_path)
+    return sorted(folder for folder in published_path.parent.glob(f"{VERSION_PREFIX}*") if folder.resolve() != current)
+
+
+def swap_in(published_path: Path, version: Path, file_mode: int) -> None:
+    """Give `version`'s files `file_mode` (CRM_PUBLISHED_FILE_MODE), point `current` at it in one rename, make the
+    reader-facing links (for what the version holds) if they are not links yet, then remove every other version."""
+    share_folder(version, file_mode)
+    folder = published_path.parent
+    pending = folder / f".{CURRENT}.link.{uuid.uuid4().hex}"
+    os.symlink(version.name, pending, target_is_directory=True)  # relative: the data folder can be moved
+    if (folder / CURRENT).is_dir() and not (folder / CURRENT).is_symlink():
+        shutil.rmtree(folder / CURRENT)  # a copy that followed the links (cp -r): make room for the link
+    os.replace(pending, folder / CURRENT)
+    for name in (published_path.name, PARQUET, DASHBOARD):
+        if (version / name).exists():
+            _link_through_current(folder / name)
+    for older in dead_versions(published_path):
+        discard(older)
+    # Interrupted link swaps, and the per-folder versions of releases before this layout (`.parquet.<id>`).
+    for leftover in (
+        *folder.glob(f".{CURRENT}.link.*"),
+        *folder.glob(f".{PARQUET}.*"),
+        *folder.glob(f".{DASHBOARD}.*"),
+    ):
+        discard(leftover)
+
+
+def _link_through_current(path: Path) -> None:
+    """Make `path` the link `current/<name>`, replacing what an older release left there (a plain file is replaced
+    in one rename; a plain folder is removed first, a moment without it, once)."""
+    target = f"{CURRENT}/{path.name}"
+    if path.is_symlink() and os.readlink(path) == target:
+        return
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    pending = path.with_name(f".{path.name}.link.{uuid.uuid4().hex}")
+    os.symlink(target, pending)
+    os.replace(pending, path)
 
 
 def discard(folder: Path) -> None:
-    """Remove an unpublished version (a failed publish) or a stale one."""
+    """Remove a version that was not published (a failed publish) or is no longer current."""
     if folder.is_symlink():
         folder.unlink()
     else:

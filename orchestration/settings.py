@@ -243,7 +243,8 @@ class PostgresSettings:
 
 
 def _path(value: str | None, default: Path) -> Path:
-    return Path(value).expanduser().resolve() if value else default
+    """Absolute and normalised, links kept: the published file is a link that moves to each new version."""
+    return Path(os.path.abspath(Path(value).expanduser())) if value else default
 
 
 def _source_url(value: str) -> str:

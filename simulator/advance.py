@@ -34,14 +34,26 @@ from simulator.contracts import (
 )
 from simulator.deals import Deals, Wins, deal_amount_cents, new_deals, play
 from simulator.draws import Draws
-from simulator.organisation import product_popularity
+from simulator.generate import Scale
+from simulator.organisation import build_organisation, product_popularity
 from simulator.periodic import fx_rates, marketing_spend, sales_targets
 from simulator.schema import STATE_TABLE, build_metadata
 from simulator.state import SimulatorState
 from simulator.summary import SimulationSummary
 from simulator.timeline import DAY, NULL, Window, day_weights, to_date, to_datetime, working_time
-from simulator.world import CURRENCY_CODES, Customers, FxRates, Products, Users, World, indexes_of, lookup
+from simulator.world import (
+    CURRENCY_CODES,
+    Customers,
+    FxRates,
+    Products,
+    Users,
+    World,
+    indexes_of,
+    lookup,
+    single_currency_fx,
+)
 from simulator.writer import Batch, Columns, Writer, read, read_table
+from simulator.wukong import Translation, build_wukong_metadata, wukong_table_names, wukong_writer
 
 _LONGEST_SIGNING_DELAY_DAYS = 8
 _LONGEST_PAYMENT_DELAY_DAYS = 200  # due date to last possible receipt, with margin
@@ -68,13 +80,19 @@ def advance(url: str, days: int, *, seed: int | None = None) -> SimulationSummar
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            _check_contract(connection, metadata, url)
+            _check_state(connection, url)
             state = SimulatorState.load(connection, metadata)
+            _check_contract(connection, metadata, url, state)
+            if state.system == "wukong":
+                _check_wukong(connection, url)
             window = Window.through_day(state.last_day + days, after_day=state.last_day)
             first_day = state.last_day + 1
             writer = Writer(connection, metadata)
             arrivals = Draws(state.seed if seed is None else seed).generator("advance", state.last_day, window.last_day)
             _Advance(connection, metadata, writer, Draws(state.seed), arrivals, state, window).run()
+            if state.system == "wukong":  # the contract rows this run changed become 悟空CRM rows
+                writer = wukong_writer(connection, build_wukong_metadata())
+                Translation(connection, metadata, writer, window.after, state.timezone).run()
             state.last_day = window.last_day
             state.save(connection, metadata)
             connection.commit()
@@ -83,13 +101,25 @@ def advance(url: str, days: int, *, seed: int | None = None) -> SimulationSummar
     return SimulationSummary(to_date(first_day), to_date(window.last_day), dict(writer.inserted), dict(writer.updated))
 
 
-def _check_contract(connection: Connection, metadata: MetaData, url: str) -> None:
-    inspector = inspect(connection)
-    tables = set(inspector.get_table_names())
-    if STATE_TABLE not in tables:
+def _check_state(connection: Connection, url: str) -> None:
+    if STATE_TABLE not in inspect(connection).get_table_names():
         raise LookupError(
             f"{url} has no {STATE_TABLE} table: it was not written by the simulator; run `generate` first"
         )
+
+
+def _check_wukong(connection: Connection, url: str) -> None:
+    tables = set(inspect(connection).get_table_names())
+    missing = [name for name in wukong_table_names() if name not in tables]
+    if missing:
+        raise LookupError(
+            f"{url} lacks the 悟空CRM table(s) {missing}; regenerate it (generate --system wukong --replace)"
+        )
+
+
+def _check_contract(connection: Connection, metadata: MetaData, url: str, state: SimulatorState) -> None:
+    inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
     for table in SOURCE_TABLES:
         if table.name not in tables:
             raise LookupError(f"{url} lacks the CRM table {table.name}; regenerate it (generate --replace)")
@@ -100,7 +130,8 @@ def _check_contract(connection: Connection, metadata: MetaData, url: str) -> Non
                 f"{table.name} lacks contract column(s) {missing} (a dropped_column defect?); "
                 "advance needs the whole contract: regenerate it (generate --replace)"
             )
-    for name in _REFERENCE_TABLES:
+    # A 悟空CRM-compatible business has one currency and no fx_rates rows.
+    for name in (t for t in _REFERENCE_TABLES if not (state.wukong_compatible and t == "fx_rates")):
         if connection.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one() == 0:
             raise LookupError(
                 f"{name} is empty (an empty_table defect?); advance needs the reference data in "
@@ -175,9 +206,7 @@ class _Advance:
         fx = read_table(self.connection, self.metadata, "fx_rates", ["currency", "rate_date", "rate_to_reporting"])
         return World(
             draws=self.draws,
-            users=Users(
-                users["user_id"], indexes_of(users["region"], REGIONS), users["manager_user_id"], users["is_active"]
-            ),
+            users=Users(users["user_id"], self._user_regions(users), users["manager_user_id"], users["is_active"]),
             products=Products(
                 products["product_id"],
                 products["name"],
@@ -193,8 +222,22 @@ class _Advance:
                 np.maximum(indexes_of(customers["level"][order], tuple(lv.name for lv in LEVELS)), 0),
                 np.maximum(indexes_of(customers["source"][order], tuple(c.name for c in CHANNELS)), 0),
             ),
-            fx=_fx_series(fx),
+            fx=single_currency_fx(self.state.first_day) if self.state.wukong_compatible else _fx_series(fx),
+            wukong_compatible=self.state.wukong_compatible,
         )
+
+    def _user_regions(self, users: Columns) -> np.ndarray:
+        """Where each rep sells (index into REGIONS). A 悟空CRM-compatible database stores no user region: the
+        organisation is rebuilt from the seed, which placed every user the generation wrote."""
+        if not self.state.wukong_compatible:
+            return indexes_of(users["region"], REGIONS)
+        _, _, organisation = build_organisation(
+            Draws(self.state.seed),
+            Scale.of(self.state.opportunities).users,
+            self.state.first_day,
+            self.state.generated_last_day,
+        )
+        return lookup(organisation.ids, organisation.region, users["user_id"], missing=-1)
 
     def _lowest_products(self, opportunity_ids: np.ndarray) -> np.ndarray:
         lines = self.table("opportunity_products")
@@ -320,14 +363,15 @@ class _Advance:
     # Writing ------------------------------------------------------------------------------------
 
     def _calendar(self, world: World) -> None:
-        latest = {code: float(series[-1]) for code, series in world.fx.rates.items()}
-        rows, new = fx_rates(self.draws, self.window, self.state.first_day, latest)
-        self.batch.add("fx_rates", rows)
-        world.fx = FxRates(
-            world.fx.first_day,
-            {code: np.concatenate([world.fx.rates[code], new.rates[code]]) for code in FX_CURRENCIES},
-        )
-        self.batch.add("marketing_spend", marketing_spend(self.draws, self.state, self.window))
+        if not self.state.wukong_compatible:  # a compatible business has one currency and no marketing spend
+            latest = {code: float(series[-1]) for code, series in world.fx.rates.items()}
+            rows, new = fx_rates(self.draws, self.window, self.state.first_day, latest)
+            self.batch.add("fx_rates", rows)
+            world.fx = FxRates(
+                world.fx.first_day,
+                {code: np.concatenate([world.fx.rates[code], new.rates[code]]) for code in FX_CURRENCIES},
+            )
+            self.batch.add("marketing_spend", marketing_spend(self.draws, self.state, self.window))
         self.batch.add("sales_targets", sales_targets(self.draws, self.state, world.users, self.window))
 
     def _moments(self, per_day: float) -> np.ndarray:
@@ -387,12 +431,16 @@ class _Advance:
     def _money(self, world: World, existing: _Existing) -> None:
         self.batch.add("payments", payment_rows(self.draws, self.state, existing.installments, self.window))
         self.batch.add("invoices", invoice_rows(self.draws, self.state, existing.installments, self.window))
-        self.batch.add("satisfaction_surveys", survey_rows(self.draws, self.state, existing.surveyable, self.window))
+        self.batch.add(
+            "satisfaction_surveys",
+            survey_rows(self.draws, self.state, existing.surveyable, self.window, self.state.wukong_compatible),
+        )
         active = existing.active_contracts
         status, changed_at = contract_status(
             self.draws, active["contract_id"], active["signed_date"], active["end_date"], self.window.until
         )
-        changed = (status != 0) & self.window.holds(changed_at)
+        # A compatible contract stays active (悟空CRM counts approved contracts, whatever became of them).
+        changed = (status != 0) & self.window.holds(changed_at) & (not self.state.wukong_compatible)
         self.writer.update(
             "contracts",
             {"contract_id": active["contract_id"][changed]},

@@ -145,6 +145,9 @@ CHANNELS: tuple[Channel, ...] = (
 
 # The default stage catalogue of domain.md: five open stages in funnel order, then the two closed ones.
 OPEN_STAGES: tuple[str, ...] = ("lead", "contacted", "qualified", "proposal", "negotiation")
+# The open stages' win probabilities in percent, as the default stage catalogue (dbt seed stage_catalogue.csv)
+# has them: a 悟空CRM stage group carries them as its statuses' rates.
+OPEN_STAGE_WIN_PERCENT: tuple[int, ...] = (10, 20, 40, 60, 80)
 WON, LOST = len(OPEN_STAGES), len(OPEN_STAGES) + 1
 STAGES: tuple[str, ...] = (*OPEN_STAGES, "won", "lost")
 STATUSES: tuple[str, ...] = ("open", "won", "lost")

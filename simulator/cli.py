@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from simulator.advance import advance
-from simulator.defects import DEFAULT_TABLES, DEFECTS, inject
-from simulator.generate import generate
+from simulator.defects import DEFAULT_TABLES, DEFECTS, WUKONG_DEFAULT_TABLES, WUKONG_DEFECTS, inject
+from simulator.generate import SYSTEMS, WUKONG_TIMEZONE, generate
 
 DEFAULT_URL = "sqlite:///data/crm.sqlite"
 
@@ -36,7 +36,28 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--end-date", type=date.fromisoformat, help="last simulated day, YYYY-MM-DD (default: today, UTC)")
     gen.add_argument("--replace", action="store_true", help="overwrite the CRM tables if the database already has them")
     gen.add_argument(
-        "--defect", action="append", default=[], choices=DEFECTS, help="inject this defect afterwards (repeatable)"
+        "--defect",
+        action="append",
+        default=[],
+        choices=DEFECTS + WUKONG_DEFECTS,
+        help="inject this defect afterwards (repeatable)",
+    )
+    gen.add_argument(
+        "--system",
+        choices=SYSTEMS,
+        default="contract",
+        help="table shape: contract (default) or wukong (悟空CRM 11's wk_ tables; implies --wukong-compatible)",
+    )
+    gen.add_argument(
+        "--wukong-compatible",
+        action="store_true",
+        help="restrict the business to what 悟空CRM can hold (simulator/README.md): with the same seed and "
+        "arguments, the contract tables describe the business a --system wukong database holds",
+    )
+    gen.add_argument(
+        "--timezone",
+        default=WUKONG_TIMEZONE,
+        help=f"悟空CRM's local time zone, in which its tables hold times (default: {WUKONG_TIMEZONE})",
     )
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -45,11 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     adv.add_argument("--seed", type=int, help="override the seed the database was generated with")
 
     inj = command("inject", "write one kind of dirty data into an existing database")
-    inj.add_argument("--defect", required=True, choices=DEFECTS)
+    inj.add_argument("--defect", required=True, choices=DEFECTS + WUKONG_DEFECTS)
     inj.add_argument(
         "--table",
         help="table to damage (default depends on the defect: "
-        + ", ".join(f"{d}: {t}" for d, t in DEFAULT_TABLES.items())
+        + ", ".join(f"{d}: {t}" for d, t in (DEFAULT_TABLES | WUKONG_DEFAULT_TABLES).items())
         + ")",
     )
     inj.add_argument("--column", help="column to damage, where the defect concerns one")
@@ -79,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     quiet=args.quiet,
                     replace=args.replace,
                     defects=args.defect,
+                    system=args.system,
+                    wukong_compatible=args.wukong_compatible,
+                    timezone=args.timezone,
                 )
             )
         elif args.command == "advance":

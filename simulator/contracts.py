@@ -33,7 +33,7 @@ from simulator.events import soft_deletes
 from simulator.names import id_texts, pick
 from simulator.state import SimulatorState
 from simulator.timeline import DAY, NULL, Window, weekday_or_friday, weekday_or_monday, working_time
-from simulator.world import CURRENCY_CODES, Arrays, World, customer_currency
+from simulator.world import CURRENCY_CODES, Arrays, World
 from simulator.writer import Batch, Columns
 
 CONTRACT_STATUSES: tuple[str, ...] = ("active", "completed", "cancelled")
@@ -109,6 +109,8 @@ def _contract_rows(world: World, state: SimulatorState, drafts: _Drafts, window:
     term = np.array(CONTRACT_TERM_DAYS)[draws.choice("contract.term", ids, CONTRACT_TERM_ODDS)]
     end_day = start_day + term - 1
     status, changed_at = contract_status(draws, ids, signed_day, end_day, window.until)
+    if world.wukong_compatible:  # 悟空CRM counts approved contracts, whatever became of them: all stay active
+        status, changed_at = np.zeros_like(status), np.full(len(ids), NULL)
     deleted, deleted_at = soft_deletes(draws, "contracts", ids, created_at, window.until)
     year = signed_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     batch = Batch()
@@ -148,7 +150,11 @@ def _contract_rows(world: World, state: SimulatorState, drafts: _Drafts, window:
     batch.add(
         "satisfaction_surveys",
         survey_rows(
-            draws, state, SignedContracts(ids, drafts.customer, drafts.owner, signed_day, drafts.product), window
+            draws,
+            state,
+            SignedContracts(ids, drafts.customer, drafts.owner, signed_day, drafts.product),
+            window,
+            world.wukong_compatible,
         ),
     )
     return batch
@@ -251,8 +257,14 @@ def invoice_rows(draws: Draws, state: SimulatorState, plans: Installments, windo
     }
 
 
-def survey_rows(draws: Draws, state: SimulatorState, contracts: SignedContracts, window: Window) -> Columns:
-    """A third of the customers rate the deal one to four months after signing, usually about its main product."""
+def survey_rows(
+    draws: Draws, state: SimulatorState, contracts: SignedContracts, window: Window, wukong_compatible: bool = False
+) -> Columns:
+    """A third of the customers rate the deal one to four months after signing, usually about its main product.
+
+    悟空CRM's return visit (回访) names a contract, not a product: a compatible survey has no product and takes
+    its contract's id (one survey per contract at most), which is how the 悟空CRM tables learn the contract.
+    """
     surveyed_at = working_time(
         contracts.signed_day + draws.integers("contract.survey_day", contracts.ids, 20, 121),
         draws.uniform("contract.survey_time", contracts.ids),
@@ -260,8 +272,10 @@ def survey_rows(draws: Draws, state: SimulatorState, contracts: SignedContracts,
     keep = draws.bernoulli("contract.surveyed", contracts.ids, SURVEYED_CONTRACT_SHARE) & window.holds(surveyed_at)
     contract_ids = contracts.ids[keep]
     without_product = draws.bernoulli("contract.survey_without_product", contract_ids, SURVEY_WITHOUT_PRODUCT_SHARE)
+    if wukong_compatible:
+        without_product = np.ones(len(contract_ids), dtype=bool)
     return {
-        "survey_id": state.take_ids("satisfaction_surveys", len(contract_ids)),
+        "survey_id": contract_ids if wukong_compatible else state.take_ids("satisfaction_surveys", len(contract_ids)),
         "customer_id": contracts.customer[keep],
         "product_id": np.where(without_product, NULL, contracts.product[keep]),
         "user_id": contracts.owner[keep],
@@ -301,7 +315,7 @@ def renewal_contracts(
         * np.array([lv.quantity_factor for lv in LEVELS])[customers.level]
         * np.exp(0.7 * draws.normal("renewal.value", key))
     )
-    currency = customer_currency(draws, customers.ids)
+    currency = world.currency_of(customers.ids)
     amount_cents = np.round(value / world.fx.to_reporting(currency, created_at // DAY) * 100).astype(np.int64)
     stand_in = world.users.pick_in_region(customers.region, draws.uniform("renewal.owner", key), active_only=True)
     owner = np.where(customers.owner == NULL, stand_in, customers.owner)

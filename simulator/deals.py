@@ -39,7 +39,7 @@ from simulator.events import activity_rows, recurring, soft_deletes
 from simulator.names import pick
 from simulator.state import SimulatorState
 from simulator.timeline import DAY, NULL, Window, weekday_or_monday, working_time
-from simulator.world import CURRENCY_CODES, Arrays, World, customer_currency
+from simulator.world import CURRENCY_CODES, Arrays, World
 from simulator.writer import Batch, Columns
 
 _OWNER_KEEPS_DEAL = 0.9  # otherwise a colleague of the region works the account's deal
@@ -47,6 +47,9 @@ _SOURCE_IS_ACCOUNT_SOURCE = 0.8
 _MANAGER_MOVES_STAGE = 0.1
 _MAX_LOSS_ODDS = 0.9
 _NO_STAGE = -1
+# 悟空CRM opens every opportunity at its stage group's first status, and its opportunities have no source
+# of their own (the mapping takes the customer's) and no line discount (sales_price is after discount).
+_WUKONG_FIRST_STAGE = (1.0, *(0.0 for _ in FIRST_STAGE_ODDS[1:]))
 _LOSS_CUMULATIVE = np.cumsum(LOSS_REASON_ODDS_BY_STAGE, axis=1) / np.sum(
     LOSS_REASON_ODDS_BY_STAGE, axis=1, keepdims=True
 )
@@ -106,11 +109,11 @@ class Wins(Arrays):
     product: np.ndarray  # the deal's lowest product id, the one a satisfaction survey asks about; NULL if none
 
 
-def walk(draws: Draws, deals: Deals, until: int) -> Walk:
+def walk(draws: Draws, deals: Deals, until: int, first_stage_odds: tuple[float, ...] = FIRST_STAGE_ODDS) -> Walk:
     """Plays each deal from creation until it closes, runs out of moves, or the next move is after until."""
     ids = deals.ids
     count = len(ids)
-    stage = draws.choice("deal.first_stage", ids, FIRST_STAGE_ODDS)
+    stage = draws.choice("deal.first_stage", ids, first_stage_odds)
     at = deals.created_at.copy()
     loss_factor = (
         np.array([c.loss_factor for c in CHANNELS])[deals.channel]
@@ -148,6 +151,8 @@ def walk(draws: Draws, deals: Deals, until: int) -> Walk:
 def _history_rows(
     draws: Draws, state: SimulatorState, world: World, deals: Deals, moves: Walk, keep: np.ndarray
 ) -> Columns:
+    if world.wukong_compatible:  # 悟空CRM records a closing on the opportunity and a follow-up, not as a change
+        keep = keep & (moves.to_stage < WON)
     order = np.flatnonzero(keep)[np.argsort(moves.at[keep], kind="stable")]
     position, number = moves.position[order], moves.number[order]
     ids = state.take_ids("opportunity_stage_history", len(order))
@@ -180,7 +185,7 @@ def _deal_activity_rows(draws: Draws, state: SimulatorState, deals: Deals, moves
 
 def play(world: World, state: SimulatorState, deals: Deals, window: Window) -> tuple[Walk, Batch]:
     """The deals' stage history and follow-ups that fall in window, and where each deal stands at its end."""
-    moves = walk(world.draws, deals, window.until)
+    moves = walk(world.draws, deals, window.until, _WUKONG_FIRST_STAGE if world.wukong_compatible else FIRST_STAGE_ODDS)
     batch = Batch()
     batch.add(
         "opportunity_stage_history", _history_rows(world.draws, state, world, deals, moves, window.holds(moves.at))
@@ -230,7 +235,7 @@ def _lines(world: World, deals: Deals) -> tuple[Columns, np.ndarray, np.ndarray]
         products.list_price[product] / rate * (0.95 + 0.15 * draws.uniform("deal.price", ids, line)) * 100
     ).astype(np.int64)
     discount = np.where(
-        draws.bernoulli("deal.discounted", ids, 1 - DISCOUNT_FREE_SHARE, line),
+        draws.bernoulli("deal.discounted", ids, 1 - DISCOUNT_FREE_SHARE, line) & (not world.wukong_compatible),
         draws.integers("deal.discount", ids, 1, int(MAX_DISCOUNT_PCT) + 1, line),
         0,
     )
@@ -258,7 +263,7 @@ def new_deals(
     colleague = world.users.pick_in_region(customers.region, draws.uniform("deal.colleague", ids), active_only=True)
     keeps = draws.bernoulli("deal.owner_keeps", ids, _OWNER_KEEPS_DEAL) & (customers.owner != NULL)
     channel = np.where(
-        draws.bernoulli("deal.account_source", ids, _SOURCE_IS_ACCOUNT_SOURCE),
+        draws.bernoulli("deal.account_source", ids, _SOURCE_IS_ACCOUNT_SOURCE) | world.wukong_compatible,
         customers.source,
         draws.choice("deal.source", ids, [c.share for c in CHANNELS]),
     )
@@ -269,7 +274,7 @@ def new_deals(
         np.where(keeps, customers.owner, colleague),
         channel,
         customers.level,
-        customer_currency(draws, customers.ids),
+        world.currency_of(customers.ids),
     )
     lines, amount_cents, lowest_product = _lines(world, deals)
     moves, batch = play(world, state, deals, window)

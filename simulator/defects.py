@@ -8,21 +8,39 @@ whole point is the opposite.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from sqlalchemy import Column, MetaData, Table, and_, create_engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy import (
+    Column,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from crm_contract import SOURCE_TABLES, SourceTable, source_table
+from crm_wukong import source_table as wukong_table
 from simulator.catalogue import STAGES
 from simulator.draws import stable_key
-from simulator.schema import NULLABLE_FOREIGN_KEYS, SQL_TYPES, foreign_keys
+from simulator.schema import NULLABLE_FOREIGN_KEYS, SQL_TYPES, STATE_TABLE, foreign_keys
 from simulator.summary import InjectedDefect
+from simulator.wukong import CLOSING_NOTE_IDS, INVALID_CONTENT, build_wukong_metadata, system_records, wukong_writer
 
 _ABSURD_AMOUNT = Decimal("987654321012.34")
 _UNKNOWN_STAGES = ("Closed Won (legacy)", "on_hold", "POC", "verbal_commit")
@@ -62,19 +80,29 @@ class _Target:
     def matches(self, key: tuple) -> ColumnElement[bool]:
         return and_(*(column == value for column, value in zip(self.key_columns, key)))
 
+    @property
+    def edited_column(self) -> str | None:
+        """The column an edit stamps: the contract's updated_at, 悟空CRM's update_time; none for a table read
+        whole or appended to (its rows are not edited)."""
+        watermark = self.contract.watermark
+        return watermark[0] if watermark and watermark[0] != "create_time" else None
+
     def newest_update(self) -> datetime:
-        return self.connection.execute(select(func.max(self.table.c.updated_at))).scalar_one()
+        """The table's newest watermark (悟空CRM: coalesce(update_time, create_time))."""
+        columns = [self.table.c[name] for name in self.contract.watermark if name in self.table.c]
+        newest = func.coalesce(*columns) if len(columns) > 1 else columns[0]
+        return self.connection.execute(select(func.max(newest))).scalar_one()
 
     def change(self, keys: list[tuple], values: Callable[[int, tuple], dict], touch: bool = True) -> None:
-        """Sets values(i, key) on the rows of each key, and a fresh updated_at unless touch is off."""
+        """Sets values(i, key) on the rows of each key, and a fresh updated_at (update_time) unless touch is
+        off or the table has no such column."""
         if not keys:
             return
-        now = self.newest_update() + timedelta(seconds=1) if touch else None
+        stamp = self.edited_column if touch else None
+        now = self.newest_update() + timedelta(seconds=1) if stamp else None
         for i, key in enumerate(keys):
             self.connection.execute(
-                update(self.table)
-                .where(self.matches(key))
-                .values(**values(i, key), **({"updated_at": now} if touch else {}))
+                update(self.table).where(self.matches(key)).values(**values(i, key), **({stamp: now} if stamp else {}))
             )
 
     def pick_column(self, candidates: list[str], what: str) -> str:
@@ -289,7 +317,10 @@ def _dropped_column(target: _Target) -> InjectedDefect:
     droppable = [
         c
         for c in target.contract.column_names
-        if c not in target.contract.primary_key and c != "updated_at" and c in target.table.c
+        if c not in target.contract.primary_key
+        and c != "updated_at"
+        and c not in target.contract.watermark
+        and c in target.table.c
     ]
     column = target.column or droppable[int(target.rng.integers(len(droppable)))]
     target.pick_column(droppable, "a droppable contract column (not a key, not updated_at)")
@@ -324,20 +355,168 @@ DEFECTS: tuple[str, ...] = tuple(_INJECTORS)
 DEFAULT_TABLES: dict[str, str] = {defect: table for defect, (_, table) in _INJECTORS.items()}
 
 
+# 悟空CRM ---------------------------------------------------------------------------------------------
+# What a 悟空CRM database holds that the contract cannot: approvals, voided plans, invalid opportunities,
+# children deleted outright. The mapping must count none of it (sources.md).
+
+_UNAPPROVED = (2, 8, 0, 3)  # rejected, voided, pending, in review
+_UNKNOWN_CHECK_STATUSES = (11, 42, 99, -1)  # none of 悟空CRM's 0..10
+_CHECKED_TABLES = ("wk_crm_contract", "wk_crm_receivables", "wk_crm_invoice")
+_CHILD_TABLES = (
+    "wk_crm_business_product",
+    "wk_crm_receivables_plan",
+    "wk_crm_activity",
+    "wk_crm_customer_data",
+    "wk_crm_contacts",
+    "wk_crm_return_visit_data",
+)
+
+
+def _only(target: _Target, tables: tuple[str, ...], what: str) -> None:
+    if target.table.name not in tables:
+        raise ValueError(f"{target.table.name} has no {what}; choose one of {list(tables)}")
+
+
+def _unapproved_contracts(target: _Target) -> InjectedDefect:
+    _only(target, _CHECKED_TABLES, "check_status")
+    keys = target.sample(target.table.c.check_status.in_([1, 10]))
+    target.change(keys, lambda i, key: {"check_status": _UNAPPROVED[i % len(_UNAPPROVED)]})
+    return target.result(
+        "unapproved_contracts",
+        keys,
+        "check_status",
+        f"check_status of {len(keys)} approved rows of {target.table.name} set to {_UNAPPROVED} "
+        "(rejected, voided, pending, in review): not signed, counted nowhere",
+    )
+
+
+def _unknown_check_status(target: _Target) -> InjectedDefect:
+    _only(target, _CHECKED_TABLES, "check_status")
+    keys = target.sample()
+    target.change(keys, lambda i, key: {"check_status": _UNKNOWN_CHECK_STATUSES[i % len(_UNKNOWN_CHECK_STATUSES)]})
+    return target.result(
+        "unknown_check_status",
+        keys,
+        "check_status",
+        f"check_status of {len(keys)} rows of {target.table.name} set to values 悟空CRM does not have "
+        f"{_UNKNOWN_CHECK_STATUSES}",
+    )
+
+
+def _voided_plans(target: _Target) -> InjectedDefect:
+    _only(target, ("wk_crm_receivables_plan",), "received_status")
+    keys = target.sample(target.table.c.received_status != 3)
+    target.change(keys, lambda i, key: {"received_status": 3})
+    return target.result(
+        "voided_plans", keys, "received_status", f"{len(keys)} payment plans voided (received_status 3)"
+    )
+
+
+def _invalid_opportunities(target: _Target) -> InjectedDefect:
+    """Open opportunities marked invalid, with the type-3 follow-up 无效 悟空CRM writes when it closes one."""
+    _only(target, ("wk_crm_business",), "is_end")
+    business = target.table
+    keys = target.sample(and_(business.c.is_end == 0, business.c.status != 3))
+    activity = _present_table(target.connection, wukong_table("wk_crm_activity"))
+    newest = max(
+        target.newest_update(),
+        target.connection.execute(select(func.max(activity.c.create_time))).scalar_one() or datetime.min,
+    )
+    now = newest + timedelta(seconds=1)
+    target.change(keys, lambda i, key: {"is_end": 3, "status_remark": "无效商机", "update_time": now}, touch=False)
+    ids = np.array([key[0] for key in keys], dtype=np.int64)
+    owners = np.array(
+        [
+            target.connection.execute(select(business.c.owner_user_id).where(business.c.business_id == i)).scalar_one()
+            for i in ids.tolist()
+        ],
+        dtype=np.int64,
+    )
+    target.connection.execute(delete(activity).where(activity.c.activity_id.in_((CLOSING_NOTE_IDS + ids).tolist())))
+    if len(ids):
+        wukong_writer(target.connection, build_wukong_metadata()).insert(
+            "wk_crm_activity",
+            system_records(
+                CLOSING_NOTE_IDS + ids,
+                ids,
+                np.full(len(ids), INVALID_CONTENT, dtype=object),
+                owners,
+                np.full(len(ids), int((now - datetime(1970, 1, 1)).total_seconds()), dtype=np.int64),
+            ),
+        )
+    return target.result(
+        "invalid_opportunities",
+        keys,
+        "is_end",
+        f"{len(keys)} open opportunities closed as invalid (is_end 3) at {now}, each with a 无效 follow-up",
+    )
+
+
+def _hard_deleted_children(target: _Target) -> InjectedDefect:
+    _only(target, _CHILD_TABLES, "children 悟空CRM deletes outright")
+    injected = _hard_deletes(target)
+    return InjectedDefect("hard_deleted_children", injected.table, injected.keys, None, injected.description)
+
+
+_WUKONG_INJECTORS: dict[str, tuple[Callable[[_Target], InjectedDefect], str]] = {
+    "unapproved_contracts": (_unapproved_contracts, "wk_crm_contract"),
+    "unknown_check_status": (_unknown_check_status, "wk_crm_contract"),
+    "voided_plans": (_voided_plans, "wk_crm_receivables_plan"),
+    "invalid_opportunities": (_invalid_opportunities, "wk_crm_business"),
+    "hard_deleted_children": (_hard_deleted_children, "wk_crm_business_product"),
+}
+WUKONG_DEFECTS: tuple[str, ...] = tuple(_WUKONG_INJECTORS)
+WUKONG_DEFAULT_TABLES: dict[str, str] = {defect: table for defect, (_, table) in _WUKONG_INJECTORS.items()}
+# Contract defects that work on any table shape: on a 悟空CRM database they take a wk_ table (--table).
+_ANY_SHAPE = ("negative_amounts", "absurd_amounts", "hard_deletes", "new_column", "dropped_column", "empty_table")
+
+
+def source_system(connection: Connection) -> str:
+    """The shape of the database's CRM tables: what the simulator recorded, else what its tables say."""
+    tables = set(inspect(connection).get_table_names())
+    if STATE_TABLE in tables:
+        state = Table(STATE_TABLE, MetaData(), Column("key", String(64)), Column("value", Text()))
+        recorded = connection.execute(select(state.c.value).where(state.c.key == "system")).scalar_one_or_none()
+        if recorded is not None:
+            return json.loads(recorded)
+    return "wukong" if "wk_crm_business" in tables else "contract"
+
+
+def _source_table(connection: Connection, url: str, defect: str, table: str | None) -> SourceTable:
+    """The table to damage, checked against the database's shape."""
+    system = source_system(connection)
+    if defect in _WUKONG_INJECTORS:
+        if system != "wukong":
+            raise ValueError(
+                f"{defect} is a 悟空CRM defect and {url} holds contract tables; "
+                "generate a 悟空CRM database with --system wukong"
+            )
+        return wukong_table(table or WUKONG_DEFAULT_TABLES[defect])
+    if system == "wukong":
+        if defect not in _ANY_SHAPE or table is None:
+            raise ValueError(
+                f"{url} is a 悟空CRM database: its defects are {', '.join(WUKONG_DEFECTS)}, and "
+                f"{', '.join(_ANY_SHAPE)} with a wk_ table (--table)"
+            )
+        return wukong_table(table)
+    return source_table(table or DEFAULT_TABLES[defect])
+
+
 def inject(
     url: str, defect: str, *, table: str | None = None, count: int = 5, seed: int = 0, column: str | None = None
 ) -> InjectedDefect:
-    """Writes one kind of dirty data into the database at url (default table per DEFAULT_TABLES).
+    """Writes one kind of dirty data into the database at url (default table per DEFAULT_TABLES, or
+    WUKONG_DEFAULT_TABLES for the 悟空CRM defects, which need a database generated with --system wukong).
 
     The rows are chosen at random, the same ones for the same seed and database.
     """
-    if defect not in _INJECTORS:
-        raise ValueError(f"unknown defect {defect!r}; expected one of {', '.join(DEFECTS)}")
-    injector, default_table = _INJECTORS[defect]
-    contract = source_table(table or default_table)
+    if defect not in _INJECTORS and defect not in _WUKONG_INJECTORS:
+        raise ValueError(f"unknown defect {defect!r}; expected one of {', '.join(DEFECTS + WUKONG_DEFECTS)}")
+    injector = (_INJECTORS | _WUKONG_INJECTORS)[defect][0]
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
+            contract = _source_table(connection, url, defect, table)
             rng = np.random.default_rng([seed % 2**63, stable_key(defect, contract.name) % 2**63])
             return injector(_Target(connection, _present_table(connection, contract), contract, rng, count, column))
     finally:

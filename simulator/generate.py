@@ -11,9 +11,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Connection
 from tqdm import tqdm
 
@@ -21,7 +22,7 @@ from simulator.accounts import account_activity_rows, contact_rows, customer_row
 from simulator.catalogue import BUSINESS_GROWTH, RENEWALS_PER_WIN
 from simulator.contracts import contracts_from_wins, renewal_contracts
 from simulator.deals import new_deals
-from simulator.defects import inject
+from simulator.defects import DEFECTS, WUKONG_DEFECTS, inject
 from simulator.draws import Draws
 from simulator.organisation import build_organisation, build_products
 from simulator.periodic import fx_rates, growth_factor, marketing_spend, sales_targets
@@ -29,8 +30,18 @@ from simulator.schema import build_metadata, create_indexes, existing_tables
 from simulator.state import SimulatorState
 from simulator.summary import SimulationSummary
 from simulator.timeline import DAY, Window, add_months, day_number, growing_days, mostly_weekdays, to_date, working_time
-from simulator.world import CURRENCY_CODES, Customers, FxRates, World, indexes_of
+from simulator.world import CURRENCY_CODES, Customers, FxRates, World, indexes_of, single_currency_fx
 from simulator.writer import Batch, Writer, bulk_loading
+from simulator.wukong import (
+    Translation,
+    build_wukong_metadata,
+    create_wukong_indexes,
+    wukong_table_names,
+    wukong_writer,
+)
+
+SYSTEMS = ("contract", "wukong")
+WUKONG_TIMEZONE = "Asia/Shanghai"
 
 PERIOD_MONTHS = 24
 _ACCOUNTS_BEFORE_PERIOD = 0.25  # accounts the CRM already held when the period starts
@@ -62,14 +73,16 @@ class Scale:
 
 
 def _prepare(connection: Connection, url: str, replace: bool) -> None:
-    found = existing_tables(connection)
+    present = set(inspect(connection).get_table_names())
+    found = existing_tables(connection) + [name for name in wukong_table_names() if name in present]
     if found and not replace:
         raise FileExistsError(
             f"{url} already holds CRM tables ({', '.join(found[:4])}{', ...' if len(found) > 4 else ''}); "
             "pass replace=True (--replace) to overwrite them, or `advance` it instead"
         )
+    quote = connection.dialect.identifier_preparer.quote
     for name in found:
-        connection.exec_driver_sql(f'DROP TABLE "{name}"')
+        connection.exec_driver_sql(f"DROP TABLE {quote(name)}")
 
 
 def _accounts_skeleton(draws: Draws, count: int, first_day: int, last_day: int) -> np.ndarray:
@@ -124,12 +137,33 @@ def generate(
     quiet: bool = False,
     replace: bool = False,
     defects: Sequence[str] = (),
+    system: str = "contract",
+    wukong_compatible: bool = False,
+    timezone: str = WUKONG_TIMEZONE,
 ) -> SimulationSummary:
     """Writes a CRM database with `opportunities` deals whose history ends on end_date (default: today, UTC).
 
     Same arguments, same rows. Refuses a database that already holds CRM tables unless replace is set;
-    defects (names from DEFECTS) are injected once the clean history is written.
+    defects (names from DEFECTS, or WUKONG_DEFECTS for a 悟空CRM database) are injected once the clean
+    history is written.
+
+    system "wukong" writes 悟空CRM 11's tables (simulator/wukong.py) with times in timezone, beside the
+    simulator's contract-shaped record of the same business, and implies wukong_compatible. wukong_compatible
+    alone writes a contract database restricted to what 悟空CRM can hold (README "悟空CRM"): the same seed
+    and arguments give the business a wukong database describes.
     """
+    if system not in SYSTEMS:
+        raise ValueError(f"unknown source system {system!r}; expected one of {', '.join(SYSTEMS)}")
+    try:
+        ZoneInfo(timezone)  # an unknown zone fails here, before anything is written
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {timezone!r}; give an IANA name such as Asia/Shanghai") from None
+    allowed = WUKONG_DEFECTS if system == "wukong" else DEFECTS
+    wrong = [defect for defect in defects if defect not in allowed]
+    if wrong:
+        raise ValueError(
+            f"defect(s) {wrong} cannot be injected at generation into a {system} database; expected {allowed}"
+        )
     scale = Scale.of(opportunities)
     last_day = day_number(end_date or datetime.now(UTC).date())
     first_day = add_months(last_day, -PERIOD_MONTHS) + 1
@@ -147,6 +181,9 @@ def generate(
         monthly_contract_target=0.0,
         monthly_payment_target=0.0,
         monthly_new_customer_target=0.0,
+        system=system,
+        wukong_compatible=wukong_compatible or system == "wukong",
+        timezone=timezone,
     )
     metadata = build_metadata()
     engine = create_engine(url)
@@ -158,6 +195,12 @@ def generate(
             writer = Writer(connection, metadata)
             _write_history(writer, draws, state, scale, window, quiet)
             create_indexes(connection, metadata)
+            if system == "wukong":
+                wukong = build_wukong_metadata()
+                wukong.create_all(connection)
+                writer = wukong_writer(connection, wukong)
+                Translation(connection, metadata, writer, None, timezone).run()
+                create_wukong_indexes(connection, wukong)
             state.save(connection, metadata)
             connection.commit()
     finally:
@@ -170,16 +213,22 @@ def _write_history(
     writer: Writer, draws: Draws, state: SimulatorState, scale: Scale, window: Window, quiet: bool
 ) -> None:
     first_day, last_day = state.first_day, state.last_day
+    compatible = state.wukong_compatible
     departments, users_rows, users = build_organisation(draws, scale.users, first_day, last_day)
+    if compatible:  # 悟空CRM's users have no region (the simulation still places reps in one)
+        users_rows["region"] = np.full(len(users_rows["region"]), None, dtype=object)
     products_rows, products = build_products(draws, scale.products, first_day)
     fx_rows, fx = fx_rates(draws, window, first_day, None)
+    if compatible:  # one currency, no rates
+        fx = single_currency_fx(first_day)
     for table, rows in (
         ("departments", departments),
         ("users", users_rows),
         ("products", products_rows),
         ("fx_rates", fx_rows),
     ):
-        writer.insert(table, rows)
+        if not (compatible and table == "fx_rates"):
+            writer.insert(table, rows)
 
     created_at = _accounts_skeleton(draws, scale.customers, first_day, last_day)
     parts = []
@@ -193,7 +242,7 @@ def _write_history(
         writer.insert("activities", account_activity_rows(draws, state, customers, users, window))
         parts.append(customers)
     customers = Customers.concatenate(parts)
-    world = World(draws, users, products, customers, fx)
+    world = World(draws, users, products, customers, fx, compatible)
 
     position, opened_at, repeat_deals = _deals_skeleton(draws, customers, scale, first_day, window)
     wins = 0
@@ -217,7 +266,8 @@ def _write_history(
     contract_value += _reporting_value(renewals, fx)
 
     _size_the_pace(state, customers, repeat_deals, len(renewal_at), contract_value, int(users.is_active.sum()))
-    writer.insert("marketing_spend", marketing_spend(draws, state, window))
+    if not compatible:  # 悟空CRM records no marketing spend
+        writer.insert("marketing_spend", marketing_spend(draws, state, window))
     writer.insert("sales_targets", sales_targets(draws, state, users, window))
 
 

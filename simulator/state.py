@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection
 
 from simulator.schema import STATE_TABLE
 
+_OPTIONAL: dict[str, object] = {"system": "contract", "wukong_compatible": False, "timezone": "Asia/Shanghai"}
+
 
 @dataclass
 class SimulatorState:
@@ -31,6 +33,10 @@ class SimulatorState:
     monthly_payment_target: float
     monthly_new_customer_target: float
     next_ids: dict[str, int] = field(default_factory=dict)
+    # Saved only when they differ from these defaults, so a contract database's state is as it always was.
+    system: str = "contract"  # the shape of the CRM tables: "contract" or "wukong" (悟空CRM 11)
+    wukong_compatible: bool = False  # the business is restricted to what 悟空CRM can hold (README)
+    timezone: str = "Asia/Shanghai"  # 悟空CRM's local time: its tables hold times in this zone
 
     def take_ids(self, table: str, count: int) -> np.ndarray:
         """Ids for count new rows of table; ids only grow, so a hard-deleted id is never reused."""
@@ -41,7 +47,8 @@ class SimulatorState:
     def save(self, connection: Connection, metadata: MetaData) -> None:
         table = metadata.tables[STATE_TABLE]
         connection.execute(delete(table))
-        connection.execute(table.insert(), [{"key": k, "value": json.dumps(v)} for k, v in asdict(self).items()])
+        values = {k: v for k, v in asdict(self).items() if k not in _OPTIONAL or _OPTIONAL[k] != v}
+        connection.execute(table.insert(), [{"key": k, "value": json.dumps(v)} for k, v in values.items()])
 
     @classmethod
     def load(cls, connection: Connection, metadata: MetaData) -> SimulatorState:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from crm_contract import SOURCE_TABLES
+from crm_wukong import SOURCE_TABLES as WUKONG_TABLES
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class SimulationSummary:
 
     def __str__(self) -> str:
         lines = [f"simulated {self.first_day} to {self.last_day}", f"{'table':<28}{'inserted':>12}{'updated':>10}"]
-        for table in SOURCE_TABLES:
+        wukong = any(name.startswith("wk_") for name in (*self.inserted, *self.updated))
+        for table in WUKONG_TABLES if wukong else SOURCE_TABLES:
             lines.append(
                 f"{table.name:<28}{self.inserted.get(table.name, 0):>12,}{self.updated.get(table.name, 0):>10,}"
             )

@@ -15,6 +15,7 @@ from simulator.draws import Draws
 from simulator.timeline import NULL
 
 CURRENCY_CODES: tuple[str, ...] = tuple(c.code for c in CURRENCIES)
+WUKONG_CURRENCY = "CNY"  # CRM_SOURCE_CURRENCY's default: the one currency of a 悟空CRM-compatible business
 
 
 def indexes_of(names: np.ndarray, vocabulary: tuple[str, ...]) -> np.ndarray:
@@ -120,3 +121,15 @@ class World:
     products: Products
     customers: Customers
     fx: FxRates
+    wukong_compatible: bool = False  # restricted to what 悟空CRM can hold (simulator/README.md)
+
+    def currency_of(self, customer_ids: np.ndarray) -> np.ndarray:
+        """The accounts' billing currency; 悟空CRM holds one currency, so a compatible business bills in CNY."""
+        if self.wukong_compatible:
+            return np.full(len(customer_ids), CURRENCY_CODES.index(WUKONG_CURRENCY), dtype=np.int64)
+        return customer_currency(self.draws, customer_ids)
+
+
+def single_currency_fx(first_day: int) -> FxRates:
+    """Rate 1 for every currency: a compatible business has one currency and no fx_rates rows."""
+    return FxRates(first_day, {code: np.ones(1) for code in FX_CURRENCIES})

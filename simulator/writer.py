@@ -11,7 +11,7 @@ other engine goes through SQLAlchemy Core.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 
 import numpy as np
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from crm_contract import source_table
+from crm_contract import SourceTable, source_table
 from simulator.timeline import DAY, NULL
 
 Columns = dict[str, np.ndarray]
@@ -89,8 +89,8 @@ def from_python(kind: str, values: list) -> np.ndarray:
     return np.array(values, dtype=object)
 
 
-def kinds_of(table: str, names: list[str]) -> list[str]:
-    types = {c.name: c.type for c in source_table(table).columns}
+def kinds_of(table: str, names: list[str], source: Callable[[str], SourceTable] = source_table) -> list[str]:
+    types = {c.name: c.type for c in source(table).columns}
     return [types[name] for name in names]
 
 
@@ -104,11 +104,14 @@ def bulk_loading(connection: Connection) -> None:
 
 
 class Writer:
-    """Inserts and updates rows of the contract tables, counting what it did."""
+    """Inserts and updates rows of a source system's tables (the contract's by default), counting what it did."""
 
-    def __init__(self, connection: Connection, metadata: MetaData) -> None:
+    def __init__(
+        self, connection: Connection, metadata: MetaData, source: Callable[[str], SourceTable] = source_table
+    ) -> None:
         self.connection = connection
         self.metadata = metadata
+        self.source = source
         self.inserted: Counter[str] = Counter()
         self.updated: Counter[str] = Counter()
 
@@ -118,11 +121,11 @@ class Writer:
         return self.connection.dialect.name == "sqlite"
 
     def insert(self, table: str, columns: Mapping[str, np.ndarray]) -> None:
-        expected = source_table(table).column_names
+        expected = self.source(table).column_names
         if tuple(columns) != expected:
-            raise ValueError(f"rows for {table} have columns {tuple(columns)}, the contract says {expected}")
+            raise ValueError(f"rows for {table} have columns {tuple(columns)}, the source declares {expected}")
         count = len(next(iter(columns.values())))
-        kinds = kinds_of(table, list(columns))
+        kinds = kinds_of(table, list(columns), self.source)
         for start in range(0, count, _ROWS_PER_STATEMENT):
             part = [values[start : start + _ROWS_PER_STATEMENT] for values in columns.values()]
             if self.fast:
@@ -147,10 +150,13 @@ class Writer:
             .where(and_(*(sql_table.c[name] == bindparam(f"key_{name}") for name in keys)))
             .values({name: bindparam(f"new_{name}") for name in changes})
         )
-        lists = {f"key_{n}": _python_values(k, v) for n, k, v in zip(keys, kinds_of(table, list(keys)), keys.values())}
+        lists = {
+            f"key_{n}": _python_values(k, v)
+            for n, k, v in zip(keys, kinds_of(table, list(keys), self.source), keys.values())
+        }
         lists |= {
             f"new_{n}": _python_values(k, v)
-            for n, k, v in zip(changes, kinds_of(table, list(changes)), changes.values())
+            for n, k, v in zip(changes, kinds_of(table, list(changes), self.source), changes.values())
         }
         params = [dict(zip(lists, row)) for row in zip(*lists.values())]
         for start in range(0, count, _ROWS_PER_STATEMENT):

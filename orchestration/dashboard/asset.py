@@ -1,60 +1,61 @@
-"""The dashboard as a Dagster asset downstream of the publish step.
+"""The dashboard as part of the publish step (orchestration/publish.py): drawn from the new published file.
 
-It reads the published file, not the warehouse, so it shows exactly what analysts see and never takes the
-warehouse's write lock. The page and PNGs are written to a new folder and swapped in as `dashboard/` beside
-the published file in one step, like the Parquet exports.
+It reads the published file, not the warehouse, so it shows exactly what analysts see, and it is drawn into
+the new version's `dashboard/` before that version is swapped in: the page never shows other numbers than
+the file beside it.
 """
 
 import base64
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
 from orchestration import published_folder
 from orchestration.crash_points import crash_point
-from orchestration.publish import published_warehouse
-from orchestration.resources import WarehouseResource
-from orchestration.writer_lock import WAREHOUSE_POOL
 
+DASHBOARD_KEY = dg.AssetKey(["published", "dashboard"])
 PREVIEW_PANEL = "briefing"
 
 
 def dashboard_dir_of(published_path: Path) -> Path:
     """`dashboard/` beside the published file: index.html and one PNG per panel."""
-    return published_path.parent / "dashboard"
+    return published_path.parent / published_folder.DASHBOARD
 
 
-@dg.asset(
-    key=dg.AssetKey(["published", "dashboard"]),
-    group_name="published",
-    kinds={"html"},
-    deps=[published_warehouse.key],
-    pool=WAREHOUSE_POOL,  # one publish at a time: a second run's dashboard never swaps out this one's folder
-    description="A static dashboard (one offline HTML page and a PNG per panel) drawn from the published marts.",
-)
-def published_dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from orchestration.dashboard.page import write_dashboard  # matplotlib: imported when a dashboard is drawn
+@dataclass(frozen=True)
+class DrawnDashboard:
+    page_name: str
+    charts: dict[str, str]  # panel key -> PNG file name
+    preview_png: bytes
 
-    published_path = Path(warehouse.published_path)
-    link = dashboard_dir_of(published_path)
-    folder = published_folder.new_version(link)
-    try:
-        written = write_dashboard(published_path, folder)
-        crash_point("dashboard")
-        published_folder.swap_in(link, folder, warehouse.published_file_mode)
-    except BaseException:
-        published_folder.discard(folder)
-        raise
-    page = link / written.page.name
-    context.log.info(f"dashboard: {page} ({len(written.charts)} panels)")
-    preview = base64.b64encode(written.charts[PREVIEW_PANEL].read_bytes()).decode("ascii")
-    return dg.MaterializeResult(
-        metadata={
+    def page_in(self, published_path: Path) -> Path:
+        return dashboard_dir_of(published_path) / self.page_name
+
+    def metadata(self, published_path: Path) -> dict[str, dg.MetadataValue]:
+        """Paths as readers use them (through the published folder's links), and the briefing inline."""
+        folder, page = dashboard_dir_of(published_path), self.page_in(published_path)
+        preview = base64.b64encode(self.preview_png).decode("ascii")
+        return {
             "path": dg.MetadataValue.path(str(page)),
-            "panels": dg.MetadataValue.json({key: str(link / png.name) for key, png in written.charts.items()}),
-            "preview_png": dg.MetadataValue.path(str(link / written.charts[PREVIEW_PANEL].name)),
+            "panels": dg.MetadataValue.json({key: str(folder / name) for key, name in self.charts.items()}),
+            "preview_png": dg.MetadataValue.path(str(folder / self.charts[PREVIEW_PANEL])),
             "preview": dg.MetadataValue.md(
                 f"[{page}](file://{page})\n\n![{PREVIEW_PANEL}](data:image/png;base64,{preview})"
             ),
         }
+
+
+def draw_dashboard(new_published_file: Path) -> DrawnDashboard:
+    """Draw the page and PNGs from a new version's published file into `dashboard/` beside it."""
+    from orchestration.dashboard.page import write_dashboard  # matplotlib: imported when a dashboard is drawn
+
+    folder = new_published_file.parent / published_folder.DASHBOARD
+    folder.mkdir()
+    written = write_dashboard(new_published_file, folder)
+    crash_point("dashboard")
+    return DrawnDashboard(
+        page_name=written.page.name,
+        charts={key: png.name for key, png in written.charts.items()},
+        preview_png=written.charts[PREVIEW_PANEL].read_bytes(),
     )

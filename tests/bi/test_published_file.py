@@ -67,8 +67,9 @@ def test_a_publish_replaces_the_parquet_folder_and_keeps_no_old_version(tmp_path
             == 5
         )
     assert sorted(path.name for path in published_path.parent.iterdir() if path.name.startswith(".")) == [
-        parquet_dir_of(published_path).resolve().name
+        parquet_dir_of(published_path).resolve().parent.name  # the one version folder, the current one
     ]
+    assert published_path.resolve().parent == parquet_dir_of(published_path).resolve().parent
 
 
 def test_a_failed_publish_leaves_the_published_file_and_parquet_as_they_were(tmp_path: Path) -> None:
@@ -108,15 +109,15 @@ def test_a_publish_removes_what_a_killed_publish_left_beside_the_published_file(
         os._exit(0)
     assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 9
     left = sorted(path.name for path in published_path.parent.iterdir())
-    assert any(name.endswith(".tmp") for name in left) and any(name.startswith(".parquet.") for name in left), left
+    assert len(left) == 1 and left[0].startswith(".published."), left  # a half-written version, never swapped in
 
     with duckdb.connect() as con:
         con.execute("create schema marts")
         con.execute("create table marts.mart_example as select 1 as id")
         published = publish_models(con, [("marts", "mart_example")], published_path, DEFAULT_STORAGE_VERSION)
-    assert sorted(path.name for path in published.removed_leftovers) == [name for name in left if ".tmp" in name]
+    assert [path.name for path in published.removed_leftovers] == left
     assert sorted(path.name for path in published_path.parent.iterdir()) == sorted(
-        ["crm.duckdb", "parquet", parquet_dir_of(published_path).resolve().name]
+        ["crm.duckdb", "parquet", "current", published_path.resolve().parent.name]
     )
 
 
@@ -133,3 +134,26 @@ def test_the_bi_guides_sql_runs_on_the_published_file_and_its_parquet(clean_pipe
     with duckdb.connect(str(clean_pipeline.published_path), read_only=True) as con:
         for query in queries:
             assert con.execute(query.replace("data/published/", f"{published_dir}/")).fetchall(), query
+
+
+def test_a_publish_over_the_layout_of_older_releases_turns_it_into_links(tmp_path: Path) -> None:
+    """Releases before the one-version layout left a plain file, a plain `parquet/` folder and hidden per-folder
+    versions: the first publish replaces them with the links readers use and removes the rest."""
+    published_path = tmp_path / "published" / "crm.duckdb"
+    published_path.parent.mkdir()
+    published_path.write_bytes(b"an older release's file")
+    (published_path.parent / ".parquet.0123").mkdir()
+    (published_path.parent / "parquet").mkdir()
+    (published_path.parent / ".crm.duckdb.0123.tmp").write_bytes(b"a killed publish's staging file")
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.mart_example as select range as id from range(4)")
+        publish_models(con, [("marts", "mart_example")], published_path, DEFAULT_STORAGE_VERSION)
+    version = published_path.resolve().parent
+    assert sorted(path.name for path in published_path.parent.iterdir()) == sorted(
+        ["crm.duckdb", "parquet", "current", version.name]
+    )
+    assert all((published_path.parent / name).is_symlink() for name in ("crm.duckdb", "parquet", "current"))
+    with duckdb.connect(str(published_path), read_only=True) as con:
+        assert con.execute("select count(*) from marts.mart_example").fetchone()[0] == 4
+    assert parquet_dir_of(published_path).resolve() == version / "parquet"

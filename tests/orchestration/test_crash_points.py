@@ -75,6 +75,7 @@ def test_a_run_killed_at_each_point_is_recovered_by_the_next_run(
     wait_for_its_orphans(folder.warehouse_path)
     if file_digest(folder.published_path) != published_before:  # the new file, whole, or the old one untouched
         assert table_fingerprints(folder.published_path, "marts") == uncrashed
+    assert_parquet_matches_the_published_file(folder.published_path)  # one version: never a mix of two runs
     assert_no_watermark_ahead_of_its_data(folder.warehouse_path)
 
     recovered = folder.run_command("run", dagster_home=dagster_home)
@@ -92,7 +93,8 @@ def test_a_run_killed_at_each_point_is_recovered_by_the_next_run(
     assert table_fingerprints(folder.published_path, "marts") == uncrashed
     assert table_fingerprints(folder.published_path, "marts") != before  # the day's changes were published
     assert_parquet_matches_the_published_file(folder.published_path)
-    assert not list(folder.published_path.parent.glob(f".{folder.published_path.name}.*.tmp*"))
+    (version,) = folder.published_path.parent.glob(".published.*")  # the killed publish's version is gone
+    assert folder.published_path.resolve().parent == version
 
 
 def wait_for_its_orphans(warehouse: Path) -> None:

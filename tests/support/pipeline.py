@@ -113,7 +113,8 @@ class Pipeline:
         return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
 
     def copy_to(self, data_dir: Path) -> Pipeline:
-        shutil.copytree(self.data_dir, data_dir, ignore=shutil.ignore_patterns("quality_docs"))
+        # symlinks=True: the published folder's links are relative, and stay links in the copy
+        shutil.copytree(self.data_dir, data_dir, symlinks=True, ignore=shutil.ignore_patterns("quality_docs"))
         return replace(self, data_dir=data_dir)
 
 
