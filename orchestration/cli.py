@@ -168,7 +168,14 @@ def _command(args: argparse.Namespace) -> int:
 
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             print(f"simulating a CRM with {args.opportunities:,} opportunities → {simulated}")
-            simulator.generate(settings.source_url, opportunities=args.opportunities, seed=args.seed)
+            # in the shape CRM_SOURCE_SYSTEM reads (悟空CRM's local times in CRM_SOURCE_TIMEZONE)
+            simulator.generate(
+                settings.source_url,
+                opportunities=args.opportunities,
+                seed=args.seed,
+                system=settings.source_system,
+                timezone=settings.source_timezone,
+            )
     if args.command != "prepare":
         # The job checks the source too, when it starts; checking here first spares the start of Dagster and
         # its log when the source cannot serve the run.
