@@ -196,8 +196,3 @@ def merge_into_raw(
             context.log.info(f"{result.table}: file {drops[result.table]['file']} loaded, archived as {archived}")
             metadata["archived_file"] = str(archived) if archived else "not in the landing folder any more"
         yield dg.MaterializeResult(asset_key=raw_key(result.table), metadata=metadata)
-
-
-# The contract's, for the modules and tests that import them by name; definitions builds the chosen system's.
-landing_assets: list[dg.AssetsDefinition] = build_extract_assets(source_system(CONTRACT))[:-1]
-raw_tables: dg.AssetsDefinition = build_extract_assets(source_system(CONTRACT))[-1]
