@@ -39,7 +39,8 @@ def test_a_run_names_the_future_row_in_a_warning_and_in_the_raw_assets_metadata(
     merged = materialization_metadata(result, "raw", "opportunities")
     assert merged["watermark_after"] == "2026-07-01T00:00:00"
     assert merged["rows_beyond_watermark_cap"] == {
-        "cap": {"at": "2026-07-01T00:00:00", "by_as_of_date": True},
+        "cap": {"at": "2026-07-01T00:00:00", "by_as_of_date": True, "timezone": None},  # the contract's times: UTC
         "rows": 1,
         "first": [{"opportunity_id": future, "updated_at": "2027-06-30T10:00:00"}],
+        "watermark": "updated_at",
     }
