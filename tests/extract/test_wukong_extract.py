@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from crm_contract import source_table as contract_table
 from crm_wukong import SOURCE_TABLES, source_table
+from orchestration.file_reader import FileReader, NothingDropped
 from orchestration.incremental_load import HARD_DELETES_TABLE, load_table, read_watermark
 from orchestration.source_reader import SourceReader
 from tests.support.wukong_db import FIRST_CREATED, create_wukong_database, execute, insert_rows, wukong_rows
@@ -189,3 +191,22 @@ def test_a_wukong_mariadb_is_read_with_the_same_watermarks(mariadb, warehouse):
         7,
         datetime(2026, 6, 20),
     )
+
+
+def test_a_file_drop_table_without_its_file_is_in_raw_empty_on_either_warehouse(raw_engine):
+    """Beside 悟空CRM, fx_rates comes only from dropped files: without one, raw still has the table dbt reads."""
+    fx_rates = contract_table("fx_rates")
+    for run in ("run-1", "run-2"):
+        landed, merged = raw_engine.load(NothingDropped(), fx_rates, load_id=run)
+        assert (landed.rows_read, merged.rows_inserted, merged.hard_deleted) == (0, 0, 0)
+    assert raw_engine.rows("fx_rates") == [] and raw_engine.watermark("fx_rates") is None
+
+
+def test_a_run_without_a_file_keeps_the_rows_the_last_dropped_file_brought(warehouse, tmp_path):
+    fx_rates = contract_table("fx_rates")
+    dropped = tmp_path / "fx_rates.csv"
+    dropped.write_text("currency,rate_date,rate_to_reporting,updated_at\nUSD,2026-06-30,7.1,2026-06-30 08:00:00\n")
+    load_table(warehouse, FileReader(dropped), fx_rates, load_id="with-file")
+    _, merged = load_table(warehouse, NothingDropped(), fx_rates, load_id="without")
+    assert merged.mode == "file" and merged.rows_updated == 0
+    assert warehouse.execute("select currency, _load_id from raw.fx_rates").fetchall() == [("USD", "with-file")]
