@@ -83,6 +83,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 freshness_hours=settings.freshness_hours,
                 as_of_date=as_of_date,
                 reporting_currency=settings.reporting_currency,
+                source_timezone=settings.source_times_timezone or "",
             ),
         },
         # Every step writes the same warehouse, and DuckDB allows one writer: steps run one after another.

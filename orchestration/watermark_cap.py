@@ -56,8 +56,8 @@ class WatermarkCap:
         """The cap of a batch read at `read_at` (naive UTC), for a run whose as-of date ends at `as_of_end` (naive
         UTC), in the clock of a source writing `timezone`'s local time (None: UTC)."""
         if as_of_end is not None and as_of_end <= read_at:
-            return cls(_in_source_clock(as_of_end, timezone), by_as_of_date=True, timezone=timezone)
-        return cls(_in_source_clock(read_at, timezone), by_as_of_date=False, timezone=timezone)
+            return cls(in_source_clock(as_of_end, timezone), by_as_of_date=True, timezone=timezone)
+        return cls(in_source_clock(read_at, timezone), by_as_of_date=False, timezone=timezone)
 
     @property
     def set_by(self) -> str:
@@ -65,7 +65,8 @@ class WatermarkCap:
             if self.timezone is not None:
                 return (
                     f"the end of the as-of date (CRM_AS_OF_DATE; midnight UTC after it), in the source's local "
-                    f"time {self.timezone} (CRM_SOURCE_TIMEZONE)"
+                    f"time {self.timezone} (CRM_SOURCE_TIMEZONE; gate 1 reports the same rows as "
+                    "update_time_not_after_as_of or create_time_not_after_as_of)"
                 )
             return (
                 f"the end of the as-of date {(self.at - timedelta(days=1)).date()} (CRM_AS_OF_DATE; gate 1 "
@@ -108,7 +109,7 @@ class RowsBeyondCap:
         )
 
 
-def _in_source_clock(instant: datetime, timezone: str | None) -> datetime:
+def in_source_clock(instant: datetime, timezone: str | None) -> datetime:
     """A naive UTC instant as the source's clock shows it: itself for a UTC source, else the local wall time."""
     if timezone is None:
         return instant

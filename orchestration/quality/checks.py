@@ -57,6 +57,7 @@ def build_gate_1_checks(tables: Sequence[SourceTable] = SOURCE_TABLES) -> list[d
             tables=checked,
             as_of=quality.as_of(),
             reporting_currency=quality.reporting_currency,
+            source_timezone=quality.source_timezone or None,
             load_id=context.run.run_id,
             source_rows_read={
                 table.name: rows

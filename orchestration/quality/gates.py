@@ -46,8 +46,13 @@ def run_gate_1(
     reporting_currency: str,
     load_id: str,
     source_rows_read: dict[str, int],
+    source_timezone: str | None = None,
 ) -> GateRun:
-    """Validate the landed batches of `tables`; quarantine WARN rows unless an ERROR stops the run."""
+    """Validate the landed batches of `tables`; quarantine WARN rows unless an ERROR stops the run.
+
+    source_timezone: the zone of the source's local times (悟空CRM), in which its dates are judged against the
+    as-of date; None for a source writing UTC.
+    """
     started = time.perf_counter()
     suites = suites_in(RAW_LAYER)
     with warehouse.session() as session:
@@ -65,6 +70,7 @@ def run_gate_1(
             as_of=as_of,
             now=now,
             source_rows_read=source_rows_read.get(table.name),
+            source_timezone=source_timezone,
         )
         if table.name in facts.full_refresh_tables:
             # The batch replaces the table, so both scopes read the same rows: one validation, not two (GE

@@ -20,6 +20,7 @@ from orchestration.quality.relations import after_merge_sql, landing_sql
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.warehouse_sql import SqlSession, scalar
+from orchestration.watermark_cap import in_source_clock
 
 STAGE_CATALOGUE = DBT_PROJECT_DIR / "seeds" / "stage_catalogue.csv"
 
@@ -90,12 +91,18 @@ def raw_parameters(
     as_of: date,
     now: datetime,
     source_rows_read: int | None,
+    source_timezone: str | None = None,
 ) -> dict[str, object]:
-    """Every parameter a raw suite may name; GE ignores the ones a suite does not use."""
+    """Every parameter a raw suite may name; GE ignores the ones a suite does not use.
+
+    as_of_end_local is the as-of date's end in the source's own clock: 悟空CRM's local time (`source_timezone`,
+    CRM_SOURCE_TIMEZONE), the same instant as as_of_end and the same bound as the watermark's cap.
+    """
     cut_off = as_of_end(as_of)
     return {
         "amount_ceiling": thresholds.amount_ceiling,
         "as_of_end": cut_off,
+        "as_of_end_local": in_source_clock(cut_off, source_timezone),
         "fresh_since": min(now, cut_off) - timedelta(hours=thresholds.freshness_hours),
         "min_row_count": math.ceil(facts.raw_row_counts[table] * (1 - thresholds.volume_drop_share)),
         "known_currencies": facts.known_currencies,

@@ -21,6 +21,9 @@ class QualityResource(dg.ConfigurableResource):
     freshness_hours: int  # CRM_FRESHNESS_HOURS, for the suites gates.yml does not override
     as_of_date: str  # YYYY-MM-DD; empty: today (UTC)
     reporting_currency: str
+    # The zone of the source's local times (悟空CRM: CRM_SOURCE_TIMEZONE), where gate 1 judges its dates against the
+    # as-of date; empty for a source writing UTC (the contract).
+    source_timezone: str = ""
 
     def as_of(self) -> date:
         return date.fromisoformat(self.as_of_date) if self.as_of_date else datetime.now(UTC).date()

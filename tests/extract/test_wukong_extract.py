@@ -141,7 +141,7 @@ def test_the_watermark_cap_compares_the_as_of_end_in_the_crms_local_time(wukong,
     assert merged.watermark_after == datetime(2026, 7, 1, 8)
     beyond = merged.rows_beyond_watermark_cap
     assert beyond.first == [{"business_id": 4, "coalesce(update_time, create_time)": datetime(2026, 7, 1, 9)}]
-    assert "in the source's local time Asia/Shanghai (CRM_SOURCE_TIMEZONE)" in beyond.warning(BUSINESS.name)
+    assert "in the source's local time Asia/Shanghai (CRM_SOURCE_TIMEZONE; gate 1" in beyond.warning(BUSINESS.name)
     # compared in UTC instead, the 07:00 edit would have been taken for one after the as-of date
     _, in_utc = load_table(
         warehouse, SourceReader(wukong), BUSINESS, load_id="run-3", as_of_end=as_of_end, full_refresh=True

@@ -127,7 +127,7 @@ class Breaker:
     @staticmethod
     def out_of_range(table: SourceTable, rule: Rule) -> object:
         kwargs = rule.kwargs
-        if kwargs.get("max_value") == {"$PARAMETER": "as_of_end"}:
+        if kwargs.get("max_value") in ({"$PARAMETER": "as_of_end"}, {"$PARAMETER": "as_of_end_local"}):
             kind = next(c.type for c in table.columns if c.name == kwargs["column"])
             return AFTER_AS_OF if kind == "date" else datetime.combine(AFTER_AS_OF, datetime.min.time())
         if kwargs.get("max_value") == {"$PARAMETER": "amount_ceiling"}:

@@ -20,7 +20,7 @@ from orchestration.source_reader import SourceReader
 from orchestration.source_system import WUKONG, source_system
 from tests.quality.test_gate_1_rules import Breaker, failing_keys
 from tests.support.pipeline import shipped_gates
-from tests.support.wukong_db import create_wukong_database
+from tests.support.wukong_db import create_wukong_database, wukong_rows
 
 SYSTEM = source_system(WUKONG)
 AS_OF = date(2026, 6, 30)
@@ -32,7 +32,7 @@ TABLE_RULES = {"source_keys_unique", "row_count_not_dropping", "updated_at_fresh
 def landed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse whose every 悟空CRM table (and the file-drop tables, empty) is landed, nothing merged yet."""
     folder = tmp_path_factory.mktemp("wukong_gate")
-    url = create_wukong_database(folder / "wukong.sqlite")
+    url = create_wukong_database(folder / "wukong.sqlite", wukong_rows(20))  # a row to break per rule
     path = folder / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         for table in SYSTEM.tables:
@@ -59,17 +59,19 @@ def warehouse(landed_template: Path, tmp_path: Path) -> WarehouseResource:
     return WarehouseResource(path=str(path), published_path=str(tmp_path / "published.duckdb"))
 
 
-def run_gate(warehouse: WarehouseResource, docs: Path, source_rows_read: dict[str, int] | None = None) -> GateRun:
+def run_gate(warehouse: WarehouseResource, docs: Path, *tables: str) -> GateRun:
+    """Gate 1 on every table of the 悟空CRM system, or on `tables`, judging dates in Shanghai time."""
     return run_gate_1(
         warehouse,
         docs_dir=docs,
         docs_keep_days=30,
         gates=shipped_gates(),
-        tables=list(SYSTEM.tables),
+        tables=[SYSTEM.table(name) for name in tables] if tables else list(SYSTEM.tables),
         as_of=AS_OF,
         reporting_currency="CNY",
         load_id="wk-run",
-        source_rows_read=source_rows_read or {},
+        source_rows_read={},
+        source_timezone="Asia/Shanghai",
     )
 
 
@@ -135,10 +137,24 @@ def test_an_unknown_code_warns_and_its_rows_are_quarantined_not_dropped(warehous
             f"select table_name, primary_key, rule, severity from {QUARANTINE_TABLE} order by 1, 2"
         ).fetchall()
         # the rows stay in the batch, to be merged into raw with the rest
-        assert con.execute("select count(*) from landing.wk_crm_contract").fetchone()[0] == 12
+        assert con.execute("select count(*) from landing.wk_crm_contract").fetchone()[0] == 20
     assert listed == [
         ("wk_crm_activity", "{'activity_id': 3}", "type_code_known", "WARN"),
         ("wk_crm_activity", "{'activity_id': 4}", "type_code_known", "WARN"),
         ("wk_crm_contract", "{'contract_id': 5}", "check_status_code_known", "WARN"),
         ("wk_crm_receivables_plan", "{'receivables_plan_id': 2}", "received_status_code_known", "WARN"),
     ]
+
+
+def test_dates_are_judged_against_the_as_of_date_in_the_crms_local_time(warehouse, tmp_path):
+    # The as-of date 2026-06-30 ends at midnight UTC: 08:00 on 1 July in Shanghai, where 悟空CRM wrote these times.
+    with duckdb.connect(warehouse.path) as con:
+        con.execute("update landing.wk_crm_business set create_time = '2026-07-01 07:00' where business_id = 1")
+        con.execute("update landing.wk_crm_business set create_time = '2026-07-01 09:00' where business_id = 2")
+    run = run_gate(warehouse, tmp_path / "docs", "wk_crm_business")
+    (late,) = [o for o in run.outcomes if not o.passed]
+    assert (late.rule.name, late.severity.value, late.sample_keys) == (
+        "create_time_not_after_as_of",
+        "WARN",
+        [{"business_id": 2}],
+    )
