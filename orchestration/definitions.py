@@ -84,6 +84,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 as_of_date=as_of_date,
                 reporting_currency=settings.reporting_currency,
                 source_timezone=settings.source_times_timezone or "",
+                source_currency=settings.source_currency if settings.source_system != "contract" else "",
             ),
         },
         # Every step writes the same warehouse, and DuckDB allows one writer: steps run one after another.

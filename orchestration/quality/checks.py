@@ -58,6 +58,7 @@ def build_gate_1_checks(tables: Sequence[SourceTable] = SOURCE_TABLES) -> list[d
             as_of=quality.as_of(),
             reporting_currency=quality.reporting_currency,
             source_timezone=quality.source_timezone or None,
+            source_currency=quality.source_currency or None,
             load_id=context.run.run_id,
             source_rows_read={
                 table.name: rows

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from crm_contract import SourceTable
 from orchestration.quality.gate_config import GateConfig
-from orchestration.quality.parameters import WarehouseFacts, raw_parameters, read_stage_catalogue, read_warehouse_facts
+from orchestration.quality.parameters import (
+    WarehouseFacts,
+    needed_currencies,
+    raw_parameters,
+    read_stage_catalogue,
+    read_warehouse_facts,
+)
 from orchestration.quality.quarantine import quarantine
 from orchestration.quality.relations import after_merge_sql, expand_after_merge, in_schemas, landing_sql
 from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Scope, Suite, suites_in
@@ -47,11 +53,13 @@ def run_gate_1(
     load_id: str,
     source_rows_read: dict[str, int],
     source_timezone: str | None = None,
+    source_currency: str | None = None,
 ) -> GateRun:
     """Validate the landed batches of `tables`; quarantine WARN rows unless an ERROR stops the run.
 
     source_timezone: the zone of the source's local times (悟空CRM), in which its dates are judged against the
-    as-of date; None for a source writing UTC.
+    as-of date; None for a source writing UTC. source_currency: the one currency of a source whose amounts carry
+    none (悟空CRM: CRM_SOURCE_CURRENCY); None for the contract.
     """
     started = time.perf_counter()
     suites = suites_in(RAW_LAYER)
@@ -71,6 +79,7 @@ def run_gate_1(
             now=now,
             source_rows_read=source_rows_read.get(table.name),
             source_timezone=source_timezone,
+            needed_currencies=needed_currencies(source_currency, reporting_currency),
         )
         if table.name in facts.full_refresh_tables:
             # The batch replaces the table, so both scopes read the same rows: one validation, not two (GE

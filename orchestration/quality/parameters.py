@@ -77,6 +77,13 @@ def read_warehouse_facts(session: SqlSession, tables: list[SourceTable], reporti
     )
 
 
+def needed_currencies(source_currency: str | None, reporting_currency: str) -> list[str]:
+    """The currencies fx_rates must hold rates for, whatever the rows say: 悟空CRM's one currency (CRM_SOURCE_CURRENCY;
+    its amounts carry none, so no row names it) when it is not the reporting currency. The contract's rows name their
+    own currencies (currency_known)."""
+    return [source_currency] if source_currency and source_currency != reporting_currency else []
+
+
 def as_of_end(as_of: date) -> datetime:
     """The first instant after the as-of date: dates and timestamps must be before it."""
     return datetime.combine(as_of + timedelta(days=1), time())
@@ -92,17 +99,20 @@ def raw_parameters(
     now: datetime,
     source_rows_read: int | None,
     source_timezone: str | None = None,
+    needed_currencies: list[str] | None = None,
 ) -> dict[str, object]:
     """Every parameter a raw suite may name; GE ignores the ones a suite does not use.
 
     as_of_end_local is the as-of date's end in the source's own clock: 悟空CRM's local time (`source_timezone`,
     CRM_SOURCE_TIMEZONE), the same instant as as_of_end and the same bound as the watermark's cap.
+    needed_currencies: the currencies fx_rates must have rates for whatever the rows say (needed_currencies()).
     """
     cut_off = as_of_end(as_of)
     return {
         "amount_ceiling": thresholds.amount_ceiling,
         "as_of_end": cut_off,
         "as_of_end_local": in_source_clock(cut_off, source_timezone),
+        "needed_currencies": needed_currencies or [],
         "fresh_since": min(now, cut_off) - timedelta(hours=thresholds.freshness_hours),
         "min_row_count": math.ceil(facts.raw_row_counts[table] * (1 - thresholds.volume_drop_share)),
         "known_currencies": facts.known_currencies,

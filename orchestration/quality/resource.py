@@ -24,6 +24,9 @@ class QualityResource(dg.ConfigurableResource):
     # The zone of the source's local times (悟空CRM: CRM_SOURCE_TIMEZONE), where gate 1 judges its dates against the
     # as-of date; empty for a source writing UTC (the contract).
     source_timezone: str = ""
+    # The one currency of a source whose amounts carry none (悟空CRM: CRM_SOURCE_CURRENCY): fx_rates must have rates for
+    # it unless it is the reporting currency. Empty for the contract, whose rows name their currencies.
+    source_currency: str = ""
 
     def as_of(self) -> date:
         return date.fromisoformat(self.as_of_date) if self.as_of_date else datetime.now(UTC).date()

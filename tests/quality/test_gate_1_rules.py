@@ -147,7 +147,7 @@ def failing_keys(con: duckdb.DuckDBPyConnection, run: GateRun) -> dict[tuple[str
     }
 
 
-ROWS_FREE_RULES = {"source_keys_unique", "row_count_not_dropping", "updated_at_fresh"}
+ROWS_FREE_RULES = {"source_keys_unique", "row_count_not_dropping", "updated_at_fresh", "source_currency_has_rates"}
 
 
 @pytest.fixture()

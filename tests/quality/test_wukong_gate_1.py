@@ -158,3 +158,26 @@ def test_dates_are_judged_against_the_as_of_date_in_the_crms_local_time(warehous
         "WARN",
         [{"business_id": 2}],
     )
+
+
+def test_without_rates_for_the_source_currency_gate_1_stops_the_run_with_the_advice(warehouse, tmp_path):
+    def gate(reporting_currency: str) -> GateRun:
+        return run_gate_1(
+            warehouse,
+            docs_dir=tmp_path / "docs",
+            docs_keep_days=30,
+            gates=shipped_gates(),
+            tables=[SYSTEM.table("fx_rates")],
+            as_of=AS_OF,
+            reporting_currency=reporting_currency,
+            load_id="wk-run",
+            source_rows_read={},
+            source_currency="CNY",
+        )
+
+    stopped = gate("USD")  # 悟空CRM's amounts are in CNY, the marts in USD, and no fx_rates file was dropped
+    (missing,) = [o for o in stopped.outcomes if o.rule.name == "source_currency_has_rates"]
+    assert stopped.stops_the_run and not missing.passed and missing.severity.value == "ERROR"
+    assert "drop an fx_rates file, or set CRM_REPORTING_CURRENCY" in _summary(missing)
+    same_currency = gate("CNY")
+    assert [o.passed for o in same_currency.outcomes if o.rule.name == "source_currency_has_rates"] == [True]
