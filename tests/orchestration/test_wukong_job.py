@@ -26,6 +26,7 @@ def definitions(data_dir: Path, url: str) -> dg.Definitions:
                 "CRM_SOURCE_URL": url,
                 "CRM_SOURCE_SYSTEM": "wukong",
                 "CRM_AS_OF_DATE": "2026-06-30",
+                "CRM_REPORTING_CURRENCY": "CNY",  # 悟空CRM's one currency: no fx_rates needed
                 "DAGSTER_HOME": str(data_dir / "dagster_home"),
             }
         )
