@@ -43,7 +43,7 @@ final as (
         cast(case
             when businesses.is_end = 1 then 'won'
             when businesses.is_end in (2, 3) then 'lost'
-            else trim(statuses.name)
+            else lower(trim(statuses.name))
         end as {{ dbt.type_string() }})                                   as stage,
         cast(businesses.money as decimal(18,2))                       as amount,
         cast('{{ source_currency() }}' as {{ dbt.type_string() }})        as currency,

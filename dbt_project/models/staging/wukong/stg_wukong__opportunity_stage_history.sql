@@ -18,7 +18,7 @@ first_stages as (  -- each stage group's first stage
     from (
         select
             type_id,
-            trim(name) as stage_name,
+            lower(trim(name)) as stage_name,
             row_number() over (partition by type_id order by order_num, status_id) as position
         from statuses
     ) as ordered
@@ -44,7 +44,7 @@ change_rows as (
     select
         cast(changes.change_id as bigint)                  as history_id,
         cast(changes.business_id as bigint)                as opportunity_id,
-        trim(statuses.name)                                as to_stage,
+        lower(trim(statuses.name))                         as to_stage,
         {{ local_to_utc('changes.create_time') }}          as changed_at,
         cast(changes.create_user_id as bigint)             as changed_by_user_id,
         {{ local_to_utc('changes.create_time') }}          as updated_at,
