@@ -25,19 +25,23 @@ The 悟空CRM business (times are local, Asia/Shanghai = UTC+8; amounts in CNY, 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 import crm_contract
 import crm_wukong
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl
 from tests.support.dbt import run_dbt
+from tests.support.servers import Server
+from tests.support.warehouses import assert_same_published_rows, create_reader_role, postgres_env, sqlalchemy_rows
 
 AS_OF_DATE = "2025-03-31"
 LOADED_AT = datetime(2025, 3, 31, 23, 0)
@@ -468,22 +472,28 @@ WUKONG: dict[str, list[dict[str, Any]]] = {
 }
 
 
+def raw_statements(
+    rows_by_table: Mapping[str, Sequence[Mapping[str, Any]]], placeholder: str
+) -> Iterator[tuple[str, list[Any]]]:
+    """What the extract leaves in raw in wukong mode, as SQL both DuckDB and Postgres run: every 悟空CRM table with
+    the given rows, and the contract's file-drop tables (fx_rates, marketing_spend) empty."""
+    yield f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}", []
+    for table in crm_wukong.SOURCE_TABLES:
+        yield raw_table_ddl(table), []
+        for row in rows_by_table.get(table.name, ()):
+            names = [*row, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
+            columns = ", ".join(f'"{name}"' for name in names)
+            placeholders = ", ".join(placeholder for _ in names)
+            insert = f"INSERT INTO {RAW_SCHEMA}.{table.name} ({columns}) VALUES ({placeholders})"
+            yield insert, [*row.values(), "fixture", LOADED_AT]
+    for name in ("fx_rates", "marketing_spend"):
+        yield raw_table_ddl(crm_contract.source_table(name)), []
+
+
 def write_wukong_raw_tables(warehouse_path: Path, rows_by_table: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-    """Create every 悟空CRM raw table (and the contract's file-drop tables, empty) and insert the given rows."""
     with duckdb.connect(str(warehouse_path)) as con:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-        for table in crm_wukong.SOURCE_TABLES:
-            con.execute(raw_table_ddl(table))
-            for row in rows_by_table.get(table.name, ()):
-                names = [*row, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
-                columns = ", ".join(f'"{name}"' for name in names)
-                placeholders = ", ".join("?" for _ in names)
-                con.execute(
-                    f"INSERT INTO {RAW_SCHEMA}.{table.name} ({columns}) VALUES ({placeholders})",
-                    [*row.values(), "fixture", LOADED_AT],
-                )
-        for name in ("fx_rates", "marketing_spend"):
-            con.execute(raw_table_ddl(crm_contract.source_table(name)))
+        for statement, params in raw_statements(rows_by_table, "?"):
+            con.execute(statement, params)
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
@@ -669,3 +679,23 @@ def test_two_enabled_stage_groups_without_a_choice_stop_the_run_naming_them(ware
         ("won",),
         ("lost",),
     ]
+
+
+def test_postgres_builds_the_same_marts_from_the_same_wukong_tables(warehouse: Path, postgres: Server) -> None:
+    database = postgres.create_database()
+    create_reader_role(postgres, database)
+    engine = sa.create_engine(postgres.url(database))
+    try:
+        with engine.begin() as con:
+            for statement, params in raw_statements(WUKONG, "%s"):
+                con.exec_driver_sql(statement, tuple(params))
+    finally:
+        engine.dispose()
+    run_dbt(
+        ["build"],
+        warehouse_path=warehouse.parent / "postgres" / "unused.duckdb",
+        as_of_date=AS_OF_DATE,
+        extra_env={**WUKONG_ENV, **postgres_env(postgres, database)},
+    )
+    # every published model, each non-empty here, with the same rows (the mapping's SQL is portable)
+    assert_same_published_rows(warehouse, "Postgres", partial(sqlalchemy_rows, postgres.url(database)))
