@@ -699,3 +699,31 @@ def test_postgres_builds_the_same_marts_from_the_same_wukong_tables(warehouse: P
     )
     # every published model, each non-empty here, with the same rows (the mapping's SQL is portable)
     assert_same_published_rows(warehouse, "Postgres", partial(sqlalchemy_rows, postgres.url(database)))
+
+
+def test_a_contract_approved_later_enters_the_incremental_facts_on_the_next_run(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """502 is approved a week after the first run, and 701's approval is withdrawn: the next run's incremental facts
+    take the one in and the other out, like any soft delete (fct_contracts and fct_payments are incremental)."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    reloaded_at = datetime(2025, 4, 7, 23, 0)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "update raw.wk_crm_contract set check_status = 1, update_time = ?, _loaded_at = ? where contract_id = 502",
+            [ts("2025-04-07 10:00"), reloaded_at],
+        )
+        con.execute(
+            "update raw.wk_crm_receivables set check_status = 4, update_time = ?, _loaded_at = ?"
+            " where receivables_id = 701",
+            [ts("2025-04-07 10:00"), reloaded_at],
+        )
+    run_dbt(
+        ["build", "--select", "+fct_contracts", "+fct_payments", "--exclude-resource-type", "unit_test"],
+        warehouse_path=copy,
+        as_of_date="2025-04-07",
+        extra_env=WUKONG_ENV,
+    )
+    assert query(copy, "select contract_id from marts.fct_contracts order by 1") == [(501,), (502,), (503,)]
+    assert query(copy, "select count(*) from marts.fct_payments") == [(0,)]
