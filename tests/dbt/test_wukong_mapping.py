@@ -38,7 +38,7 @@ import sqlalchemy as sa
 
 import crm_contract
 import crm_wukong
-from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl
+from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
 from tests.support.dbt import run_dbt
 from tests.support.servers import Server
 from tests.support.warehouses import assert_same_published_rows, create_reader_role, postgres_env, sqlalchemy_rows
@@ -507,6 +507,23 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_wukong_raw_tables(path, WUKONG)
     run_dbt(["build"], warehouse_path=path, as_of_date=AS_OF_DATE, extra_env=WUKONG_ENV)
     return path
+
+
+CONTRACT_SHAPED = [table for table in crm_contract.SOURCE_TABLES if table.name not in ("fx_rates", "marketing_spend")]
+
+
+@pytest.mark.parametrize("table", CONTRACT_SHAPED, ids=lambda table: table.name)
+def test_each_contract_table_is_built_with_exactly_its_columns_and_types(
+    warehouse: Path, table: crm_contract.SourceTable
+) -> None:
+    """The shared staging reads stg_wukong__<table> in place of raw.<table>: the same columns, order and types."""
+    built = query(
+        warehouse,
+        "select column_name, data_type from information_schema.columns"
+        f" where table_schema = 'staging' and table_name = 'stg_wukong__{table.name}' order by ordinal_position",
+    )
+    expected = [(column.name, duckdb_type(column)) for column in table.columns]
+    assert built == [*expected, (LOAD_ID_COLUMN, "VARCHAR"), (LOADED_AT_COLUMN, "TIMESTAMP")]
 
 
 def test_the_stage_catalogue_is_the_enabled_stage_group_then_won_and_lost(warehouse: Path) -> None:
