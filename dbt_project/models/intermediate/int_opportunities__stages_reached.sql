@@ -16,7 +16,7 @@ with catalogue as (
         stage_order,
         coalesce(is_closed, false)      as is_closed,
         coalesce(is_won, false)         as is_won
-    from {{ ref('stage_catalogue') }}
+    from {{ stage_catalogue() }}
 ),
 
 funnel_stages as (  -- the open and won stages; lost is not a funnel stage
