@@ -13,7 +13,7 @@
 -- A table, not a view like most intermediates: both marts read it.
 {{ config(materialized='table') }}
 
-with contract_events as (  -- first branch of the union below: it sets the amount column's type
+with contract_events as (  -- amounts are decimal(18,2), the facts' type (a bare null would be text on Postgres)
     select
         'contract_signed' as event,
         signed_date       as date_day,
@@ -36,7 +36,7 @@ customer_events as (
         'new_customer' as event,
         created_date   as date_day,
         owner_user_id  as user_id,
-        null           as amount
+        cast(null as decimal(18,2)) as amount
     from {{ ref('dim_customers') }}
 ),
 
@@ -45,7 +45,7 @@ follow_up_events as (
         'follow_up'   as event,
         occurred_date as date_day,
         user_id,
-        null          as amount
+        cast(null as decimal(18,2)) as amount
     from {{ ref('fct_activities') }}
 ),
 
@@ -54,7 +54,7 @@ opportunity_created_events as (
         'new_opportunity' as event,
         created_date      as date_day,
         owner_user_id     as user_id,
-        null              as amount
+        cast(null as decimal(18,2)) as amount
     from {{ ref('fct_opportunities') }}
 ),
 
@@ -63,7 +63,7 @@ opportunity_won_events as (
         'won_opportunity' as event,
         closed_date       as date_day,
         owner_user_id     as user_id,
-        null              as amount
+        cast(null as decimal(18,2)) as amount
     from {{ ref('fct_opportunities') }}
     where is_won
 ),
