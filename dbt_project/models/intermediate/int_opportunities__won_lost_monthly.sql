@@ -49,7 +49,7 @@ final as (
         source,
         opportunities_won,
         opportunities_lost,
-        won_amount,
+        cast(won_amount as decimal(18,2)) as won_amount,  -- the facts' type on every engine
         {{ ratio('opportunities_won', 'opportunities_won + opportunities_lost') }} as win_rate
     from won_lost
 )

@@ -10,6 +10,7 @@
 -- An event without an owner stays, on a row whose user_id is null (the day's totals count it, no rep does);
 -- an event without a date is left out (it belongs to no day). mart_rep_performance_monthly adds the rows up by
 -- rep and month, mart_sales_briefing_daily by day: the leaderboard and the briefing agree by construction.
+-- Amounts are decimal(18,2), the facts' type, on every engine (Postgres sums numeric(18,2) into a bare numeric).
 -- A table, not a view like most intermediates: both marts read it.
 {{ config(materialized='table') }}
 
@@ -91,8 +92,8 @@ final as (
         count(case when event = 'new_opportunity' then 1 end)        as new_opportunities,
         count(case when event = 'won_opportunity' then 1 end)        as won_opportunities,
         count(case when event = 'contract_signed' then 1 end)        as contracts_signed,
-        sum(case when event = 'contract_signed' then amount end)     as contract_amount,
-        sum(case when event = 'payment_received' then amount end)    as payment_amount
+        cast(sum(case when event = 'contract_signed' then amount end) as decimal(18,2))  as contract_amount,
+        cast(sum(case when event = 'payment_received' then amount end) as decimal(18,2)) as payment_amount
     from events
     where date_day is not null
     group by date_day, user_id

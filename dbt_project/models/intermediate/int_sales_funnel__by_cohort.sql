@@ -79,7 +79,7 @@ funnel as (  -- every cohort has every stage, 0 where nobody reached it
         funnel_stages.stage,
         funnel_stages.stage_order,
         coalesce(reached_by_cohort_and_stage.opportunities_reached, 0) as opportunities_reached,
-        coalesce(reached_by_cohort_and_stage.amount_reached, 0)        as amount_reached
+        cast(coalesce(reached_by_cohort_and_stage.amount_reached, 0) as decimal(18,2)) as amount_reached
     from cohorts
     cross join funnel_stages
     left join reached_by_cohort_and_stage
