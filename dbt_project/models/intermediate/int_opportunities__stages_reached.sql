@@ -6,7 +6,7 @@
 -- opportunity reached the stages up to the furthest open stage it had been at. Stages missing from the
 -- catalogue are ignored.
 -- Stage names are matched as staging writes them (lower-cased, trimmed), as dim_stages does with the seed.
--- A table, not a view like the other intermediates: two funnel marts and three data tests read it, and as a
+-- A table, not a view like most intermediates: the funnel step and three data tests read it, and as a
 -- view each of them recomputed every opportunity's stages (docs/benchmarks.md has what it cost at 1M).
 {{ config(materialized='table') }}
 
