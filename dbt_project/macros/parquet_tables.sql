@@ -12,12 +12,13 @@
 
 
 {#- on-run-start: when CRM_RAW_PARQUET_DIR names a folder, register <folder>/<table> as raw.<table> for every
-    table of the source crm, in the same Spark session as the build (one session start instead of two).
+    enabled table of the sources crm and wukong (the source system's raw tables), in the same Spark session as the
+    build (one session start instead of two).
     Empty (the default, and on DuckDB and Postgres, whose raw loaders write tables): nothing. -#}
 {% macro register_raw_parquet(parquet_dir) -%}
     {%- if execute and parquet_dir -%}
         {%- set locations = {} -%}
-        {%- for source in graph.sources.values() if source.source_name == 'crm' -%}
+        {%- for source in graph.sources.values() if source.source_name in ('crm', 'wukong') -%}
             {%- do locations.update({source.name: parquet_dir ~ '/' ~ source.name}) -%}
         {%- endfor -%}
         {%- do register_parquet_tables('raw', locations) -%}

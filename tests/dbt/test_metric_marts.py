@@ -595,3 +595,41 @@ def test_sales_briefing_month_to_date_against_the_team_target(warehouse: Path) -
         (date(2024, 3, 15), 0.0, 14000.0, 16000.0, 0.875, 0.0, 5000.0, 4000.0, 1.25),
     ]
     assert _rows(warehouse, "select max(date_day) from marts.mart_sales_briefing_daily") == [(date(2024, 3, 15),)]
+
+
+def test_the_briefing_adds_up_to_the_leaderboard_month_by_month(warehouse: Path) -> None:
+    """The briefing's days of a month sum to the leaderboard's reps of that month, plus what nobody owns.
+
+    Both marts add up int_rep_activity__daily, so this holds by construction; here it is checked on the figures.
+    """
+    totals = (
+        "sum(new_customers), sum(new_opportunities), sum(contracts_signed), sum(contract_amount), sum(payment_amount)"
+    )
+    leaderboard = _floats(
+        _rows(
+            warehouse,
+            f"select month_start, {totals} from marts.mart_rep_performance_monthly "
+            f"where month_start <= '{AS_OF_DATE}' group by month_start order by month_start",
+        )
+    )
+    briefing = _floats(
+        _rows(
+            warehouse,
+            f"select month_start, {totals} from marts.mart_sales_briefing_daily "
+            "group by month_start order by month_start",
+        )
+    )
+    # Per month: new customers, new opportunities, contracts signed, contract amount, payments (see the module
+    # docstring); a month where nothing happened is in the briefing (every day has a row) with zeros.
+    assert leaderboard == [
+        (date(2023, 11, 1), 0, 0, 1, 3000.0, 0.0),  # k6
+        (date(2024, 1, 1), 1, 2, 0, 0.0, 500.0),  # c1; o1, o2; payment 4
+        (date(2024, 2, 1), 2, 2, 1, 10000.0, 5000.0),  # c2, c3; o3, o5; k1; payment 1
+        (date(2024, 3, 1), 0, 4, 3, 14000.0, 5000.0),  # o4, o6, o8, o9; k2, k3, k4; payments 2, 3, 6
+    ]
+    nobodys = {date(2024, 3, 1): (1, 0, 0, 0.0, 0.0)}  # c4, created Mar 1 in the public pool
+    expected = [
+        (month, *(a + b for a, b in zip(figures, nobodys.get(month, (0, 0, 0, 0.0, 0.0)))))
+        for month, *figures in leaderboard
+    ]
+    assert [row for row in briefing if any(row[1:])] == expected

@@ -125,8 +125,9 @@ def test_gate_2_on_postgres_names_the_mart_rule_and_key_of_a_broken_row(on_postg
             con.exec_driver_sql("create schema gate_2_probe")  # a build schema: the gate reads other marts there too
             for model in ("mart_sales_funnel", "fct_opportunities"):
                 con.exec_driver_sql(f"create table gate_2_probe.{model} as table marts.{model}")
-            con.exec_driver_sql(
-                "update gate_2_probe.mart_sales_funnel set stage_conversion_rate = 1.5 where stage = 'qualified'"
+            con.exec_driver_sql(  # more reached qualified than contacted: the funnel grows
+                "update gate_2_probe.mart_sales_funnel set opportunities_reached = opportunities_reached + 1000 "
+                "where stage = 'qualified'"
             )
     finally:
         engine.dispose()
@@ -152,7 +153,7 @@ def test_gate_2_on_postgres_names_the_mart_rule_and_key_of_a_broken_row(on_postg
             run_name="gate-2-probe",
         )
     failed = [(o.rule.name, o.sample_keys) for o in run.outcomes if not o.passed]
-    assert failed == [("stage_conversion_rate_between_0_and_1", [{"stage": "qualified"}])], failed
+    assert failed == [("funnel_never_increases", [{"stage": "qualified"}])], failed
     assert run.stops_the_run
 
 

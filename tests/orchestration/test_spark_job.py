@@ -69,5 +69,5 @@ def test_both_gates_ran_on_the_spark_run_and_passed(on_spark):
     gate_2 = [e for e in evaluations if e.asset_key.path[0] == "marts"]
     gate_1 = [e for e in evaluations if e.asset_key.path[0] == "landing"]
     assert gate_1 and gate_2 and all(e.passed for e in evaluations)
-    assert {e.check_name for e in gate_2} >= {"funnel_never_increases", "stage_conversion_rate_between_0_and_1"}
+    assert {e.check_name for e in gate_2} >= {"funnel_never_increases", "first_stage_reconciles_with_opportunities"}
     assert materialization_metadata(result, "published", "crm_warehouse")["row_counts"]["mart_sales_funnel"] > 0

@@ -28,12 +28,12 @@ def rules(layer: str, table: str) -> dict[str, object]:
     return {rule.name: rule for rule in suites_in(layer)[table].rules}
 
 
-def test_every_raw_table_and_every_published_model_has_a_suite():
+def test_every_raw_table_has_a_suite_and_every_mart_suite_checks_a_published_model():
     from orchestration.source_system import SOURCE_SYSTEMS
     from orchestration.transform import published_model_keys
 
     assert set(suites_in(RAW_LAYER)) == {table.name for system in SOURCE_SYSTEMS.values() for table in system.tables}
-    assert {key.path[-1] for key in published_model_keys()} <= set(suites_in(MARTS_LAYER))
+    assert set(suites_in(MARTS_LAYER)) <= {key.path[-1] for key in published_model_keys()}
 
 
 @pytest.mark.parametrize("table", [t.name for t in SOURCE_TABLES])
@@ -64,15 +64,51 @@ def test_the_opportunity_rules_of_the_issue_are_there():
     assert "updated_at_fresh" in names and names["updated_at_fresh"].scope == "table"
 
 
-def test_mart_suites_check_keys_rates_funnel_order_and_reconcile_with_the_facts():
+def published_models() -> dict[str, tuple[set[str], list[tuple[str, str | None, dict]]]]:
+    """Each published model's columns and dbt data tests at ERROR severity (test, column, arguments), from the
+    manifest."""
+    import json
+
+    from orchestration.dbt_project import crm_dbt_project
+    from orchestration.transform import published_model_keys
+
+    manifest = json.loads(crm_dbt_project.manifest_path.read_text())
+    published = {key.path[-1] for key in published_model_keys()}
+    models: dict[str, tuple[set[str], list[tuple[str, str | None, dict]]]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["name"] in published:
+            models[node["name"]] = (set(node["columns"]), [])
+    for node in manifest["nodes"].values():
+        model = node.get("attached_node", "").rsplit(".", 1)[-1]
+        if node["resource_type"] == "test" and model in models and node["config"]["severity"].upper() == "ERROR":
+            metadata = node["test_metadata"]
+            models[model][1].append((metadata["name"], node.get("column_name"), metadata["kwargs"]))
+    return models
+
+
+def test_dbt_owns_the_column_rules_of_every_published_model():
+    """Each published model has a key that is unique and not null, and every rate is a fraction, by dbt's tests."""
+    for model, (columns, tests) in published_models().items():
+        keys = [[column] for name, column, _ in tests if name == "unique"] + [
+            kwargs["combination_of_columns"] for name, _, kwargs in tests if name == "unique_combination_of_columns"
+        ]
+        not_null = {column for name, column, _ in tests if name == "not_null"}
+        if model == "mart_satisfaction_monthly":  # a survey may name no rep or no product
+            not_null |= {"user_id", "product_id"}
+        assert any(set(key) <= not_null for key in keys), model
+        ranges = {kwargs["expression"] for name, _, kwargs in tests if name == "expression_is_true"}
+        for column in columns:
+            if column.endswith("_rate") or column.startswith("share_of_"):
+                assert f"{column} between 0 and 1" in ranges, (model, column)
+
+
+def test_gate_2_holds_the_reconciliations_and_no_column_rule():
     for name, suite in suites_in(MARTS_LAYER).items():
-        assert {
-            f"{k}_not_null"
-            for k in suite.key
-            if not k.endswith(("user_id", "product_id")) or name != "mart_satisfaction_monthly"
-        } <= {r.name for r in suite.rules}, name
-    assert "funnel_never_increases" in rules(MARTS_LAYER, "mart_sales_funnel")
-    assert "win_rate_between_0_and_1" in rules(MARTS_LAYER, "mart_opportunity_kpis_monthly")
+        assert {rule.type for rule in suite.rules} == {"unexpected_rows_expectation"}, name
+    assert {"funnel_never_increases", "first_stage_reconciles_with_opportunities"} <= set(
+        rules(MARTS_LAYER, "mart_sales_funnel")
+    )
+    assert "won_opportunities_reconcile_with_fct_opportunities" in rules(MARTS_LAYER, "mart_opportunity_kpis_monthly")
     assert "contract_amount_reconciles_with_fct_contracts" in rules(MARTS_LAYER, "mart_rep_performance_monthly")
 
 

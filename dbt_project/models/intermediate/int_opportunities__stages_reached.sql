@@ -6,7 +6,7 @@
 -- opportunity reached the stages up to the furthest open stage it had been at. Stages missing from the
 -- catalogue are ignored.
 -- Stage names are matched as staging writes them (lower-cased, trimmed), as dim_stages does with the seed.
--- A table, not a view like the other intermediates: two funnel marts and three data tests read it, and as a
+-- A table, not a view like most intermediates: the funnel step and three data tests read it, and as a
 -- view each of them recomputed every opportunity's stages (docs/benchmarks.md has what it cost at 1M).
 {{ config(materialized='table') }}
 
@@ -16,7 +16,7 @@ with catalogue as (
         stage_order,
         coalesce(is_closed, false)      as is_closed,
         coalesce(is_won, false)         as is_won
-    from {{ ref('stage_catalogue') }}
+    from {{ stage_catalogue() }}
 ),
 
 funnel_stages as (  -- the open and won stages; lost is not a funnel stage

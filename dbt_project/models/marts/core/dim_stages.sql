@@ -1,6 +1,6 @@
 -- One row per sales stage, from the stage catalogue seed (the only place stages are defined).
 with catalogue as (
-    select * from {{ ref('stage_catalogue') }}
+    select * from {{ stage_catalogue() }}
 ),
 
 final as (

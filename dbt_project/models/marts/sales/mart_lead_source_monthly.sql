@@ -5,11 +5,7 @@
 with opportunities as (
     select
         coalesce(source, 'unknown') as source,
-        amount,
-        created_date,
-        closed_date,
-        is_won,
-        is_lost
+        created_date
     from {{ ref('fct_opportunities') }}
 ),
 
@@ -23,16 +19,16 @@ created_by_month as (
     group by {{ to_month_start('created_date') }}, source
 ),
 
-closed_by_month as (  -- won and lost by closed_date
+closed_by_month as (  -- won, lost and the win rate by closed_date, as defined once in int_opportunities__won_lost_monthly
     select
-        {{ to_month_start('closed_date') }}   as month_start,
+        month_start,
         source,
-        count(case when is_won then 1 end)    as opportunities_won,
-        count(case when is_lost then 1 end)   as opportunities_lost,
-        sum(case when is_won then amount end) as won_amount
-    from opportunities
-    where closed_date is not null
-    group by {{ to_month_start('closed_date') }}, source
+        opportunities_won,
+        opportunities_lost,
+        won_amount,
+        win_rate
+    from {{ ref('int_opportunities__won_lost_monthly') }}
+    where breakdown = 'source'
 ),
 
 new_customers_by_month as (  -- customers whose first contract was signed in the month, by their channel
@@ -72,8 +68,7 @@ final as (
         cast(coalesce(created_by_month.opportunities_created, 0) as {{ dbt.type_bigint() }}) as opportunities_created,
         cast(coalesce(closed_by_month.opportunities_won, 0) as {{ dbt.type_bigint() }})      as opportunities_won,
         cast(coalesce(closed_by_month.opportunities_lost, 0) as {{ dbt.type_bigint() }})     as opportunities_lost,
-        {{ ratio('closed_by_month.opportunities_won',
-                 'closed_by_month.opportunities_won + closed_by_month.opportunities_lost') }} as win_rate,
+        closed_by_month.win_rate,
         {{ to_money('coalesce(closed_by_month.won_amount, 0)') }}                            as won_amount,
         cast(coalesce(new_customers_by_month.new_customers, 0) as {{ dbt.type_bigint() }})   as new_customers,
         {{ to_money('spend_by_month.marketing_spend') }}                                     as marketing_spend,

@@ -10,8 +10,7 @@ with opportunities as (
         created_date,
         closed_date,
         days_to_close,
-        is_won,
-        is_lost
+        is_won
     from {{ ref('fct_opportunities') }}
 ),
 
@@ -38,12 +37,20 @@ created_by_month as (
     group by {{ to_month_start('created_date') }}
 ),
 
-closed_by_month as (  -- won and lost by closed_date; deal size and sales cycle of the won ones
+won_lost_by_month as (  -- won, lost and the win rate, as defined once in int_opportunities__won_lost_monthly
+    select
+        month_start,
+        opportunities_won,
+        opportunities_lost,
+        won_amount,
+        win_rate
+    from {{ ref('int_opportunities__won_lost_monthly') }}
+    where breakdown = 'all_sources'
+),
+
+won_by_month as (  -- deal size and sales cycle of the opportunities won, by closed_date
     select
         {{ to_month_start('closed_date') }}                      as month_start,
-        count(case when is_won then 1 end)                       as won_opportunities,
-        count(case when is_lost then 1 end)                      as lost_opportunities,
-        sum(case when is_won then amount end)                    as won_amount,
         avg(case when is_won then amount end)                    as avg_deal_size,
         avg(case when is_won then days_to_close end)             as avg_sales_cycle_days,
         {{ median('case when is_won then days_to_close end') }}  as median_sales_cycle_days
@@ -119,22 +126,23 @@ final as (
     select
         months.month_start,
         cast(coalesce(created_by_month.new_opportunities, 0) as {{ dbt.type_bigint() }}) as new_opportunities,
-        cast(coalesce(closed_by_month.won_opportunities, 0) as {{ dbt.type_bigint() }})  as won_opportunities,
-        cast(coalesce(closed_by_month.lost_opportunities, 0) as {{ dbt.type_bigint() }}) as lost_opportunities,
-        {{ ratio('closed_by_month.won_opportunities',
-                 'closed_by_month.won_opportunities + closed_by_month.lost_opportunities') }} as win_rate,
-        {{ to_money('coalesce(closed_by_month.won_amount, 0)') }}                        as won_amount,
-        {{ to_money('closed_by_month.avg_deal_size') }}                                  as avg_deal_size,
-        cast(closed_by_month.avg_sales_cycle_days as {{ dbt.type_numeric() }})           as avg_sales_cycle_days,
-        cast(closed_by_month.median_sales_cycle_days as {{ dbt.type_numeric() }})        as median_sales_cycle_days,
+        cast(coalesce(won_lost_by_month.opportunities_won, 0) as {{ dbt.type_bigint() }})  as won_opportunities,
+        cast(coalesce(won_lost_by_month.opportunities_lost, 0) as {{ dbt.type_bigint() }}) as lost_opportunities,
+        won_lost_by_month.win_rate,
+        {{ to_money('coalesce(won_lost_by_month.won_amount, 0)') }}                        as won_amount,
+        {{ to_money('won_by_month.avg_deal_size') }}                                       as avg_deal_size,
+        cast(won_by_month.avg_sales_cycle_days as {{ dbt.type_numeric() }})                as avg_sales_cycle_days,
+        cast(won_by_month.median_sales_cycle_days as {{ dbt.type_numeric() }})             as median_sales_cycle_days,
         {{ to_money('coalesce(pipeline_by_month.open_pipeline_amount, 0)') }}            as open_pipeline_amount,
         {{ to_money('coalesce(pipeline_by_month.weighted_pipeline_amount, 0)') }}        as weighted_pipeline_amount,
         months.pipeline_date
     from months
     left join created_by_month
         on created_by_month.month_start = months.month_start
-    left join closed_by_month
-        on closed_by_month.month_start = months.month_start
+    left join won_lost_by_month
+        on won_lost_by_month.month_start = months.month_start
+    left join won_by_month
+        on won_by_month.month_start = months.month_start
     left join pipeline_by_month
         on pipeline_by_month.month_start = months.month_start
 )

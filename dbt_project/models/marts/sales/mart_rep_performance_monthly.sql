@@ -2,80 +2,25 @@
 -- follow-ups, opportunities created and won, contracts signed, payments received, the month's targets,
 -- target completion and the rep's rank among the month's reps. Definitions: domain.md §2 "Reps and
 -- targets" (per rep and month, target completion, rankings).
-with new_customers as (  -- customers created in the month and (currently) owned by the rep
-    select
-        owner_user_id                        as user_id,
-        {{ to_month_start('created_date') }} as month_start,
-        count(*)                             as new_customers
-    from {{ ref('dim_customers') }}
-    where owner_user_id is not null
-      and created_date is not null
-    group by owner_user_id, {{ to_month_start('created_date') }}
-),
-
-follow_ups as (  -- activities by the rep
-    select
-        user_id,
-        {{ to_month_start('occurred_date') }} as month_start,
-        count(*)                              as follow_ups
-    from {{ ref('fct_activities') }}
+with rep_days as (  -- what each rep did each day (who is credited for what: int_rep_activity__daily)
+    select *
+    from {{ ref('int_rep_activity__daily') }}
     where user_id is not null
-      and occurred_date is not null
-    group by user_id, {{ to_month_start('occurred_date') }}
 ),
 
-opportunities as (
-    select
-        owner_user_id as user_id,
-        created_date,
-        closed_date,
-        is_won
-    from {{ ref('fct_opportunities') }}
-    where owner_user_id is not null
-),
-
-created_opportunities as (
+rep_month_activity as (
     select
         user_id,
-        {{ to_month_start('created_date') }} as month_start,
-        count(*)                             as new_opportunities
-    from opportunities
-    where created_date is not null
-    group by user_id, {{ to_month_start('created_date') }}
-),
-
-won_opportunities as (  -- closed won in the month
-    select
-        user_id,
-        {{ to_month_start('closed_date') }} as month_start,
-        count(*)                            as won_opportunities
-    from opportunities
-    where is_won
-      and closed_date is not null
-    group by user_id, {{ to_month_start('closed_date') }}
-),
-
-contracts_signed as (  -- by the contract's owner, in the month of signed_date
-    select
-        owner_user_id                       as user_id,
-        {{ to_month_start('signed_date') }} as month_start,
-        count(*)                            as contracts_signed,
-        sum(amount)                         as contract_amount
-    from {{ ref('fct_contracts') }}
-    where owner_user_id is not null
-      and signed_date is not null
-    group by owner_user_id, {{ to_month_start('signed_date') }}
-),
-
-payments_received as (  -- credited to the owner of the paid contract, in the month of paid_date
-    select
-        owner_user_id                     as user_id,
-        {{ to_month_start('paid_date') }} as month_start,
-        sum(amount)                       as payment_amount
-    from {{ ref('fct_payments') }}
-    where owner_user_id is not null
-      and paid_date is not null
-    group by owner_user_id, {{ to_month_start('paid_date') }}
+        {{ to_month_start('date_day') }} as month_start,
+        sum(new_customers)               as new_customers,
+        sum(follow_ups)                  as follow_ups,
+        sum(new_opportunities)           as new_opportunities,
+        sum(won_opportunities)           as won_opportunities,
+        sum(contracts_signed)            as contracts_signed,
+        sum(contract_amount)             as contract_amount,
+        sum(payment_amount)              as payment_amount
+    from rep_days
+    group by user_id, {{ to_month_start('date_day') }}
 ),
 
 targets as (
@@ -89,17 +34,7 @@ targets as (
 ),
 
 rep_months as (  -- every rep and month with a target or any activity
-    select user_id, month_start from new_customers
-    union
-    select user_id, month_start from follow_ups
-    union
-    select user_id, month_start from created_opportunities
-    union
-    select user_id, month_start from won_opportunities
-    union
-    select user_id, month_start from contracts_signed
-    union
-    select user_id, month_start from payments_received
+    select user_id, month_start from rep_month_activity
     union
     select user_id, month_start from targets
 ),
@@ -108,30 +43,20 @@ rep_month_actuals as (
     select
         rep_months.month_start,
         rep_months.user_id,
-        coalesce(new_customers.new_customers, 0)            as new_customers,
-        coalesce(follow_ups.follow_ups, 0)                  as follow_ups,
-        coalesce(created_opportunities.new_opportunities, 0) as new_opportunities,
-        coalesce(won_opportunities.won_opportunities, 0)    as won_opportunities,
-        coalesce(contracts_signed.contracts_signed, 0)      as contracts_signed,
-        coalesce(contracts_signed.contract_amount, 0)       as contract_amount,
-        coalesce(payments_received.payment_amount, 0)       as payment_amount,
+        coalesce(rep_month_activity.new_customers, 0)     as new_customers,
+        coalesce(rep_month_activity.follow_ups, 0)        as follow_ups,
+        coalesce(rep_month_activity.new_opportunities, 0) as new_opportunities,
+        coalesce(rep_month_activity.won_opportunities, 0) as won_opportunities,
+        coalesce(rep_month_activity.contracts_signed, 0)  as contracts_signed,
+        coalesce(rep_month_activity.contract_amount, 0)   as contract_amount,
+        coalesce(rep_month_activity.payment_amount, 0)    as payment_amount,
         targets.contract_amount_target,
         targets.payment_amount_target,
         targets.new_customer_target
     from rep_months
-    left join new_customers
-        on new_customers.user_id = rep_months.user_id and new_customers.month_start = rep_months.month_start
-    left join follow_ups
-        on follow_ups.user_id = rep_months.user_id and follow_ups.month_start = rep_months.month_start
-    left join created_opportunities
-        on created_opportunities.user_id = rep_months.user_id
-       and created_opportunities.month_start = rep_months.month_start
-    left join won_opportunities
-        on won_opportunities.user_id = rep_months.user_id and won_opportunities.month_start = rep_months.month_start
-    left join contracts_signed
-        on contracts_signed.user_id = rep_months.user_id and contracts_signed.month_start = rep_months.month_start
-    left join payments_received
-        on payments_received.user_id = rep_months.user_id and payments_received.month_start = rep_months.month_start
+    left join rep_month_activity
+        on rep_month_activity.user_id = rep_months.user_id
+       and rep_month_activity.month_start = rep_months.month_start
     left join targets
         on targets.user_id = rep_months.user_id and targets.month_start = rep_months.month_start
 ),

@@ -9,10 +9,16 @@ with days as (
     where date_day <= {{ as_of_date() }}
 ),
 
-new_customers as (
-    select created_date as date_day, count(*) as new_customers
-    from {{ ref('dim_customers') }}
-    group by created_date
+daily_activity as (  -- every rep's day added up, and what nobody owns (int_rep_activity__daily)
+    select
+        date_day,
+        sum(new_customers)     as new_customers,
+        sum(new_opportunities) as new_opportunities,
+        sum(contracts_signed)  as contracts_signed,
+        sum(contract_amount)   as contract_amount,
+        sum(payment_amount)    as payment_amount
+    from {{ ref('int_rep_activity__daily') }}
+    group by date_day
 ),
 
 new_contacts as (  -- not deleted
@@ -20,24 +26,6 @@ new_contacts as (  -- not deleted
     from {{ ref('stg_crm__contacts') }}
     where not is_deleted
     group by created_date
-),
-
-new_opportunities as (
-    select created_date as date_day, count(*) as new_opportunities
-    from {{ ref('fct_opportunities') }}
-    group by created_date
-),
-
-contracts_signed as (
-    select signed_date as date_day, count(*) as contracts_signed, sum(amount) as contract_amount
-    from {{ ref('fct_contracts') }}
-    group by signed_date
-),
-
-payments_received as (
-    select paid_date as date_day, sum(amount) as payment_amount
-    from {{ ref('fct_payments') }}
-    group by paid_date
 ),
 
 month_targets as (  -- every rep's targets for the month, added up; null when no rep has one
@@ -53,18 +41,15 @@ daily as (
     select
         days.date_day,
         days.month_start,
-        coalesce(new_customers.new_customers, 0)         as new_customers,
-        coalesce(new_contacts.new_contacts, 0)           as new_contacts,
-        coalesce(new_opportunities.new_opportunities, 0) as new_opportunities,
-        coalesce(contracts_signed.contracts_signed, 0)   as contracts_signed,
-        coalesce(contracts_signed.contract_amount, 0)    as contract_amount,
-        coalesce(payments_received.payment_amount, 0)    as payment_amount
+        coalesce(daily_activity.new_customers, 0)     as new_customers,
+        coalesce(new_contacts.new_contacts, 0)        as new_contacts,
+        coalesce(daily_activity.new_opportunities, 0) as new_opportunities,
+        coalesce(daily_activity.contracts_signed, 0)  as contracts_signed,
+        coalesce(daily_activity.contract_amount, 0)   as contract_amount,
+        coalesce(daily_activity.payment_amount, 0)    as payment_amount
     from days
-    left join new_customers on new_customers.date_day = days.date_day
+    left join daily_activity on daily_activity.date_day = days.date_day
     left join new_contacts on new_contacts.date_day = days.date_day
-    left join new_opportunities on new_opportunities.date_day = days.date_day
-    left join contracts_signed on contracts_signed.date_day = days.date_day
-    left join payments_received on payments_received.date_day = days.date_day
 ),
 
 month_to_date as (

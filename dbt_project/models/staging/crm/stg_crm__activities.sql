@@ -1,6 +1,6 @@
 -- One row per activity (follow-up), latest version; deleted activities kept and flagged.
 with source as (
-    select * from {{ source('crm', 'activities') }}
+    select * from {{ crm_source('activities') }}
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- One row per contact (a person at a customer), latest version; deleted contacts kept and flagged.
 with source as (
-    select * from {{ source('crm', 'contacts') }}
+    select * from {{ crm_source('contacts') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 -- One row per contract, latest version, with its amount in the reporting currency at signed_date;
 -- deleted contracts kept and flagged.
 with source as (
-    select * from {{ source('crm', 'contracts') }}
+    select * from {{ crm_source('contracts') }}
 ),
 
 typed as (

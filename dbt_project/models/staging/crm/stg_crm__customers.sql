@@ -1,6 +1,6 @@
 -- One row per customer (account), latest version; deleted customers kept and flagged.
 with source as (
-    select * from {{ source('crm', 'customers') }}
+    select * from {{ crm_source('customers') }}
 ),
 
 final as (

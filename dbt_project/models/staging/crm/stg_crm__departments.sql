@@ -1,6 +1,6 @@
 -- One row per department (sales team), latest version.
 with source as (
-    select * from {{ source('crm', 'departments') }}
+    select * from {{ crm_source('departments') }}
 ),
 
 final as (

@@ -5,13 +5,13 @@
 {{ config(materialized='table') }}
 
 {%- set first_rate_date = query_date_string(
-    "select min(cast(rate_date as date)) from " ~ source('crm', 'fx_rates')
+    "select min(cast(rate_date as date)) from " ~ crm_source('fx_rates')
     ~ " where rate_to_reporting is not null and cast(rate_date as date) <= " ~ as_of_date(),
     as_of_date_string()
 ) %}
 
 with source as (
-    select * from {{ source('crm', 'fx_rates') }}
+    select * from {{ crm_source('fx_rates') }}
 ),
 
 normalized as (  -- ' usd' and 'USD' are the same currency, so dedupe on the cleaned key

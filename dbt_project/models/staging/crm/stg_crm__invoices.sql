@@ -1,6 +1,6 @@
 -- One row per invoice issued, latest version, in its contract's currency; deleted invoices kept and flagged.
 with source as (
-    select * from {{ source('crm', 'invoices') }}
+    select * from {{ crm_source('invoices') }}
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- One row per channel and month of marketing spend, latest version, in the reporting currency at spend_month.
 with source as (
-    select * from {{ source('crm', 'marketing_spend') }}
+    select * from {{ crm_source('marketing_spend') }}
 ),
 
 typed as (

@@ -1,7 +1,7 @@
 -- One row per opportunity, latest version, with its amount in the reporting currency;
 -- deleted opportunities kept and flagged.
 with source as (
-    select * from {{ source('crm', 'opportunities') }}
+    select * from {{ crm_source('opportunities') }}
 ),
 
 typed as (

@@ -1,7 +1,7 @@
 -- One row per opportunity line (opportunity × product), latest version, in the opportunity's currency.
 -- Converting needs the opportunity (its currency and close date): fct_opportunity_lines does it.
 with source as (
-    select * from {{ source('crm', 'opportunity_products') }}
+    select * from {{ crm_source('opportunity_products') }}
 ),
 
 typed as (

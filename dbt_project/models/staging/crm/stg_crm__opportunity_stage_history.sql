@@ -1,6 +1,6 @@
 -- One row per stage change of an opportunity, latest version.
 with source as (
-    select * from {{ source('crm', 'opportunity_stage_history') }}
+    select * from {{ crm_source('opportunity_stage_history') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 -- One row per payment plan (installment due), latest version, in its contract's currency.
 -- Converting needs the contract's currency: fct_payment_plans does it.
 with source as (
-    select * from {{ source('crm', 'payment_plans') }}
+    select * from {{ crm_source('payment_plans') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 -- One row per payment received, latest version, in its contract's currency; deleted payments kept and flagged.
 -- Converting needs the contract's currency: fct_payments does it.
 with source as (
-    select * from {{ source('crm', 'payments') }}
+    select * from {{ crm_source('payments') }}
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- One row per product, latest version.
 with source as (
-    select * from {{ source('crm', 'products') }}
+    select * from {{ crm_source('products') }}
 ),
 
 final as (

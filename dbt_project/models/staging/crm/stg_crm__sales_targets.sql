@@ -1,6 +1,6 @@
 -- One row per rep and target month (monthly quota), latest version.
 with source as (
-    select * from {{ source('crm', 'sales_targets') }}
+    select * from {{ crm_source('sales_targets') }}
 ),
 
 final as (

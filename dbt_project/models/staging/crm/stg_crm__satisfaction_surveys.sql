@@ -1,6 +1,6 @@
 -- One row per satisfaction survey response, latest version.
 with source as (
-    select * from {{ source('crm', 'satisfaction_surveys') }}
+    select * from {{ crm_source('satisfaction_surveys') }}
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- One row per user (employee / sales rep), latest version.
 with source as (
-    select * from {{ source('crm', 'users') }}
+    select * from {{ crm_source('users') }}
 ),
 
 final as (
