@@ -48,10 +48,8 @@ def prepare_dbt_manifest() -> Path:
 
 def prepare_dbt_manifest_if_dev() -> None:
     """prepare_dbt_manifest, only under `dagster dev` (dagster-dbt's rule)."""
-    with _dbt_first_on_path(), _parse_settings() as parsed_with:
-        _preparer().prepare_if_dev(crm_dbt_project)
-        if crm_dbt_project.manifest_path.is_file():
-            _record(parsed_with)
+    if _preparer().using_dagster_dev():
+        prepare_dbt_manifest()
 
 
 def prepare_dbt_manifest_if_stale() -> bool:

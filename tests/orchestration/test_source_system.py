@@ -147,6 +147,9 @@ def test_a_manifest_parsed_for_another_system_is_prepared_again(monkeypatch, tmp
     prepared: list[str] = []
 
     class Preparer:
+        def using_dagster_dev(self) -> bool:
+            return False
+
         def prepare(self, project):
             import os
 
@@ -154,6 +157,12 @@ def test_a_manifest_parsed_for_another_system_is_prepared_again(monkeypatch, tmp
 
     monkeypatch.setattr(dbt_project, "_preparer", Preparer)
     monkeypatch.delenv("CRM_SOURCE_SYSTEM", raising=False)
+    monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
+    # outside `dagster dev` the dev preparation parses nothing, and so records nothing either
+    monkeypatch.setenv("CRM_SOURCE_SYSTEM", "wukong")
+    dbt_project.prepare_dbt_manifest_if_dev()
+    assert prepared == [] and not manifest.with_name("manifest_settings.json").exists()
+    monkeypatch.delenv("CRM_SOURCE_SYSTEM")
     # a manifest without a record was parsed for the contract: nothing to do while the setting says contract
     assert dbt_project.prepare_dbt_manifest_if_stale() is False
     monkeypatch.setenv("CRM_SOURCE_SYSTEM", "wukong")
