@@ -70,10 +70,6 @@ class PostgresRawLoader:
         finally:
             con.close()
 
-    def read_watermark(self, table_name: str) -> datetime | None:
-        with self._transaction() as cursor:
-            return _watermark(cursor, table_name)
-
     def land_table(
         self,
         reader: BatchReader,

@@ -14,7 +14,7 @@ from crm_contract import SOURCE_TABLES, source_table
 from orchestration.incremental_load import load_table
 from orchestration.postgres_raw import PostgresRawLoader
 from orchestration.source_reader import SourceReader
-from tests.support.raw_comparison import postgres_rows, raw_rows
+from tests.support.raw_comparison import postgres_rows, postgres_watermark, raw_rows
 from tests.support.servers import Server
 
 END_DATE = date(2026, 6, 30)
@@ -60,7 +60,7 @@ def test_postgres_raw_equals_duckdb_raw_after_first_incremental_and_full_loads(c
         assert second["opportunities"].mode == "incremental" and second["opportunities"].rows_updated > 0
         assert_same_raw(duck, warehouse_url)
         assert (
-            loader.read_watermark("opportunities")
+            postgres_watermark(warehouse_url, "opportunities")
             == duck.execute("SELECT max(updated_at) FROM raw.opportunities").fetchone()[0]
         )
 
@@ -75,7 +75,7 @@ def test_a_postgres_batch_is_not_in_raw_until_merged_and_merging_twice_changes_n
     url, loader = f"sqlite:///{crm}", PostgresRawLoader(warehouse_url)
     table = source_table("payments")
     loader.land_table(SourceReader(url), table, load_id="run-1")
-    assert loader.read_watermark("payments") is None
+    assert postgres_watermark(warehouse_url, "payments") is None
     assert postgres_rows(warehouse_url, "payments") == []
     (merged,) = loader.merge_landed([table])
     assert merged.rows_inserted == len(postgres_rows(warehouse_url, "payments")) > 0

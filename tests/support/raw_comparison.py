@@ -52,3 +52,18 @@ def assert_raw_matches_source(con: duckdb.DuckDBPyConnection, url: str) -> None:
             f"SELECT count(*) FROM (SELECT {keys} FROM raw.{table.name} GROUP BY ALL HAVING count(*) > 1)"
         ).fetchone()[0]
         assert dupes == 0, f"raw.{table.name} has duplicate keys"
+
+
+def postgres_watermark(url: str, table_name: str):
+    """A table's watermark in a Postgres warehouse's extract state (None before its first merge)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as con:
+            row = con.exec_driver_sql(
+                "SELECT watermark FROM raw._extract_state WHERE table_name = %(name)s", {"name": table_name}
+            ).fetchone()
+            return row[0] if row else None
+    finally:
+        engine.dispose()
