@@ -120,7 +120,7 @@ def test_the_weekly_full_refresh_is_on_for_wukong_and_off_by_default_for_the_con
     assert on.default_status == dg.DefaultScheduleStatus.RUNNING
     assert off.default_status == dg.DefaultScheduleStatus.STOPPED
     assert (on.cron_schedule, on.execution_timezone, on.job_name) == ("0 3 * * 0", "Asia/Shanghai", "crm_elt")
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         tick = datetime(2026, 12, 6, 3, 0)
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
         (request,) = on.evaluate_tick(context).run_requests
