@@ -36,6 +36,10 @@ class GateRun:
     quarantined: dict[tuple[str, str], int]  # rows listed in raw._quarantine this run, by (table, rule)
     seconds: float
 
+    @property
+    def stops_the_run(self) -> bool:
+        return any(outcome.blocks for outcome in self.outcomes)
+
 
 def run_gate_1(
     warehouse: WarehouseResource,
