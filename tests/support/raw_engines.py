@@ -19,7 +19,7 @@ from crm_contract import SourceTable
 from orchestration.incremental_load import DuckDBRawLoader, LandResult, MergeResult, RawLoader, read_watermark
 from orchestration.postgres_raw import PostgresRawLoader
 from orchestration.source_reader import BatchReader
-from tests.support.raw_comparison import postgres_rows, raw_rows
+from tests.support.raw_comparison import postgres_rows, postgres_watermark, raw_rows
 
 
 @dataclass(frozen=True)
@@ -64,4 +64,4 @@ def duckdb_engine(path: Path) -> RawEngine:
 
 def postgres_engine(url: str) -> RawEngine:
     loader = PostgresRawLoader(url)
-    return RawEngine("postgres", loader, partial(postgres_rows, url), loader.read_watermark)
+    return RawEngine("postgres", loader, partial(postgres_rows, url), partial(postgres_watermark, url))
