@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "prepare",
         help="parse the dbt project for the current settings (CRM_SOURCE_SYSTEM among them): writes "
-        "dbt_project/target/manifest.json",
+        "dbt_project/target/manifest.json (target/<system>/ for a system other than the contract)",
     )
     run = commands.add_parser("run", help="run the crm_elt job once")
     run.add_argument(

@@ -5,7 +5,10 @@ command that writes the manifest must be importable before it exists.
 
 The manifest depends on the settings dbt parses with: the dbt models read var `source_system`, so a manifest
 parsed for `contract` has other sources and models than one parsed for `wukong` (and the Dagster assets follow
-it). Every preparation records the settings it parsed with beside the manifest (MANIFEST_SETTINGS); loading the
+it). Each system's manifest has its own folder (target/ for the contract, target/<system>/ for the others), so
+that switching CRM_SOURCE_SYSTEM back and forth does not parse again, and processes reading different systems
+(a test session running in parallel, two code locations) never overwrite each other's manifest. Every
+preparation also records the settings it parsed with beside the manifest (MANIFEST_SETTINGS); loading the
 definitions prepares again when they differ from the current ones.
 """
 
@@ -20,8 +23,21 @@ from pathlib import Path
 from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.source_system import CONTRACT
 
-crm_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+def manifest_folder(source_system: str) -> str:
+    """Where dbt writes the manifest parsed for `source_system`, relative to the dbt project."""
+    return "target" if source_system in ("", CONTRACT) else f"target/{source_system}"
+
+
+# The raw variable, not Settings: an invalid CRM_SOURCE_SYSTEM is reported by the settings check with its fix
+# (without a traceback), which must not be pre-empted by an error here at import time.
+crm_dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target_path=manifest_folder(os.environ.get("CRM_SOURCE_SYSTEM", CONTRACT).strip()),
+)
 
 
 def dbt_executable() -> str:

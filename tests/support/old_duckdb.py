@@ -7,6 +7,7 @@ the first run on a machine pays for it (about 20 s).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -33,8 +34,15 @@ def old_duckdb_python(cache_dir: Path) -> Path:
     """The Python of a venv holding duckdb==OLD_RELEASE, built in `cache_dir` on first use."""
     environment = cache_dir / "venv"
     python, ready = environment / "bin" / "python", environment / "installed"
-    if ready.exists():
-        return python
+    # Test processes running in parallel share the cache: one builds, the others wait for it.
+    with (cache_dir / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ready.exists():
+            _build(environment, python, ready)
+    return python
+
+
+def _build(environment: Path, python: Path, ready: Path) -> None:
     shutil.rmtree(environment, ignore_errors=True)  # an earlier attempt that did not finish
     venv.create(environment, with_pip=True)
     installed = subprocess.run(
@@ -47,7 +55,6 @@ def old_duckdb_python(cache_dir: Path) -> Path:
             f"could not install duckdb=={OLD_RELEASE} from PyPI into {environment}:\n{installed.stderr[-2000:]}"
         )
     ready.touch()
-    return python
 
 
 def read_with_old_duckdb(python: Path, database: Path) -> subprocess.CompletedProcess:
