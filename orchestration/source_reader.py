@@ -175,7 +175,13 @@ class SourceReader:
             return  # cannot tell; the scan's own error is reported
         for column, count in zip(numeric, row):
             if count is not None and int(count):
-                raise _not_numbers_error(table, column, int(count))
+                keys = [self._quoted(name) for name in table.primary_key]
+                offending = (
+                    f"SELECT {', '.join(keys)} FROM ({self._select(table, updated_since, [*keys, self._quoted(column.name)])})"
+                    f" WHERE typeof({self._quoted(column.name)}) NOT IN ('integer', 'real', 'null') LIMIT {SAMPLE_KEYS}"
+                )
+                rows = con.execute(f"SELECT * FROM {_sqlite_query(offending)}").fetchall()
+                raise _not_numbers_error(table, column, int(count), rows)
 
     def _select(self, table: SourceTable, updated_since: datetime | None, expressions: list[str] | None = None) -> str:
         """The query the source runs: the declared columns (or `expressions`) of the rows since `updated_since`."""
@@ -262,17 +268,25 @@ def _restore_sqlite_numerics(batch: pa.Table, table: SourceTable) -> pa.Table:
         state = batch[state_name].cast(pa.int64())
         not_numbers = pc.sum(pc.equal(state, 2)).as_py() or 0
         if not_numbers:
-            raise _not_numbers_error(table, column, not_numbers)
+            offending = batch.filter(pc.equal(state, 2)).select(list(table.primary_key)).slice(0, SAMPLE_KEYS)
+            raise _not_numbers_error(table, column, not_numbers, [tuple(r.values()) for r in offending.to_pylist()])
         values = pc.if_else(pc.equal(state, 1), pa.scalar(None, pa.float64()), batch[column.name].cast(pa.float64()))
         batch = batch.set_column(batch.schema.get_field_index(column.name), column.name, values)
         batch = batch.drop_columns([state_name])
     return batch
 
 
-def _not_numbers_error(table: SourceTable, column: Column, count: int) -> SourceContractError:
+# How many keys of offending rows an error names.
+SAMPLE_KEYS = 5
+
+
+def _not_numbers_error(
+    table: SourceTable, column: Column, count: int, keys: list[tuple[object, ...]]
+) -> SourceContractError:
+    named = "; ".join(", ".join(f"{k}={v}" for k, v in zip(table.primary_key, key)) for key in keys)
     return SourceContractError(
         f"source table {table.name!r}, column {column.name!r}: {count} value(s) are not numbers "
-        f"({column.type} in domain.md §1); fix them in the CRM database"
+        f"({column.type} in domain.md §1), e.g. the row(s) {named}; fix them in the CRM database"
     )
 
 

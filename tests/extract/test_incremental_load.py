@@ -185,12 +185,41 @@ def test_sqlite_numeric_columns_with_nulls_and_whole_numbers_load_exactly(source
         assert raw_rows(con, "payments") == source_rows(url, "payments")
 
 
-def test_text_in_a_money_column_fails_naming_table_column_and_count(source, tmp_path):
+def test_text_in_a_money_column_fails_naming_table_column_count_and_keys(source, tmp_path):
     url, path = source
     with sqlite3.connect(path) as src:
         src.execute(
             "UPDATE contracts SET amount = 'about 5k' WHERE contract_id IN (SELECT contract_id FROM contracts LIMIT 2)"
         )
+        broken = [k for (k,) in src.execute("SELECT contract_id FROM contracts WHERE typeof(amount) = 'text'")]
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
-        with pytest.raises(SourceContractError, match=r"'contracts', column 'amount': 2 value\(s\) are not numbers"):
+        with pytest.raises(
+            SourceContractError, match=r"'contracts', column 'amount': 2 value\(s\) are not numbers"
+        ) as e:
             load_table(con, SourceReader(url), source_table("contracts"), load_id="run-1")
+    assert all(f"contract_id={key}" in str(e.value) for key in broken), str(e.value)
+
+
+def test_a_row_without_its_key_stops_the_load_naming_table_and_key_column(source, tmp_path):
+    url, path = source
+    with sqlite3.connect(path) as src:
+        src.execute("UPDATE opportunities SET opportunity_id = NULL WHERE opportunity_id = 7")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        with pytest.raises(
+            SourceContractError,
+            match=r"^source table 'opportunities': 1 row\(s\) with a null primary key \['opportunity_id'\]",
+        ):
+            load_table(con, SourceReader(url), source_table("opportunities"), load_id="run-1")
+        assert read_watermark(con, "opportunities") is None  # nothing merged
+
+
+def test_quotes_emoji_and_sql_in_text_reach_raw_as_written(source, tmp_path):
+    """Values are never spliced into SQL: a name that looks like SQL is only a name."""
+    url, path = source
+    name = "O'Brien \"Ltd\" 🚀 北京'); DROP TABLE raw.customers; --"
+    with sqlite3.connect(path) as src:
+        src.execute("UPDATE customers SET name = ? WHERE customer_id = 3", [name])
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        load_table(con, SourceReader(url), source_table("customers"), load_id="run-1")
+        assert con.execute("SELECT name FROM raw.customers WHERE customer_id = 3").fetchone() == (name,)
+        assert raw_rows(con, "customers") == source_rows(url, "customers")

@@ -179,7 +179,8 @@ def test_text_in_a_money_column_fails_with_the_connectorx_routes_message(source,
         with pytest.raises(
             SourceContractError,
             match=r"^source table 'contracts', column 'amount': 2 value\(s\) are "
-            r"not numbers \(money in domain.md §1\); fix them in the CRM database$",
+            r"not numbers \(money in domain.md §1\), e.g. the row\(s\) contract_id=\d+; contract_id=\d+; "
+            r"fix them in the CRM database$",
         ):
             land_table(con, SourceReader(url), table, load_id="run-2")
 

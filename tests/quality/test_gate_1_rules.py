@@ -105,6 +105,9 @@ class Breaker:
                 table, {"closed_at": datetime(2020, 1, 1)}, "closed_at is not null"
             ),
             "open_business_has_a_stage": lambda: self.set(table, {"status_id": None}, "is_end = 0"),
+            "paid_within_plan": lambda: self.set(
+                table, {"amount": 90_000_000}, "plan_id is not null and not coalesce(is_deleted, false)"
+            ),
         }
         if rule.name in by_name:
             return by_name[rule.name]()
