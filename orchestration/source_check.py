@@ -20,7 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from orchestration.source_reader import SQLITE_BUSY_TIMEOUT_SECONDS
-from orchestration.source_system import CONTRACT, WUKONG, SourceSystem, source_system
+from orchestration.source_system import CONTRACT, SALESFORCE, WUKONG, SourceSystem, source_system
 from orchestration.source_url import masked
 from orchestration.transient_errors import SourceRetries, SourceUnavailableError
 
@@ -80,7 +80,11 @@ def check_source(
 
 
 # Where each system keeps its opportunities' creation time: the first one dates the CRM.
-_FIRST_OPPORTUNITY = {CONTRACT: ("opportunities", "created_at"), WUKONG: ("wk_crm_business", "create_time")}
+_FIRST_OPPORTUNITY = {
+    CONTRACT: ("opportunities", "created_at"),
+    WUKONG: ("wk_crm_business", "create_time"),
+    SALESFORCE: ("opportunity", "created_date"),
+}
 
 
 def _inspect(
