@@ -4,7 +4,6 @@ naming both ids; an unknown stage name and a currency without a rate stop it too
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -13,7 +12,6 @@ import duckdb
 import pytest
 
 from orchestration.file_reader import NothingDropped
-from orchestration.incremental_load import land_table
 from orchestration.quality import gates as gates_module
 from orchestration.quality.checks import _summary
 from orchestration.quality.gates import GateRun, run_gate_1
@@ -22,6 +20,7 @@ from orchestration.resources import WarehouseResource
 from orchestration.source_reader import SourceReader
 from orchestration.source_system import SALESFORCE, source_system
 from tests.quality.test_gate_1_rules import Breaker, failing_keys
+from tests.support.landed import land_every_table, warehouse_copy
 from tests.support.pipeline import shipped_gates
 from tests.support.salesforce_db import create_salesforce_database, salesforce_rows, sf_id
 
@@ -54,28 +53,12 @@ def landed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse whose every Salesforce table (and the file-drop tables, empty) is landed, nothing merged yet."""
     folder = tmp_path_factory.mktemp("salesforce_gate")
     url = create_salesforce_database(folder / "salesforce.sqlite", salesforce_rows(20))  # a row to break per rule
-    path = folder / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as con:
-        for table in SYSTEM.tables:
-            reader = SourceReader(url) if SYSTEM.reads_database(table) else NothingDropped()
-            land_table(con, reader, table, load_id="sf-run")
-            # A first load's batch is a view of the table the merge renames into place: made a table here, so that
-            # a test can break its rows (the gate reads the same rows either way).
-            kind = con.execute(
-                "select table_type from information_schema.tables where table_schema = 'landing' and table_name = ?",
-                [table.name],
-            ).fetchone()[0]
-            if kind == "VIEW":
-                con.execute(f"create table landing._copy as select * from landing.{table.name}")
-                con.execute(f"drop view landing.{table.name}")
-                con.execute(f"alter table landing._copy rename to {table.name}")
-    return path
+    return land_every_table(SYSTEM, url, folder / "warehouse.duckdb", load_id="sf-run")
 
 
 @pytest.fixture()
 def warehouse(landed_template: Path, tmp_path: Path) -> WarehouseResource:
-    path = Path(shutil.copy(landed_template, tmp_path / "warehouse.duckdb"))
-    return WarehouseResource(path=str(path), published_path=str(tmp_path / "published.duckdb"))
+    return warehouse_copy(landed_template, tmp_path)
 
 
 def run_gate(warehouse: WarehouseResource, docs: Path, *tables: str) -> GateRun:
