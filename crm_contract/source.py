@@ -11,8 +11,12 @@ ColumnType = Literal["integer", "text", "money", "rate", "percent", "date", "tim
 
 @dataclass(frozen=True)
 class Column:
+    """`optional`: a source may lack the column (Salesforce's currency_iso_code, only in multi-currency orgs); the
+    source check does not require it and raw gets it null."""
+
     name: str
     type: ColumnType
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -22,12 +26,16 @@ class SourceTable:
     `watermark` names the columns whose coalesce orders a row's versions and drives the incremental read (the
     contract's `updated_at`; 悟空CRM's `update_time, create_time`); an empty tuple means the table has no such
     column and is read whole on every run (a full refresh, which also finds the rows the CRM hard-deleted).
+
+    `optional`: a source may lack the whole table (Salesforce's forecasting_quota, synced only when the org uses it);
+    raw then gets it empty and the run says so, instead of stopping.
     """
 
     name: str
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
     watermark: tuple[str, ...] = ("updated_at",)
+    optional: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -233,11 +241,14 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
     ),
 )
 
-_BY_NAME = {table.name: table for table in SOURCE_TABLES}
+
+def find_table(tables: tuple[SourceTable, ...], name: str, what: str) -> SourceTable:
+    """The table called `name` among a system's `tables`; a KeyError naming `what` they are and the choices."""
+    for table in tables:
+        if table.name == name:
+            return table
+    raise KeyError(f"{name!r} is not {what}; expected one of {sorted(table.name for table in tables)}")
 
 
 def source_table(name: str) -> SourceTable:
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise KeyError(f"{name!r} is not a CRM source table; expected one of {sorted(_BY_NAME)}") from None
+    return find_table(SOURCE_TABLES, name, "a CRM source table")

@@ -36,6 +36,15 @@ def test_the_source_settings_default_to_the_contract_and_to_shanghai_yuan():
     assert Settings.from_environment(WUKONG).source_times_timezone == "Asia/Shanghai"
 
 
+def test_salesforce_reads_utc_times_and_passes_its_loss_reason_column_to_dbt():
+    settings = Settings.from_environment(
+        {"CRM_SOURCE_SYSTEM": "salesforce", "CRM_SALESFORCE_LOSS_REASON_FIELD": "loss_reason_c"}
+    )
+    assert settings.source_times_timezone is None  # the sync writes UTC
+    assert settings.dbt_environment()["CRM_SALESFORCE_LOSS_REASON_FIELD"] == "loss_reason_c"
+    assert Settings.from_environment({}).dbt_environment()["CRM_SALESFORCE_LOSS_REASON_FIELD"] == ""
+
+
 def test_dbt_sees_every_source_setting():
     settings = Settings.from_environment(
         {
@@ -61,13 +70,18 @@ def test_dbt_sees_every_source_setting():
     [
         (
             "CRM_SOURCE_SYSTEM",
-            "salesforce",
-            "CRM_SOURCE_SYSTEM='salesforce' is not a CRM the pipeline reads: use one of contract, wukong",
+            "hubspot",
+            "CRM_SOURCE_SYSTEM='hubspot' is not a CRM the pipeline reads: use one of contract, wukong, salesforce",
         ),
         ("CRM_SOURCE_CURRENCY", "yuan", "CRM_SOURCE_CURRENCY='yuan' is not an ISO 4217 code"),
         ("CRM_SOURCE_TIMEZONE", "Beijing", "CRM_SOURCE_TIMEZONE='Beijing' is not an IANA time zone"),
         ("CRM_WUKONG_REGION_FIELD", "region'; drop", 'CRM_WUKONG_REGION_FIELD="region\'; drop" has a quote'),
         ("CRM_WUKONG_STAGE_GROUP", 'a "b"', "CRM_WUKONG_STAGE_GROUP='a \"b\"' has a quote"),
+        (
+            "CRM_SALESFORCE_LOSS_REASON_FIELD",
+            'loss_reason_c" or 1=1',
+            "CRM_SALESFORCE_LOSS_REASON_FIELD='loss_reason_c\" or 1=1' is not a column name",
+        ),
     ],
 )
 def test_a_bad_source_setting_is_refused_by_crm_warehouse_with_the_message_alone(
@@ -102,6 +116,33 @@ def test_with_wukong_the_raw_assets_and_gate_1_are_the_wk_tables_and_the_file_dr
     assert table_for_file("fx_rates_2026-11.csv", folder.tables).name == "fx_rates"
     assert table_for_file("wk_crm_contract.parquet", folder.tables).name == "wk_crm_contract"
     assert table_for_file("opportunities.csv", folder.tables) is None
+
+
+def test_with_salesforce_the_raw_assets_and_gate_1_are_the_synced_objects_and_the_file_drop_tables(tmp_path):
+    definitions = build_definitions(
+        Settings.from_environment({"CRM_SOURCE_SYSTEM": "salesforce", "CRM_DATA_DIR": str(tmp_path)})
+    )
+    graph = definitions.resolve_asset_graph()
+    landing = {key.path[-1] for key in graph.get_all_asset_keys() if key.path[0] == "landing"}
+    from crm_salesforce import SOURCE_TABLES
+
+    assert landing == {table.name for table in SOURCE_TABLES} | set(FILE_DROP_TABLES)
+    assert {"user", "opportunity", "forecasting_quota", "fx_rates"} <= {
+        key.asset_key.path[-1] for key in graph.asset_check_keys
+    }
+    assert definitions.resources["crm_source"].system == "salesforce"
+    assert definitions.resources["quality"].source_currency == ""  # its rates come from CurrencyType, not fx_rates
+    from orchestration.transform import crm_dbt_translator
+
+    source = {"resource_type": "source", "source_name": "salesforce", "name": "user", "schema": "raw"}
+    assert crm_dbt_translator.get_asset_key(source) == dg.AssetKey(["raw", "user"])
+
+
+def test_no_two_source_systems_name_a_raw_table_alike():
+    from orchestration.source_system import SOURCE_SYSTEMS
+
+    names = [table.name for system in SOURCE_SYSTEMS.values() for table in system.database_tables]
+    assert len(names) == len(set(names))
 
 
 def test_the_contract_keeps_its_raw_assets(tmp_path):
