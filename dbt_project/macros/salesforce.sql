@@ -51,13 +51,15 @@
 {%- endmacro %}
 
 
-{#- Post-hook of stg_salesforce__source_ids: two Salesforce ids of one object with the same integer key would merge
-    two records. Stops the build naming the object and both ids (checked on the data at run time). -#}
-{% macro check_source_id_collisions() -%}
+{#- Post-hook of stg_salesforce__source_ids (relation: that model, by default `this`): two Salesforce ids of one
+    entity with the same integer key would merge two records. Stops the build naming the object and both ids (checked
+    on the data at run time). -#}
+{% macro check_source_id_collisions(relation=none) -%}
+    {%- set relation = relation or this -%}
     {%- if execute -%}
         {%- set collisions = run_query(
             "select entity, min(salesforce_object) || case when min(salesforce_object) <> max(salesforce_object)"
-            ~ " then '/' || max(salesforce_object) else '' end, min(source_id), max(source_id), source_key from " ~ this
+            ~ " then '/' || max(salesforce_object) else '' end, min(source_id), max(source_id), source_key from " ~ relation
             ~ " group by entity, source_key having count(distinct source_id) > 1"
             ~ " order by entity, source_key limit 5"
         ) -%}

@@ -21,7 +21,8 @@ The org (times UTC; corporate currency USD; reporting currency EUR, so every amo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -29,12 +30,22 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 import crm_contract
 from crm_contract import Column, SourceTable
 from crm_contract.source import ColumnType
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
 from tests.support.dbt import run_dbt
+from tests.support.servers import Server
+from tests.support.warehouses import (
+    compared_columns,
+    create_reader_role,
+    differences,
+    duckdb_rows,
+    postgres_env,
+    sqlalchemy_rows,
+)
 
 AS_OF_DATE = "2025-03-31"
 LOADED_AT = datetime(2025, 3, 31, 23, 0)
@@ -535,26 +546,32 @@ SALESFORCE: dict[str, list[dict[str, Any]]] = {
 }
 
 
+def raw_statements(
+    rows_by_table: Mapping[str, Sequence[Mapping[str, Any]]], placeholder: str
+) -> Iterator[tuple[str, list[Any]]]:
+    """What the extract leaves in raw in salesforce mode, as SQL both DuckDB and Postgres run: every synced table with
+    the given rows (plus the custom loss-reason column a Salesforce admin adds), and the contract's file-drop tables
+    empty."""
+    yield f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}", []
+    for table in SALESFORCE_TABLES:
+        yield raw_table_ddl(table), []
+        if table.name == "opportunity":
+            yield f"ALTER TABLE {RAW_SCHEMA}.opportunity ADD COLUMN loss_reason_c VARCHAR", []
+        for row in rows_by_table.get(table.name, ()):
+            full = {"_fivetran_synced": SYNCED_AT, "_fivetran_deleted": False, **row}
+            names = [*full, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
+            columns = ", ".join(f'"{name}"' for name in names)
+            placeholders = ", ".join(placeholder for _ in names)
+            insert = f'INSERT INTO {RAW_SCHEMA}."{table.name}" ({columns}) VALUES ({placeholders})'
+            yield insert, [*full.values(), "fixture", LOADED_AT]
+    for name in ("fx_rates", "marketing_spend"):
+        yield raw_table_ddl(crm_contract.source_table(name)), []
+
+
 def write_salesforce_raw_tables(warehouse: Path, rows_by_table: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-    """What the extract leaves in raw in salesforce mode: every synced table with the given rows (plus the custom
-    loss-reason column a Salesforce admin adds), and the contract's file-drop tables empty."""
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-        for table in SALESFORCE_TABLES:
-            con.execute(raw_table_ddl(table))
-            if table.name == "opportunity":
-                con.execute(f"ALTER TABLE {RAW_SCHEMA}.opportunity ADD COLUMN loss_reason_c VARCHAR")
-            for row in rows_by_table.get(table.name, ()):
-                full = {"_fivetran_synced": SYNCED_AT, "_fivetran_deleted": False, **row}
-                names = [*full, LOAD_ID_COLUMN, LOADED_AT_COLUMN]
-                columns = ", ".join(f'"{name}"' for name in names)
-                placeholders = ", ".join("?" for _ in names)
-                con.execute(
-                    f'INSERT INTO {RAW_SCHEMA}."{table.name}" ({columns}) VALUES ({placeholders})',
-                    [*full.values(), "fixture", LOADED_AT],
-                )
-        for name in ("fx_rates", "marketing_spend"):
-            con.execute(raw_table_ddl(crm_contract.source_table(name)))
+        for statement, params in raw_statements(rows_by_table, "?"):
+            con.execute(statement, params)
 
 
 def query(warehouse: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -715,3 +732,68 @@ def test_published_dimensions_keep_the_salesforce_ids(warehouse: Path) -> None:
 def test_what_salesforce_does_not_hold_stays_empty(warehouse: Path) -> None:
     for model in ("fct_payments", "mart_receivables_aging", "mart_satisfaction_monthly"):
         assert query(warehouse, f"select count(*) from marts.{model}") == [(0,)], model
+
+
+def test_two_ids_with_one_key_stop_the_build_naming_both(warehouse: Path, tmp_path: Path) -> None:
+    """A real md5 collision on 60 bits cannot be written by hand: a forged row gives a second account the key of Acme,
+    and the check the model runs after each build (check_source_id_collisions) must name the object and both ids."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    forged = sf_id("001", "forged")
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "insert into staging.stg_salesforce__source_ids values ('customer', 'account', ?, ?)", [forged, key(ACME)]
+        )
+    result = run_dbt(
+        ["run-operation", "check_source_id_collisions", "--args", "{relation: staging.stg_salesforce__source_ids}"],
+        warehouse_path=copy,
+        as_of_date=AS_OF_DATE,
+        extra_env=SALESFORCE_ENV,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"account ids {ACME} and {forged} (customer key {key(ACME)})" in result.stdout
+
+
+# The published models this org fills (payments, receivables and satisfaction stay empty for Salesforce).
+FILLED_MODELS = (
+    "dim_customers",
+    "dim_users",
+    "dim_products",
+    "dim_stages",
+    "fct_opportunities",
+    "fct_opportunity_stage_history",
+    "fct_opportunity_lines",
+    "fct_contracts",
+    "fct_activities",
+    "mart_sales_funnel",
+    "mart_rep_performance_monthly",
+    "mart_opportunity_kpis_monthly",
+)
+
+
+def test_postgres_derives_the_same_keys_and_marts_from_the_same_salesforce_tables(
+    warehouse: Path, postgres: Server
+) -> None:
+    """The keys come from md5 on each engine (source_id_key is dispatched): Postgres must publish the same rows."""
+    database = postgres.create_database()
+    create_reader_role(postgres, database)
+    engine = sa.create_engine(postgres.url(database))
+    try:
+        with engine.begin() as con:
+            for statement, params in raw_statements(SALESFORCE, "%s"):
+                con.exec_driver_sql(statement, tuple(params))
+    finally:
+        engine.dispose()
+    run_dbt(
+        ["build", "--exclude-resource-type", "unit_test"],
+        warehouse_path=warehouse.parent / "postgres" / "unused.duckdb",
+        as_of_date=AS_OF_DATE,
+        extra_env={**SALESFORCE_ENV, **postgres_env(postgres, database)},
+    )
+    for model in FILLED_MODELS:
+        columns = compared_columns(warehouse, model)
+        expected = duckdb_rows(warehouse, model, columns)
+        assert expected, f"marts.{model} is empty: the comparison would prove nothing"
+        diff = differences(expected, sqlalchemy_rows(postgres.url(database), model, columns))
+        assert not diff, f"marts.{model}: DuckDB and Postgres differ, e.g. {diff[0][0]} vs {diff[0][1]}"
