@@ -1,6 +1,6 @@
 -- Salesforce's opportunities (opportunity) as the contract's opportunities (docs/sources.md):
 -- - status from the stage's flags as Salesforce copies them onto the opportunity: won when is_won, lost when
---   is_closed and not is_won, else open; stage = stage_name.
+--   is_closed and not is_won, else open; stage = stage_name, lower-cased and trimmed (as the catalogue's).
 -- - closed_at: the close date at 00:00 UTC, closed opportunities only (Salesforce books a deal on its close date).
 -- - currency: currency_iso_code, else the corporate currency (a single-currency org syncs none).
 -- - loss_reason: lost only, the column named by CRM_SALESFORCE_LOSS_REASON_FIELD; none when unset.
@@ -33,7 +33,7 @@ final as (
         {{ source_id_key('with_status.owner_id') }}                                  as owner_user_id,
         cast(with_status.name as {{ dbt.type_string() }})                            as name,
         cast(nullif(trim(with_status.lead_source), '') as {{ dbt.type_string() }})   as source,
-        cast(with_status.stage_name as {{ dbt.type_string() }})                      as stage,
+        cast(lower(trim(with_status.stage_name)) as {{ dbt.type_string() }})         as stage,
         cast(with_status.amount as decimal(18,2))                                    as amount,
         cast(coalesce(
             nullif(upper(trim(with_status.currency_iso_code)), ''), corporate_currency.currency
