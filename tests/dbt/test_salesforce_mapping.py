@@ -33,8 +33,7 @@ import pytest
 import sqlalchemy as sa
 
 import crm_contract
-from crm_contract import Column, SourceTable
-from crm_contract.source import ColumnType
+import crm_salesforce
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, duckdb_type, raw_table_ddl
 from tests.support.dbt import run_dbt
 from tests.support.servers import Server
@@ -56,169 +55,6 @@ SALESFORCE_ENV = {
     "CRM_REPORTING_CURRENCY": "EUR",
     "CRM_SALESFORCE_LOSS_REASON_FIELD": "loss_reason_c",
 }
-
-
-def _table(name: str, *columns: tuple[str, ColumnType]) -> SourceTable:
-    synced = (Column("_fivetran_synced", "timestamp"), Column("_fivetran_deleted", "boolean"))
-    return SourceTable(
-        name=name,
-        primary_key=("id",),
-        columns=tuple(Column(n, t) for n, t in columns) + synced,
-        watermark=("_fivetran_synced",),
-    )
-
-
-# The synced tables the mapping reads (helper brief, issue 22), as the extract lands them in raw.
-SALESFORCE_TABLES: tuple[SourceTable, ...] = (
-    _table("user_role", ("id", "text"), ("name", "text"), ("parent_role_id", "text")),
-    _table(
-        "user",
-        ("id", "text"),
-        ("name", "text"),
-        ("email", "text"),
-        ("user_role_id", "text"),
-        ("manager_id", "text"),
-        ("division", "text"),
-        ("is_active", "boolean"),
-        ("created_date", "timestamp"),
-    ),
-    _table(
-        "account",
-        ("id", "text"),
-        ("name", "text"),
-        ("industry", "text"),
-        ("billing_city", "text"),
-        ("billing_state", "text"),
-        ("billing_country", "text"),
-        ("rating", "text"),
-        ("account_source", "text"),
-        ("owner_id", "text"),
-        ("is_deleted", "boolean"),
-        ("created_date", "timestamp"),
-        ("last_modified_date", "timestamp"),
-    ),
-    _table(
-        "contact",
-        ("id", "text"),
-        ("name", "text"),
-        ("title", "text"),
-        ("email", "text"),
-        ("phone", "text"),
-        ("account_id", "text"),
-        ("is_deleted", "boolean"),
-        ("created_date", "timestamp"),
-    ),
-    _table(
-        "product_2",
-        ("id", "text"),
-        ("name", "text"),
-        ("family", "text"),
-        ("is_active", "boolean"),
-        ("is_deleted", "boolean"),
-        ("created_date", "timestamp"),
-    ),
-    _table(
-        "opportunity_stage",
-        ("id", "text"),
-        ("api_name", "text"),
-        ("master_label", "text"),
-        ("sort_order", "integer"),
-        ("default_probability", "rate"),
-        ("is_active", "boolean"),
-        ("is_closed", "boolean"),
-        ("is_won", "boolean"),
-    ),
-    _table(
-        "opportunity",
-        ("id", "text"),
-        ("name", "text"),
-        ("account_id", "text"),
-        ("owner_id", "text"),
-        ("lead_source", "text"),
-        ("stage_name", "text"),
-        ("amount", "money"),
-        ("currency_iso_code", "text"),
-        ("close_date", "date"),
-        ("is_closed", "boolean"),
-        ("is_won", "boolean"),
-        ("is_deleted", "boolean"),
-        ("created_date", "timestamp"),
-        ("last_modified_date", "timestamp"),
-    ),
-    _table(
-        "opportunity_history",
-        ("id", "text"),
-        ("opportunity_id", "text"),
-        ("stage_name", "text"),
-        ("amount", "money"),
-        ("close_date", "date"),
-        ("probability", "rate"),
-        ("created_date", "timestamp"),
-        ("is_deleted", "boolean"),
-    ),
-    _table(
-        "opportunity_line_item",
-        ("id", "text"),
-        ("opportunity_id", "text"),
-        ("product_2_id", "text"),
-        ("quantity", "rate"),
-        ("unit_price", "money"),
-        ("discount", "rate"),
-        ("is_deleted", "boolean"),
-        ("created_date", "timestamp"),
-    ),
-    _table(
-        "task",
-        ("id", "text"),
-        ("account_id", "text"),
-        ("what_id", "text"),
-        ("who_id", "text"),
-        ("owner_id", "text"),
-        ("subject", "text"),
-        ("task_subtype", "text"),
-        ("activity_date", "date"),
-        ("is_deleted", "boolean"),
-        ("created_date", "timestamp"),
-    ),
-    _table(
-        "event",
-        ("id", "text"),
-        ("account_id", "text"),
-        ("what_id", "text"),
-        ("who_id", "text"),
-        ("owner_id", "text"),
-        ("subject", "text"),
-        ("event_subtype", "text"),
-        ("activity_date", "date"),
-        ("activity_date_time", "timestamp"),
-        ("is_deleted", "boolean"),
-        ("created_date", "timestamp"),
-    ),
-    _table(
-        "dated_conversion_rate",
-        ("id", "text"),
-        ("iso_code", "text"),
-        ("conversion_rate", "rate"),
-        ("start_date", "date"),
-        ("next_start_date", "date"),
-    ),
-    _table(
-        "currency_type",
-        ("id", "text"),
-        ("iso_code", "text"),
-        ("conversion_rate", "rate"),
-        ("is_corporate", "boolean"),
-        ("is_active", "boolean"),
-    ),
-    _table(
-        "forecasting_quota",
-        ("id", "text"),
-        ("quota_owner_id", "text"),
-        ("start_date", "date"),
-        ("quota_amount", "money"),
-        ("currency_iso_code", "text"),
-    ),
-)
 
 
 def sf_id(prefix: str, name: str) -> str:
@@ -553,7 +389,7 @@ def raw_statements(
     the given rows (plus the custom loss-reason column a Salesforce admin adds), and the contract's file-drop tables
     empty."""
     yield f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}", []
-    for table in SALESFORCE_TABLES:
+    for table in crm_salesforce.SOURCE_TABLES:
         yield raw_table_ddl(table), []
         if table.name == "opportunity":
             yield f"ALTER TABLE {RAW_SCHEMA}.opportunity ADD COLUMN loss_reason_c VARCHAR", []
