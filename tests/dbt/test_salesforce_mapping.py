@@ -633,3 +633,18 @@ def test_postgres_derives_the_same_keys_and_marts_from_the_same_salesforce_table
         assert expected, f"marts.{model} is empty: the comparison would prove nothing"
         diff = differences(expected, sqlalchemy_rows(postgres.url(database), model, columns))
         assert not diff, f"marts.{model}: DuckDB and Postgres differ, e.g. {diff[0][0]} vs {diff[0][1]}"
+
+
+def test_a_loss_reason_setting_that_is_not_a_column_name_stops_the_build(warehouse: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    result = run_dbt(
+        ["compile", "--select", "stg_salesforce__opportunities"],
+        warehouse_path=copy,
+        as_of_date=AS_OF_DATE,
+        extra_env={**SALESFORCE_ENV, "CRM_SALESFORCE_LOSS_REASON_FIELD": "reason'; drop table x; --"},
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "CRM_SALESFORCE_LOSS_REASON_FIELD" in result.stdout
+    assert "not a column name" in result.stdout
