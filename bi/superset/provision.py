@@ -134,7 +134,7 @@ CHARTS: dict[str, tuple[str, str, dict[str, Any]]] = {
             "show_legend": True,
         },
     ),
-    "Target pacing and coverage by rep, this month (1 = the linear pace; full coverage)": (
+    "Target pacing and coverage by rep, this month": (
         "target_pacing_by_rep",
         "table",
         {
