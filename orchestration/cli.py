@@ -93,6 +93,7 @@ def print_headlines(published_path: Path) -> None:
     import duckdb
 
     from orchestration.dashboard.asset import dashboard_dir_of
+    from orchestration.dashboard.panels import team_pacing
     from orchestration.publish import parquet_dir_of
 
     with duckdb.connect(str(published_path), read_only=True) as con:
@@ -109,6 +110,7 @@ def print_headlines(published_path: Path) -> None:
         funnel = con.execute(
             "select stage, opportunities_reached, stage_conversion_rate from marts.mart_sales_funnel order by stage_order"
         ).fetchall()
+        team = team_pacing(con)
     opportunities, win_rate, contract_amount, overdue = totals
     print(f"\nPublished warehouse: {published_path}")
     print(
@@ -121,11 +123,27 @@ def print_headlines(published_path: Path) -> None:
             f"{stage} {reached:,}" + (f" ({rate:.0%})" if rate is not None else "") for stage, reached, rate in funnel
         )
     )
+    print(f"  {team_pacing_line(team)}")
     print(f"  dashboard (open in a browser, works offline): {dashboard_dir_of(published_path) / 'index.html'}")
     print(f"  every published model as Parquet: {parquet_dir_of(published_path)}/<model>.parquet")
     print(
         f'\nQuery it read-only: .venv/bin/python -c "import duckdb; '
         f"print(duckdb.connect('{published_path}', read_only=True).sql('show all tables'))\""
+    )
+
+
+def team_pacing_line(team: dict) -> str:
+    """The demo's line on the month: the team's pace against its targets and the pipeline due to close the gap."""
+    if not team["reps"]:
+        return "pacing: no rep has a contract-amount target this month"
+
+    def percent(value: object) -> str:
+        return "–" if value is None else f"{float(value):.0%}"
+
+    return (
+        f"pacing {str(team['month_start'])[:7]} (day {team['elapsed_days']} of {team['days_in_month']}, "
+        f"{team['reps']:,} reps with a target): {percent(team['pacing_ratio'])} of the linear pace, "
+        f"coverage {percent(team['coverage_ratio'])} of the remaining target by pipeline due this month"
     )
 
 

@@ -76,6 +76,7 @@ class Settings:
     allow_future_as_of: bool
     reporting_currency: str
     reporting_timezone: str
+    fiscal_year_start_month: int
     dagster_home: Path
     extract_lookback_hours: int
     duckdb_memory_limit: str
@@ -128,6 +129,9 @@ class Settings:
             allow_future_as_of=allow_future_as_of,
             reporting_currency=_currency("CRM_REPORTING_CURRENCY", env.get("CRM_REPORTING_CURRENCY") or "USD"),
             reporting_timezone=reporting_timezone,
+            fiscal_year_start_month=_month_number(
+                "CRM_FISCAL_YEAR_START_MONTH", env.get("CRM_FISCAL_YEAR_START_MONTH"), 1
+            ),
             dagster_home=_path(env.get("DAGSTER_HOME"), data_dir / "dagster_home"),
             extract_lookback_hours=_non_negative_int(
                 "CRM_EXTRACT_LOOKBACK_HOURS", env.get("CRM_EXTRACT_LOOKBACK_HOURS"), 24
@@ -190,6 +194,7 @@ class Settings:
             "CRM_WAREHOUSE_PATH": str(self.warehouse_path),
             "CRM_REPORTING_CURRENCY": self.reporting_currency,
             "CRM_REPORTING_TIMEZONE": self.reporting_timezone,
+            "CRM_FISCAL_YEAR_START_MONTH": str(self.fiscal_year_start_month),
             "CRM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "CRM_DUCKDB_THREADS": str(self.duckdb_threads),
             "CRM_DBT_THREADS": str(self.dbt_threads),
@@ -404,6 +409,15 @@ def _positive_int(name: str, value: str | None, default: int) -> int:
         return default
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{name}={value!r} must be a whole number ≥ 1")
+    return int(value)
+
+
+def _month_number(name: str, value: str | None, default: int) -> int:
+    """A calendar month, 1 (January) to 12: refused here rather than by dbt's compile, which names no fix."""
+    if not value:
+        return default
+    if not value.strip().isdigit() or not 1 <= int(value) <= 12:
+        raise SettingsError(f"{name}={value!r} must be a month number, 1 (January) to 12 (December)")
     return int(value)
 
 

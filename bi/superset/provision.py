@@ -29,6 +29,33 @@ join marts.dim_users as users using (user_id)
 where performance.month_start > (select max(month_start) from marts.mart_rep_performance_monthly) - interval 12 month
 """.strip()
 
+# Virtual datasets of the sales manager's Monday charts (docs/domain.md §2 "Pipeline movement, pacing and slippage").
+# Movement: the last 12 months, won and lost as negative bars (what left the pipeline).
+PIPELINE_MOVEMENT_SQL = """
+select month_start, opening_amount, created_amount, -won_amount as won_amount_out, -lost_amount as lost_amount_out,
+       closing_amount
+from marts.mart_pipeline_movement_monthly
+where month_start > (select max(month_start) from marts.mart_pipeline_movement_monthly) - interval 12 month
+""".strip()
+TARGET_PACING_SQL = """
+select users.user_name, pacing.*
+from marts.mart_target_pacing as pacing
+left join marts.dim_users as users using (user_id)
+""".strip()
+SLIPPED_DEALS_SQL = """
+select users.user_name as owner_name, slippage.*
+from marts.mart_opportunity_slippage as slippage
+left join marts.dim_users as users on users.user_id = slippage.owner_user_id
+where slippage.is_past_due or slippage.close_date_pushes > 0
+""".strip()
+# virtual dataset name → its SQL
+VIRTUAL_DATASETS = {
+    "rep_leaderboard": REP_LEADERBOARD_SQL,
+    "pipeline_movement_last_12_months": PIPELINE_MOVEMENT_SQL,
+    "target_pacing_by_rep": TARGET_PACING_SQL,
+    "slipped_deals": SLIPPED_DEALS_SQL,
+}
+
 
 def sum_of(column: str, label: str) -> dict[str, Any]:
     return {"expressionType": "SQL", "sqlExpression": f"SUM({column})", "label": label}
@@ -86,6 +113,64 @@ CHARTS: dict[str, tuple[str, str, dict[str, Any]]] = {
             "row_limit": 1000,
             "adhoc_filters": NO_TIME_FILTER,
             "show_legend": True,
+        },
+    ),
+    "Pipeline movement: opening, created, won, lost, closing, last 12 months": (
+        "pipeline_movement_last_12_months",
+        "echarts_timeseries_bar",
+        {
+            "x_axis": "month_start",
+            "time_grain_sqla": "P1M",
+            "metrics": [
+                sum_of("opening_amount", "Opening"),
+                sum_of("created_amount", "+ Created"),
+                sum_of("won_amount_out", "− Won"),
+                sum_of("lost_amount_out", "− Lost"),
+                sum_of("closing_amount", "Closing"),
+            ],
+            "groupby": [],
+            "row_limit": 1000,
+            "adhoc_filters": NO_TIME_FILTER,
+            "show_legend": True,
+        },
+    ),
+    "Target pacing and coverage by rep, this month": (
+        "target_pacing_by_rep",
+        "table",
+        {
+            "query_mode": "raw",
+            "all_columns": [
+                "user_name",
+                "contract_amount_target",
+                "contract_amount",
+                "expected_to_date",
+                "pacing_ratio",
+                "remaining_target",
+                "pipeline_due_amount",
+                "coverage_ratio",
+                "projected_completion",
+            ],
+            "order_by_cols": [json.dumps(["pacing_ratio", True])],
+            "row_limit": 500,
+        },
+    ),
+    "Slipped deals: past due or pushed, the most pushed first": (
+        "slipped_deals",
+        "table",
+        {
+            "query_mode": "raw",
+            "all_columns": [
+                "opportunity_id",
+                "owner_name",
+                "stage",
+                "amount",
+                "expected_close_date",
+                "first_seen_expected_close_date",
+                "days_past_due",
+                "close_date_pushes",
+            ],
+            "order_by_cols": [json.dumps(["close_date_pushes", False]), json.dumps(["days_past_due", False])],
+            "row_limit": 100,
         },
     ),
 }
@@ -146,14 +231,16 @@ def published_models(warehouse: str) -> list[str]:
 
 
 def dashboard_layout(charts: dict[str, int]) -> dict[str, Any]:
-    """Superset's v2 grid: the funnel and the leaderboard side by side, collections below."""
+    """Superset's v2 grid, two charts a row in CHARTS' order: the funnel and the leaderboard, collections and the
+    pipeline's movement, pacing and slipped deals."""
     layout: dict[str, Any] = {
         "DASHBOARD_VERSION_KEY": "v2",
         "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
         "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
         "HEADER_ID": {"type": "HEADER", "id": "HEADER_ID", "meta": {"text": "CRM sales"}},
     }
-    rows = [list(charts.items())[:2], list(charts.items())[2:]]
+    items = list(charts.items())
+    rows = [items[start : start + 2] for start in range(0, len(items), 2)]
     for number, row in enumerate(rows, start=1):
         row_id = f"ROW-{number}"
         layout["GRID_ID"]["children"].append(row_id)
@@ -200,14 +287,15 @@ def provision(superset: Superset, warehouse: str) -> dict[str, Any]:
             create_only=("database", "schema", "table_name"),
         )
         superset.call("PUT", f"/api/v1/dataset/{datasets[table]}/refresh")
-    datasets["rep_leaderboard"] = superset.upsert(
-        "dataset",
-        "table_name",
-        "rep_leaderboard",
-        {"database": database_id, "schema": MARTS, "table_name": "rep_leaderboard", "sql": REP_LEADERBOARD_SQL},
-        create_only=("database", "schema", "table_name"),
-    )
-    superset.call("PUT", f"/api/v1/dataset/{datasets['rep_leaderboard']}/refresh")
+    for name, sql in VIRTUAL_DATASETS.items():
+        datasets[name] = superset.upsert(
+            "dataset",
+            "table_name",
+            name,
+            {"database": database_id, "schema": MARTS, "table_name": name, "sql": sql},
+            create_only=("database", "schema", "table_name"),
+        )
+        superset.call("PUT", f"/api/v1/dataset/{datasets[name]}/refresh")
 
     dashboard_id = superset.upsert(
         "dashboard", "slug", DASHBOARD_SLUG, {"dashboard_title": "CRM sales", "slug": DASHBOARD_SLUG, "published": True}

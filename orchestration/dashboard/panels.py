@@ -194,6 +194,222 @@ def funnel(con: duckdb.DuckDBPyConnection) -> Panel:
     )
 
 
+# The team's month against its targets, added up over the reps with a contract-amount target in the as-of month
+# (docs/analyst-guide.md, "Who is behind pace"): the pacing panel's headlines and the `crm-warehouse demo` line.
+TEAM_PACING_SQL = """
+    select
+        max(month_start)                                                        as month_start,
+        max(elapsed_days)                                                       as elapsed_days,
+        max(days_in_month)                                                      as days_in_month,
+        count(*)                                                                as reps,
+        sum(contract_amount) / nullif(sum(expected_to_date), 0)                 as pacing_ratio,
+        sum(pipeline_due_amount) / nullif(sum(remaining_target), 0)             as coverage_ratio,
+        sum(projected_contract_amount) / nullif(sum(contract_amount_target), 0) as projected_completion
+    from marts.mart_target_pacing
+"""
+
+
+def team_pacing(con: duckdb.DuckDBPyConnection) -> dict:
+    """The team's pacing and coverage ratios this month (null without a rep with a target)."""
+    (team,) = records(con, TEAM_PACING_SQL)
+    return team
+
+
+def pipeline_movement(con: duckdb.DuckDBPyConnection) -> Panel:
+    months = records(
+        con,
+        f"""
+        select * from (select * from marts.mart_pipeline_movement_monthly order by month_start desc limit {MONTHS_SHOWN})
+        order by month_start
+    """,
+    )
+    first, last = (months[0], months[-1]) if months else ({}, {})
+    opening = float(first.get("opening_amount") or 0)
+    created, won, lost = (
+        sum(float(m[column] or 0) for m in months) for column in ("created_amount", "won_amount", "lost_amount")
+    )
+    closing = float(last.get("closing_amount") or 0)
+    # A waterfall: opening and closing stand on the axis; each flow floats from where the previous one ended.
+    steps = [
+        ("opening", 0.0, opening, "#636363"),
+        ("+ created", opening, created, "#31a354"),
+        ("− won", opening + created - won, won, "#3182bd"),
+        ("− lost", opening + created - won - lost, lost, "#de2d26"),
+        ("closing", 0.0, closing, "#636363"),
+    ]
+    figure, (axis,) = new_figure()
+    axis.bar(
+        [label for label, *_ in steps],
+        [height for _, _, height, _ in steps],
+        bottom=[bottom for _, bottom, _, _ in steps],
+        color=[colour for *_, colour in steps],
+    )
+    for position, (_, bottom, height, _) in enumerate(steps):
+        axis.annotate(
+            money(height).split(".")[0],
+            (position, bottom + height),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+        )
+    period = f"{day(first.get('month_start'))[:7]} to {day(last.get('month_start'))[:7]}"
+    axis.set_title(f"Open pipeline amount, {period}: where it came from and went")
+    thousands(axis)
+    return Panel(
+        key="pipeline_movement",
+        title="Pipeline movement",
+        caption=f"The open pipeline at the start of {day(first.get('month_start'))[:7]}, plus what was created, "
+        f"minus what was won and lost over the last {MONTHS_SHOWN} months, is the open pipeline at the as-of date "
+        "(mart_pipeline_movement_monthly; the table has each month).",
+        figure=figure,
+        table=Table(
+            ["month", "opening", "created", "won", "lost", "closing", "closing amount"],
+            [
+                [
+                    day(m["month_start"])[:7],
+                    count(m["opening_opportunities"]),
+                    count(m["created_opportunities"]),
+                    count(m["won_opportunities"]),
+                    count(m["lost_opportunities"]),
+                    count(m["closing_opportunities"]),
+                    money(m["closing_amount"]),
+                ]
+                for m in reversed(months)
+            ],
+        ),
+    )
+
+
+def target_pacing(con: duckdb.DuckDBPyConnection) -> Panel:
+    reps = records(
+        con,
+        """
+        select p.*, coalesce(u.user_name, 'user ' || p.user_id) as user_name
+        from marts.mart_target_pacing as p
+        left join marts.dim_users as u using (user_id)
+        order by p.pacing_ratio nulls first, p.user_id
+    """,
+    )
+    team = team_pacing(con)
+    month = day(team["month_start"])[:7]
+    charted = reps[:REPS_CHARTED]  # furthest behind first
+    figure, (axis,) = new_figure(height=max(4.2, 0.3 * len(charted) + 1.5))
+    positions = range(len(charted))
+    axis.barh(
+        [p - 0.2 for p in positions],
+        [float(r["pacing_ratio"] or 0) for r in charted],
+        height=0.4,
+        color="#3182bd",
+        label="pacing (signed / expected by today)",
+    )
+    axis.barh(
+        [p + 0.2 for p in positions],
+        [float(r["coverage_ratio"] or 0) for r in charted],
+        height=0.4,
+        color="#fd8d3c",
+        label="coverage (pipeline due / remaining)",
+    )
+    axis.axvline(1.0, color="#d62728", linestyle="--", label="linear pace; full coverage")
+    axis.set_yticks(list(positions), [r["user_name"] for r in charted])
+    axis.invert_yaxis()
+    shown = f"the {len(charted)} furthest behind of {len(reps)} reps" if len(charted) < len(reps) else "by rep"
+    axis.set_title(
+        f"Pace against the month's target, {shown}, {month} (day {team['elapsed_days'] or '–'} of {team['days_in_month'] or '–'})"
+    )
+    axis.legend(loc="lower right", fontsize="small")
+    return Panel(
+        key="target_pacing",
+        title="Target pacing and coverage",
+        caption=f"{month}: what each rep signed so far against what a linear pace to the month's target expects by "
+        "the as-of date (1 = on pace), and their open pipeline due this month against what remains of the target "
+        "(1 = enough if all of it is won) (mart_target_pacing).",
+        figure=figure,
+        table=Table(
+            [
+                "rep",
+                "target",
+                "signed",
+                "expected by today",
+                "pacing",
+                "remaining",
+                "pipeline due",
+                "coverage",
+                "projected",
+            ],
+            [
+                [
+                    r["user_name"],
+                    money(r["contract_amount_target"]),
+                    money(r["contract_amount"]),
+                    money(r["expected_to_date"]),
+                    rate(r["pacing_ratio"]),
+                    money(r["remaining_target"]),
+                    money(r["pipeline_due_amount"]),
+                    rate(r["coverage_ratio"]),
+                    rate(r["projected_completion"]),
+                ]
+                for r in reps
+            ],
+        ),
+        headlines=[
+            Headline(f"Team pacing, {month}", "pacing_ratio", rate(team["pacing_ratio"])),
+            Headline(f"Team coverage, {month}", "coverage_ratio", rate(team["coverage_ratio"])),
+        ],
+    )
+
+
+SLIPPED_SHOWN = 20
+
+
+def slipped_deals(con: duckdb.DuckDBPyConnection) -> Panel:
+    deals = records(
+        con,
+        """
+        select s.*, coalesce(u.user_name, 'user ' || s.owner_user_id) as owner_name
+        from marts.mart_opportunity_slippage as s
+        left join marts.dim_users as u on u.user_id = s.owner_user_id
+        where s.is_past_due or s.close_date_pushes > 0
+        order by s.close_date_pushes desc, s.days_past_due desc, s.amount desc, s.opportunity_id
+    """,
+    )
+    per_owner: dict[str, float] = defaultdict(float)
+    for deal in deals:
+        if deal["is_past_due"]:
+            per_owner[deal["owner_name"]] += float(deal["amount"] or 0)
+    owners = sorted(per_owner.items(), key=lambda item: (-item[1], item[0]))[:TOP]
+    figure, (axis,) = new_figure()
+    axis.barh([name for name, _ in owners], [amount for _, amount in owners], color="#e6550d")
+    axis.invert_yaxis()
+    past_due = sum(1 for deal in deals if deal["is_past_due"])
+    axis.set_title(f"{past_due:,} open deals past their expected close date: amount by owner")
+    thousands(axis, "x")
+    return Panel(
+        key="slipped_deals",
+        title="Slipped deals",
+        caption="Open deals past their expected close date or whose close date was pushed later, the most pushed "
+        f"and longest overdue first (the first {SLIPPED_SHOWN}; mart_opportunity_slippage). Pushes are counted "
+        "between pipeline runs, from the warehouse's snapshot history.",
+        figure=figure,
+        table=Table(
+            ["deal", "owner", "stage", "amount", "expected close", "first seen", "days past due", "pushes"],
+            [
+                [
+                    str(d["opportunity_id"]),
+                    d["owner_name"],
+                    d["stage"] or "–",
+                    money(d["amount"]),
+                    day(d["expected_close_date"]),
+                    day(d["first_seen_expected_close_date"]),
+                    count(d["days_past_due"]),
+                    count(d["close_date_pushes"]),
+                ]
+                for d in deals[:SLIPPED_SHOWN]
+            ],
+        ),
+        headlines=[Headline("Deals past due", "is_past_due", count(past_due))],
+    )
+
+
 RANKINGS = [
     ("rank_contract_amount", "contract_amount", "contract amount", money),
     ("rank_payment_amount", "payment_amount", "payment amount", money),
@@ -514,7 +730,10 @@ def satisfaction(con: duckdb.DuckDBPyConnection) -> Panel:
 PANELS: list[Callable[[duckdb.DuckDBPyConnection], Panel]] = [
     briefing,
     rep_targets,
+    target_pacing,
     funnel,
+    pipeline_movement,
+    slipped_deals,
     rankings,
     forgotten_customers,
     receivables,

@@ -20,7 +20,10 @@ from tests.support.pipeline import Pipeline, failure_messages
 PANELS = [
     "briefing",
     "rep_targets",
+    "target_pacing",
     "funnel",
+    "pipeline_movement",
+    "slipped_deals",
     "rankings",
     "forgotten_customers",
     "receivables",
@@ -123,6 +126,50 @@ def test_the_briefing_prints_the_marts_numbers(clean_pipeline: Pipeline, panels:
         float(today["mtd_target_completion"]) * 100, abs=0.05
     )
     assert float(today["mtd_contract_amount"]) > 0, "the simulated month has contracts: the check compares real figures"
+
+
+def test_the_pacing_panel_prints_the_teams_pace_and_coverage_and_lists_every_rep_with_a_target(
+    clean_pipeline: Pipeline, panels: dict[str, dict]
+) -> None:
+    with duckdb.connect(str(clean_pipeline.published_path), read_only=True) as con:
+        reps, signed, expected, due, remaining = con.execute(
+            "select count(*), sum(contract_amount), sum(expected_to_date), sum(pipeline_due_amount),"
+            " sum(remaining_target) from marts.mart_target_pacing"
+        ).fetchone()
+    assert reps > 0 and expected > 0 and remaining > 0, (
+        "the simulated month has targets: the check compares real figures"
+    )
+    printed = panels["target_pacing"]["headlines"]
+    assert float(printed["pacing_ratio"].rstrip("%")) == pytest.approx(float(signed / expected) * 100, abs=0.05)
+    assert float(printed["coverage_ratio"].rstrip("%")) == pytest.approx(float(due / remaining) * 100, abs=0.05)
+    assert panels["target_pacing"]["rows"] == reps
+
+
+def test_the_movement_panel_shows_the_last_twelve_months_and_the_slipped_deals_those_past_due(
+    clean_pipeline: Pipeline, panels: dict[str, dict]
+) -> None:
+    with duckdb.connect(str(clean_pipeline.published_path), read_only=True) as con:
+        (months,) = con.execute("select count(*) from marts.mart_pipeline_movement_monthly").fetchone()
+        (past_due,) = con.execute("select count(*) from marts.mart_opportunity_slippage where is_past_due").fetchone()
+    assert panels["pipeline_movement"]["rows"] == min(months, 12)
+    assert past_due > 0, "the simulated CRM has deals past due: the table lists real ones"
+    assert panels["slipped_deals"]["headlines"]["is_past_due"] == f"{past_due:,}"
+    assert panels["slipped_deals"]["rows"] == min(past_due, 20)
+
+
+def test_the_demo_headline_has_the_months_pacing_and_coverage_for_the_team(
+    clean_pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestration.cli import print_headlines
+
+    with duckdb.connect(str(clean_pipeline.published_path), read_only=True) as con:
+        pacing, coverage = con.execute(
+            "select sum(contract_amount) / sum(expected_to_date), sum(pipeline_due_amount) / sum(remaining_target)"
+            " from marts.mart_target_pacing"
+        ).fetchone()
+    print_headlines(clean_pipeline.published_path)
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("pacing ")]
+    assert f"{float(pacing):.0%} of the linear pace" in line and f"coverage {float(coverage):.0%}" in line, line
 
 
 def test_the_dashboard_asset_reports_its_path_and_a_preview(clean_pipeline: Pipeline, tmp_path: Path) -> None:

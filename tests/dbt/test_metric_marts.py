@@ -633,3 +633,87 @@ def test_the_briefing_adds_up_to_the_leaderboard_month_by_month(warehouse: Path)
         for month, *figures in leaderboard
     ]
     assert [row for row in briefing if any(row[1:])] == expected
+
+
+def test_pipeline_movement_monthly_chains_each_month_from_the_last(warehouse: Path) -> None:
+    rows = _floats(
+        _rows(warehouse, "select * exclude (movement_end_date) from marts.mart_pipeline_movement_monthly order by 1")
+    )
+    # (month, opening n, amount, created n, amount, won n, amount, lost n, amount, closing n, amount)
+    # January: created o1 10000, o2 5000; nothing closed → closing 2, 15000.
+    # February: opens with January's close; created o3 8000, o5 6000; won o1 10000; lost o2 5000 → o3, o5: 2, 14000.
+    # March (to the 15th): created o4 4000, o6 1000, o8 2000, o9 500 = 7500; won o5 6000 + o8 2000; lost o9 500 →
+    # o3, o4, o6: 3, 13000 = 14000 + 7500 − 8000 − 500 (the open pipeline of mart_opportunity_kpis_monthly).
+    assert rows == [
+        (date(2024, 1, 1), 0, 0.0, 2, 15000.0, 0, 0.0, 0, 0.0, 2, 15000.0),
+        (date(2024, 2, 1), 2, 15000.0, 2, 14000.0, 1, 10000.0, 1, 5000.0, 2, 14000.0),
+        (date(2024, 3, 1), 2, 14000.0, 4, 7500.0, 2, 8000.0, 1, 500.0, 3, 13000.0),
+    ]
+
+
+def test_target_pacing_halfway_through_march(warehouse: Path) -> None:
+    rows = _floats(
+        _rows(
+            warehouse,
+            """
+        select user_id, contract_amount_target, contract_amount, elapsed_days, days_in_month, expected_to_date,
+               pacing_ratio, remaining_target, coverage_ratio
+        from marts.mart_target_pacing order by user_id
+    """,
+        )
+    )
+    # As of Mar 15: 15 of March's 31 days. Rep 1: target 12000 → expected 12000 × 15 / 31 = 5806.45; signed k4
+    # 6000 → pacing 6000 / 5806.45 = 1.033334; 6000 remains and no pipeline is due this month → coverage 0.
+    # Rep 2: target 4000, signed k2 6000 → 4000 × 15 / 31 = 1935.48, pacing 3.100006; nothing remains → coverage
+    # null. Rep 3 has no March contract target: no row.
+    assert rows == [
+        (1, 12000.0, 6000.0, 15, 31, 5806.45, 1.033334, 6000.0, 0.0),
+        (2, 4000.0, 6000.0, 15, 31, 1935.48, 3.100006, 0.0, None),
+    ]
+
+
+def test_slippage_counts_the_pushes_the_snapshot_saw_across_runs_and_a_full_refresh_keeps_them(
+    tmp_path: Path,
+) -> None:
+    """Close-date pushes come from snap_opportunities (domain.md §2): each run records the version it finds, so a
+    push between two runs is one more version; a full refresh rebuilds the models but never the snapshot."""
+    path = tmp_path / "warehouse.duckdb"
+    opportunities = [
+        {**row, "expected_close_date": _d("2024-03-10")} if row["opportunity_id"] == 3 else row
+        for row in RAW_TABLES["opportunities"]
+    ]
+    write_raw_tables(path, {**RAW_TABLES, "opportunities": opportunities})
+    selection = ["--select", "+mart_opportunity_slippage", "--indirect-selection", "cautious"]
+
+    def push_o3(expected_close: str, updated_at: str) -> None:
+        """What the next extract would land: o3 with a later expected close date, changed in the CRM later."""
+        with duckdb.connect(str(path)) as con:
+            con.execute(
+                "update raw.opportunities set expected_close_date = ?, updated_at = ? where opportunity_id = 3",
+                [_d(expected_close), _ts(updated_at)],
+            )
+
+    def o3_slippage() -> tuple:
+        (row,) = _rows(
+            path,
+            "select expected_close_date, is_past_due, days_past_due, close_date_pushes, first_seen_expected_close_date"
+            " from marts.mart_opportunity_slippage where opportunity_id = 3",
+        )
+        return row
+
+    run_dbt(["build", *selection], warehouse_path=path, as_of_date=AS_OF_DATE)
+    # Due Mar 10, as of Mar 15: 5 days past due; the first run saw Mar 10 and no push yet.
+    assert o3_slippage() == (_d("2024-03-10"), True, 5, 0, _d("2024-03-10"))
+
+    push_o3("2024-03-31", "2025-01-02 10:00")
+    run_dbt(["build", *selection], warehouse_path=path, as_of_date=AS_OF_DATE)
+    assert o3_slippage() == (_d("2024-03-31"), False, 0, 1, _d("2024-03-10"))
+
+    push_o3("2024-04-30", "2025-01-03 10:00")
+    run_dbt(["build", "--full-refresh", *selection], warehouse_path=path, as_of_date=AS_OF_DATE)
+    # Pushed twice across the runs, and the full refresh kept both earlier versions.
+    assert o3_slippage() == (_d("2024-04-30"), False, 0, 2, _d("2024-03-10"))
+    assert _rows(
+        path,
+        "select expected_close_date from snapshots.snap_opportunities where opportunity_id = 3 order by dbt_valid_from",
+    ) == [(_d("2024-03-10"),), (_d("2024-03-31"),), (_d("2024-04-30"),)]

@@ -192,4 +192,34 @@ def test_dbt_docs_generate_documents_every_published_model_and_column(project) -
         "collections_dashboard",
         "customer_profile_dashboard",
         "sales_briefing",
+        "pipeline_and_pacing_dashboard",
     }
+
+
+def test_mf_query_gives_win_rate_by_amount_and_each_reps_pacing_and_coverage_of_the_marts(project) -> None:
+    by_amount = _mf_query(project, "win_rate_by_amount", "metric_time__month")
+    pacing = _mf_query(project, "pacing_ratio,coverage_ratio", "rep,metric_time__month")
+    project_dir, env = project
+    with duckdb.connect(env["CRM_WAREHOUSE_PATH"], read_only=True) as con:
+        months = con.execute("""
+            select cast(month_start as varchar), win_rate_by_amount from marts.mart_opportunity_kpis_monthly
+        """).fetchall()
+        reps = con.execute("""
+            select user_id, cast(month_start as varchar), pacing_ratio, coverage_ratio from marts.mart_target_pacing
+        """).fetchall()
+    got_by_amount = {row["metric_time__month"][:10]: _number(row["win_rate_by_amount"]) for row in by_amount}
+    # February: won 10000 (o1), lost 5000 (o2) → 0.666667; March: won 8000, lost 500 → 0.941176; January: none.
+    assert [value for _, value in sorted(months)] == [None, Decimal("0.666667"), Decimal("0.941176")]
+    for month, value in months:
+        assert got_by_amount.get(month) == value, month
+    got_pacing = {
+        (int(row["rep"]), row["metric_time__month"][:10]): (
+            _number(row["pacing_ratio"]),
+            _number(row["coverage_ratio"]),
+        )
+        for row in pacing
+        if row["rep"] not in ("", "None")
+    }
+    assert len(reps) == 2
+    for user_id, month, pacing_ratio, coverage_ratio in reps:
+        assert got_pacing[(user_id, month)] == (pacing_ratio, coverage_ratio), (user_id, month)

@@ -36,6 +36,7 @@ SAMPLES: dict[str, tuple[str, dict[str, str]]] = {
     "CRM_ALLOW_FUTURE_AS_OF": ("1", {"CRM_AS_OF_DATE": "2999-01-01"}),
     "CRM_REPORTING_CURRENCY": ("CNY", {}),
     "CRM_REPORTING_TIMEZONE": ("Asia/Shanghai", {}),
+    "CRM_FISCAL_YEAR_START_MONTH": ("2", {}),
     "DAGSTER_HOME": ("/elsewhere/dagster_home", {}),
     "CRM_EXTRACT_LOOKBACK_HOURS": ("2", {}),
     "CRM_DUCKDB_MEMORY_LIMIT": ("1GB", {}),

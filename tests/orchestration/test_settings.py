@@ -71,3 +71,12 @@ def test_the_extract_lookback_setting_changes_what_a_daily_run_re_reads(ops_crm,
         assert result.success
         rows_read[hours] = materialization_metadata(result, "landing", "opportunities")["rows_read"]
     assert rows_read["200000"] == opportunities > rows_read["0"]
+
+
+def test_the_fiscal_year_start_month_defaults_to_january_reaches_dbt_and_refuses_anything_but_1_to_12():
+    assert Settings.from_environment({}).fiscal_year_start_month == 1
+    february = Settings.from_environment({"CRM_FISCAL_YEAR_START_MONTH": "2"})
+    assert february.dbt_environment()["CRM_FISCAL_YEAR_START_MONTH"] == "2"
+    for bad in ("0", "13", "feb", "-1"):
+        with pytest.raises(SettingsError, match=rf"CRM_FISCAL_YEAR_START_MONTH='{bad}'.*1 \(January\) to 12"):
+            Settings.from_environment({"CRM_FISCAL_YEAR_START_MONTH": bad})

@@ -1,5 +1,5 @@
 -- One row per calendar day, from the first month with data (or var calendar_start_date) to the end of the
--- as-of date's month.
+-- as-of date's month, with its calendar and fiscal year and quarter (domain.md §2 "fiscal calendar").
 {%- set earliest_date_sql -%}
     select min(day) from (
         select min(created_date) as day from {{ ref('stg_crm__customers') }}
@@ -38,7 +38,10 @@ final as (
         {{ dbt.last_day('date_day', 'month') }}                 as month_end,
         cast(extract(quarter from date_day) as integer)         as quarter,
         cast(extract(year from date_day) as integer)            as year,
-        {{ iso_day_of_week('date_day') }}                       as day_of_week
+        {{ iso_day_of_week('date_day') }}                       as day_of_week,
+        {{ fiscal_year('date_day') }}                           as fiscal_year,
+        {{ fiscal_quarter('date_day') }}                        as fiscal_quarter,
+        {{ fiscal_quarter_start('date_day') }}                  as fiscal_quarter_start
     from calendar_days
 )
 

@@ -1,7 +1,7 @@
 -- One row per month, from the month of the first opportunity to the as-of month: opportunities created,
 -- won and lost, win rate, won amount, deal size and sales cycle of the month, and the open and weighted
 -- pipeline as of the month's end (the as-of date for the as-of month). Definitions: domain.md §2
--- "win rate", "average deal size", "sales cycle", "open pipeline".
+-- "win rate", "win rate by amount", "average deal size", "sales cycle", "open pipeline".
 with opportunities as (
     select
         opportunity_id,
@@ -43,7 +43,8 @@ won_lost_by_month as (  -- won, lost and the win rate, as defined once in int_op
         opportunities_won,
         opportunities_lost,
         won_amount,
-        win_rate
+        win_rate,
+        win_rate_by_amount
     from {{ ref('int_opportunities__won_lost_monthly') }}
     where breakdown = 'all_sources'
 ),
@@ -129,6 +130,7 @@ final as (
         cast(coalesce(won_lost_by_month.opportunities_won, 0) as {{ dbt.type_bigint() }})  as won_opportunities,
         cast(coalesce(won_lost_by_month.opportunities_lost, 0) as {{ dbt.type_bigint() }}) as lost_opportunities,
         won_lost_by_month.win_rate,
+        won_lost_by_month.win_rate_by_amount,
         {{ to_money('coalesce(won_lost_by_month.won_amount, 0)') }}                        as won_amount,
         {{ to_money('won_by_month.avg_deal_size') }}                                       as avg_deal_size,
         cast(won_by_month.avg_sales_cycle_days as {{ dbt.type_numeric() }})                as avg_sales_cycle_days,

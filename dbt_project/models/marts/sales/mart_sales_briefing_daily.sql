@@ -1,10 +1,12 @@
 -- One row per day from the first day with data to the as-of date (销售简报, domain.md §2 "the briefing"): the
 -- day's new customers, contacts and opportunities, contract and payment amounts, the month-to-date amounts and
--- the month's targets (the sum of every rep's target for the month) with completion so far.
+-- the month's targets (the sum of every rep's target for the month) with completion so far, and the same for
+-- the fiscal quarter to date (domain.md §2 "fiscal calendar": the quarter's target sums its three months').
 with days as (
     select
         date_day,
-        month_start
+        month_start,
+        fiscal_quarter_start
     from {{ ref('dim_date') }}
     where date_day <= {{ as_of_date() }}
 ),
@@ -37,10 +39,19 @@ month_targets as (  -- every rep's targets for the month, added up; null when no
     group by month_start
 ),
 
+quarter_targets as (  -- every rep's contract-amount targets over the quarter's months; null when none has one
+    select
+        {{ fiscal_quarter_start('month_start') }} as fiscal_quarter_start,
+        sum(contract_amount_target)               as quarter_contract_target
+    from {{ ref('int_sales_targets__monthly') }}
+    group by {{ fiscal_quarter_start('month_start') }}
+),
+
 daily as (
     select
         days.date_day,
         days.month_start,
+        days.fiscal_quarter_start,
         coalesce(daily_activity.new_customers, 0)     as new_customers,
         coalesce(new_contacts.new_contacts, 0)        as new_contacts,
         coalesce(daily_activity.new_opportunities, 0) as new_opportunities,
@@ -60,7 +71,10 @@ month_to_date as (
         ) as mtd_contract_amount,
         sum(payment_amount) over (
             partition by month_start order by date_day rows between unbounded preceding and current row
-        ) as mtd_payment_amount
+        ) as mtd_payment_amount,
+        sum(contract_amount) over (
+            partition by fiscal_quarter_start order by date_day rows between unbounded preceding and current row
+        ) as qtd_contract_amount
     from daily
 ),
 
@@ -79,10 +93,16 @@ final as (
         {{ to_money('month_targets.month_contract_target') }}            as month_contract_target,
         {{ to_money('month_targets.month_payment_target') }}             as month_payment_target,
         {{ ratio('month_to_date.mtd_contract_amount', 'month_targets.month_contract_target') }} as mtd_target_completion,
-        {{ ratio('month_to_date.mtd_payment_amount', 'month_targets.month_payment_target') }}   as mtd_payment_target_completion
+        {{ ratio('month_to_date.mtd_payment_amount', 'month_targets.month_payment_target') }}   as mtd_payment_target_completion,
+        month_to_date.fiscal_quarter_start,
+        {{ to_money('month_to_date.qtd_contract_amount') }}                 as qtd_contract_amount,
+        {{ to_money('quarter_targets.quarter_contract_target') }}           as quarter_contract_target,
+        {{ ratio('month_to_date.qtd_contract_amount', 'quarter_targets.quarter_contract_target') }} as qtd_target_completion
     from month_to_date
     left join month_targets
         on month_targets.month_start = month_to_date.month_start
+    left join quarter_targets
+        on quarter_targets.fiscal_quarter_start = month_to_date.fiscal_quarter_start
 )
 
 select * from final
