@@ -57,7 +57,7 @@ def run_job(*, full_refresh: bool) -> bool:
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.extract import FULL_REFRESH_TAG
+    from orchestration.names import FULL_REFRESH_TAG
 
     tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
     with dg.DagsterInstance.get() as instance:

@@ -19,14 +19,13 @@ from orchestration.crash_points import crash_point
 from orchestration.file_drops import drop_files_of
 from orchestration.file_reader import NothingDropped
 from orchestration.incremental_load import LANDING_SCHEMA
+from orchestration.names import FULL_REFRESH_TAG, WAREHOUSE_POOL
 from orchestration.quality.resource import QualityResource
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
-from orchestration.schedules import FULL_REFRESH_TAG
 from orchestration.source_reader import BatchReader, SourceContractError
 from orchestration.source_system import CONTRACT, SourceSystem, source_system
 from orchestration.spark_warehouse import export_raw_tables
-from orchestration.writer_lock import WAREHOUSE_POOL
 
 
 def is_full_refresh(context: dg.AssetExecutionContext) -> bool:

@@ -25,13 +25,11 @@ from orchestration import published_folder
 from orchestration.crash_points import crash_point
 from orchestration.dashboard.asset import DASHBOARD_KEY, DrawnDashboard, draw_dashboard
 from orchestration.disk_space import naming_a_full_disk
+from orchestration.names import MARTS_SCHEMA, WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DEFAULT_PUBLISHED_FILE_MODE
 from orchestration.transform import published_model_keys
 from orchestration.warehouse_sql import SqlSession, scalar
-from orchestration.writer_lock import WAREHOUSE_POOL
-
-PUBLISHED_SCHEMA = "marts"
 
 
 @dataclass(frozen=True)
@@ -81,9 +79,9 @@ def publish_models(
         try:
             parquet_dir.mkdir()
             con.execute(f"ATTACH '{new_file}' AS publish_target (STORAGE_VERSION '{storage_version}')")
-            con.execute(f"CREATE SCHEMA publish_target.{PUBLISHED_SCHEMA}")
+            con.execute(f"CREATE SCHEMA publish_target.{MARTS_SCHEMA}")
             for schema, name in models:
-                table = f'publish_target.{PUBLISHED_SCHEMA}."{name}"'
+                table = f'publish_target.{MARTS_SCHEMA}."{name}"'
                 con.execute(f'CREATE TABLE {table} AS SELECT * FROM "{schema}"."{name}"')
                 row_counts[name] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 con.execute(f"COPY {table} TO '{parquet_dir / name}.parquet' (FORMAT parquet)")
@@ -132,27 +130,27 @@ def publish_schema(session: SqlSession, models: list[str], build_schema: str, re
     published = {
         name
         for (name,) in session.rows(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [PUBLISHED_SCHEMA]
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [MARTS_SCHEMA]
         )
     }
     missing = sorted(set(models) - built - published)
     if missing:
         raise PublishError(
-            f"cannot publish: {build_schema} and {PUBLISHED_SCHEMA} lack {missing}; "
+            f"cannot publish: {build_schema} and {MARTS_SCHEMA} lack {missing}; "
             "materialize those models (or run the whole crm_elt job) first"
         )
     carried_over = sorted(set(models) - built)
     with session.transaction():
         session.execute(f'CREATE SCHEMA IF NOT EXISTS "{build_schema}"')
         for name in carried_over:
-            session.execute(f'CREATE TABLE "{build_schema}"."{name}" AS TABLE {PUBLISHED_SCHEMA}."{name}"')
+            session.execute(f'CREATE TABLE "{build_schema}"."{name}" AS TABLE {MARTS_SCHEMA}."{name}"')
             session.execute(f'GRANT SELECT ON "{build_schema}"."{name}" TO "{reader_role}"')
-        session.execute(f"DROP SCHEMA IF EXISTS {PUBLISHED_SCHEMA} CASCADE")
-        session.execute(f'ALTER SCHEMA "{build_schema}" RENAME TO {PUBLISHED_SCHEMA}')
+        session.execute(f"DROP SCHEMA IF EXISTS {MARTS_SCHEMA} CASCADE")
+        session.execute(f'ALTER SCHEMA "{build_schema}" RENAME TO {MARTS_SCHEMA}')
         # Schema usage is granted here, not by dbt, so that readers never enter the schema being built.
-        session.execute(f'GRANT USAGE ON SCHEMA {PUBLISHED_SCHEMA} TO "{reader_role}"')
-        row_counts = {name: scalar(session, f'SELECT count(*) FROM {PUBLISHED_SCHEMA}."{name}"') for name in models}
-    return PublishedSchema(schema=PUBLISHED_SCHEMA, row_counts=row_counts, carried_over=carried_over)
+        session.execute(f'GRANT USAGE ON SCHEMA {MARTS_SCHEMA} TO "{reader_role}"')
+        row_counts = {name: scalar(session, f'SELECT count(*) FROM {MARTS_SCHEMA}."{name}"') for name in models}
+    return PublishedSchema(schema=MARTS_SCHEMA, row_counts=row_counts, carried_over=carried_over)
 
 
 class PublishError(RuntimeError):

@@ -17,13 +17,13 @@ from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, dro
 from orchestration.file_modes import WAREHOUSE_FILE_MODE, private_files
 from orchestration.file_reader import FileContractError, FileReader
 from orchestration.incremental_load import LANDING_SCHEMA, DuckDBRawLoader, RawLoader
+from orchestration.names import MARTS_SCHEMA, SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.postgres_raw import PostgresRawLoader
 from orchestration.run_worker import RunWorker
 from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_PUBLISHED_FILE_MODE, DEFAULT_STORAGE_VERSION
 from orchestration.source_check import check_source
 from orchestration.source_reader import SourceReader
 from orchestration.source_system import CONTRACT, source_system
-from orchestration.spark_warehouse import SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.transient_errors import SourceRetries
 from orchestration.warehouse_sql import DuckDBSession, PostgresSession, SqlSession
 from orchestration.writer_lock import WriterLock, warehouse_held_by_run, writer_lock_path
@@ -97,7 +97,7 @@ class WarehouseResource(dg.ConfigurableResource):
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     threads: int = 2
     # Where dbt builds the published models (settings.marts_build_schema).
-    marts_schema: str = "marts"
+    marts_schema: str = MARTS_SCHEMA
     pg_host: str = "127.0.0.1"
     pg_port: int = 5432
     pg_dbname: str = "crm_warehouse"
@@ -178,7 +178,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def relation_schemas(self) -> dict[str, str]:
         """Where a mart suite's `marts.<model>` and `snapshots.<snapshot>` are, in this target's gate session."""
-        schemas = {"marts": self.marts_schema}
+        schemas = {MARTS_SCHEMA: self.marts_schema}
         if self.target == "spark":
             schemas["snapshots"] = SPARK_SNAPSHOTS_VIEWS_SCHEMA
         return schemas

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from orchestration.names import MARTS_SCHEMA, POSTGRES_MARTS_BUILD_SCHEMA, SPARK_MARTS_VIEWS_SCHEMA
 from orchestration.source_system import SOURCE_SYSTEMS
 from orchestration.source_url import SourceUrlError, parse_source_url
 from orchestration.transient_errors import SourceRetries
@@ -43,10 +44,6 @@ _MEMORY_UNITS = {
 # analysts and BI tools on the same machine are put; not every local account (it names reps and every figure).
 DEFAULT_PUBLISHED_FILE_MODE = 0o640
 WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_project/profiles.yml
-# On a server target dbt builds the published models in this schema; publishing renames it to `marts`
-# (orchestration/publish.py), so readers never see a half-built or ungated mart.
-POSTGRES_MARTS_BUILD_SCHEMA = "marts_next"
-SPARK_MARTS_VIEWS_SCHEMA = "spark_marts"
 
 
 # Retries of a transient source error: SourceRetries' own defaults, which a reader built outside a run uses too.
@@ -226,7 +223,7 @@ class Settings:
         copies them to another file); a schema renamed to `marts` on publish on Postgres; on Spark, views in the
         DuckDB file over the Parquet files of Spark's `marts` tables (orchestration/spark_warehouse.py)."""
         return {"postgres": POSTGRES_MARTS_BUILD_SCHEMA, "spark": SPARK_MARTS_VIEWS_SCHEMA}.get(
-            self.warehouse_target, "marts"
+            self.warehouse_target, MARTS_SCHEMA
         )
 
 

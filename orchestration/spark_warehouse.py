@@ -18,9 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.names import SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.raw_schema import RAW_SCHEMA
-
-SPARK_SNAPSHOTS_VIEWS_SCHEMA = "spark_snapshots"
 
 
 class SparkTableMissing(RuntimeError):

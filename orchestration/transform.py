@@ -21,12 +21,12 @@ from orchestration.dbt_project import (
     prepare_dbt_manifest_if_dev,
     prepare_dbt_manifest_if_stale,
 )
-from orchestration.extract import FULL_REFRESH_TAG, is_full_refresh
+from orchestration.extract import is_full_refresh
+from orchestration.names import FULL_REFRESH_TAG, WAREHOUSE_POOL
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import WarehouseResource
 from orchestration.spark_warehouse import create_marts_views
 from orchestration.warehouse_sql import SqlSession, scalar
-from orchestration.writer_lock import WAREHOUSE_POOL
 
 # Under `dagster dev` the manifest is re-parsed on load; everywhere else it must already exist
 # (`crm-warehouse prepare`, which the install scripts run, or `dagster-dbt project prepare-and-package`), and is

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from crm_contract import SourceTable
+from orchestration.names import MARTS_SCHEMA
 from orchestration.quality.gate_config import GateConfig
 from orchestration.quality.parameters import (
     WarehouseFacts,
@@ -22,7 +23,7 @@ from orchestration.quality.parameters import (
 )
 from orchestration.quality.quarantine import quarantine
 from orchestration.quality.relations import after_merge_sql, expand_after_merge, in_schemas, landing_sql
-from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Scope, Suite, suites_in
+from orchestration.quality.suites import RAW_LAYER, Scope, Suite, suites_in
 from orchestration.quality.validation import GeConnection, RuleOutcome, Validation, run_validations
 from orchestration.resources import WarehouseResource
 from orchestration.warehouse_sql import SqlSession
@@ -128,7 +129,7 @@ def run_gate_2(
     views over Spark's tables on Spark).
     """
     started = time.perf_counter()
-    suites = suites_in(MARTS_LAYER)
+    suites = suites_in(MARTS_SCHEMA)
     schemas = warehouse.relation_schemas()
     validations = []
     for schema, name in models:
