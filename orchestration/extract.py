@@ -18,10 +18,9 @@ from crm_contract import SourceTable
 from orchestration.crash_points import crash_point
 from orchestration.file_drops import drop_files_of
 from orchestration.file_reader import NothingDropped
-from orchestration.incremental_load import LANDING_SCHEMA
 from orchestration.names import FULL_REFRESH_TAG, WAREHOUSE_POOL
 from orchestration.quality.resource import QualityResource
-from orchestration.raw_schema import RAW_SCHEMA
+from orchestration.raw_schema import LANDING_SCHEMA, RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
 from orchestration.source_reader import BatchReader, SourceContractError
 from orchestration.source_system import CONTRACT, SourceSystem, source_system

@@ -16,9 +16,10 @@ from orchestration.disk_space import naming_a_full_disk
 from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, drop_files_of, sha256_of
 from orchestration.file_modes import WAREHOUSE_FILE_MODE, private_files
 from orchestration.file_reader import FileContractError, FileReader
-from orchestration.incremental_load import LANDING_SCHEMA, DuckDBRawLoader, RawLoader
+from orchestration.incremental_load import DuckDBRawLoader, RawLoader
 from orchestration.names import MARTS_SCHEMA, SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.postgres_raw import PostgresRawLoader
+from orchestration.raw_schema import LANDING_SCHEMA
 from orchestration.run_worker import RunWorker
 from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_PUBLISHED_FILE_MODE, DEFAULT_STORAGE_VERSION
 from orchestration.source_check import check_source
