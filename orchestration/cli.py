@@ -191,13 +191,13 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     if not run_job(full_refresh=getattr(args, "full_refresh", False)):
         return 1
-    if settings.warehouse_target == "postgres":
-        pg = settings.postgres
-        print(
-            f"\nPublished: schema marts of postgresql://{pg.host}:{pg.port}/{pg.dbname} (read it as {pg.reader_role})"
-        )
-    else:
+    from orchestration.definitions import defs
+
+    warehouse = defs.resources["warehouse"].for_target()
+    if warehouse.has_duckdb_file:
         print_headlines(settings.published_path)
+    else:
+        print(f"\nPublished: {warehouse.published_where()}")
     return 0
 
 

@@ -10,8 +10,6 @@ The tables are the chosen source system's (CRM_SOURCE_SYSTEM, orchestration/sour
 named as the source table: the contract's, or 悟空CRM's `wk_` tables plus the contract's file-drop-only tables.
 """
 
-from pathlib import Path
-
 import dagster as dg
 
 from crm_contract import SourceTable
@@ -24,7 +22,6 @@ from orchestration.raw_schema import LANDING_SCHEMA, RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
 from orchestration.source_reader import BatchReader, SourceContractError
 from orchestration.source_system import CONTRACT, SourceSystem, source_system
-from orchestration.spark_warehouse import export_raw_tables
 
 
 def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
@@ -171,10 +168,8 @@ def merge_into_raw(
         tables, as_of_end=quality.as_of_end(), source_timezone=source_timezone
     )
     crash_point("raw_merged")
-    if warehouse.target == "spark":  # dbt on Spark reads raw from Parquet (orchestration/spark_warehouse.py)
-        with warehouse.connect() as con:
-            written = export_raw_tables(con, [result.table for result in results], Path(warehouse.raw_parquet_dir))
-        context.log.info(f"raw tables written as Parquet for Spark: {', '.join(written) or 'none'}")
+    if note := warehouse.for_target().after_merge([result.table for result in results]):
+        context.log.info(note)
     drops = drop_files_of(context.run.tags)
     for result in results:
         context.log.info(

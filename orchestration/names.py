@@ -16,6 +16,6 @@ MARTS_SCHEMA = "marts"
 # (orchestration/publish.py), so readers never see a half-built or ungated mart.
 POSTGRES_MARTS_BUILD_SCHEMA = "marts_next"
 # On Spark, gate 2 and publish read Spark's marts and snapshots through views in the DuckDB file, in these schemas
-# (orchestration/spark_warehouse.py).
+# (orchestration/warehouses/spark.py).
 SPARK_MARTS_VIEWS_SCHEMA = "spark_marts"
 SPARK_SNAPSHOTS_VIEWS_SCHEMA = "spark_snapshots"

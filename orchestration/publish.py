@@ -190,53 +190,64 @@ def build_published_assets(*, with_dashboard: bool) -> dg.AssetsDefinition:
     @dg.multi_asset(name="published", specs=specs, pool=WAREHOUSE_POOL)
     def published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
         # Where this target keeps the models built (on Spark: views in the DuckDB file over Spark's tables).
-        schemas = warehouse.relation_schemas()
+        target = warehouse.for_target()
+        schemas = target.relation_schemas()
         models = [(schemas.get(key.path[0], key.path[0]), key.path[-1]) for key in published_model_keys()]
-        if warehouse.target == "postgres":
-            yield _publish_postgres_schema(context, warehouse, [name for _, name in models])
-            return
-        dashboard: list[DrawnDashboard] = []
-        with warehouse.connect() as con:
-            published = publish_models(
-                con,
-                models,
-                Path(warehouse.published_path),
-                warehouse.published_storage_version,
-                warehouse.published_file_mode,
-                before_swap=(lambda new_file: dashboard.append(draw_dashboard(new_file))) if with_dashboard else None,
-            )
-        if published.removed_leftovers:
-            context.log.info(
-                f"removed what a killed publish left: {', '.join(p.name for p in published.removed_leftovers)}"
-            )
-        context.log.info(
-            f"published {len(models)} models to {published.path} (DuckDB storage {published.storage_version})"
-            f" and as Parquet to {published.parquet_dir}"
-        )
-        yield dg.MaterializeResult(
-            asset_key=PUBLISHED_KEY,
-            metadata={
-                "path": dg.MetadataValue.path(str(published.path)),
-                "parquet_dir": dg.MetadataValue.path(str(published.parquet_dir)),
-                "storage_version": published.storage_version,
-                "size_mb": round(published.size_bytes / 1e6, 2),
-                "row_counts": published.row_counts,
-            },
-        )
-        for drawn in dashboard:
-            context.log.info(f"dashboard: {drawn.page_in(published.path)} ({len(drawn.charts)} panels)")
-            yield dg.MaterializeResult(asset_key=DASHBOARD_KEY, metadata=drawn.metadata(published.path))
+        yield from target.publish(context, models, with_dashboard=with_dashboard)
 
     return published
 
 
-def _publish_postgres_schema(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, models: list[str]
-) -> dg.MaterializeResult:
-    with warehouse.session() as session:
-        swapped = publish_schema(session, models, warehouse.marts_schema, warehouse.reader_role)
+def publish_duckdb_file(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    models: list[tuple[str, str]],
+    published_path: Path,
+    storage_version: str,
+    file_mode: int,
+    *,
+    with_dashboard: bool,
+) -> Iterator[dg.MaterializeResult]:
+    """Publish on a target with a DuckDB file (publish_models), with the dashboard drawn from the new version."""
+    dashboard: list[DrawnDashboard] = []
+    published = publish_models(
+        con,
+        models,
+        published_path,
+        storage_version,
+        file_mode,
+        before_swap=(lambda new_file: dashboard.append(draw_dashboard(new_file))) if with_dashboard else None,
+    )
+    if published.removed_leftovers:
+        context.log.info(
+            f"removed what a killed publish left: {', '.join(p.name for p in published.removed_leftovers)}"
+        )
     context.log.info(
-        f"published {len(models)} models: schema {warehouse.marts_schema} is now "
+        f"published {len(models)} models to {published.path} (DuckDB storage {published.storage_version})"
+        f" and as Parquet to {published.parquet_dir}"
+    )
+    yield dg.MaterializeResult(
+        asset_key=PUBLISHED_KEY,
+        metadata={
+            "path": dg.MetadataValue.path(str(published.path)),
+            "parquet_dir": dg.MetadataValue.path(str(published.parquet_dir)),
+            "storage_version": published.storage_version,
+            "size_mb": round(published.size_bytes / 1e6, 2),
+            "row_counts": published.row_counts,
+        },
+    )
+    for drawn in dashboard:
+        context.log.info(f"dashboard: {drawn.page_in(published.path)} ({len(drawn.charts)} panels)")
+        yield dg.MaterializeResult(asset_key=DASHBOARD_KEY, metadata=drawn.metadata(published.path))
+
+
+def publish_postgres_schema(
+    context: dg.AssetExecutionContext, session: SqlSession, models: list[str], build_schema: str, reader_role: str
+) -> dg.MaterializeResult:
+    """Publish on a server target: the build schema swapped in as `marts` (publish_schema)."""
+    swapped = publish_schema(session, models, build_schema, reader_role)
+    context.log.info(
+        f"published {len(models)} models: schema {build_schema} is now "
         f"{swapped.schema}" + (f" (carried over unchanged: {swapped.carried_over})" if swapped.carried_over else "")
     )
     return dg.MaterializeResult(

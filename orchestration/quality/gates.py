@@ -181,12 +181,7 @@ def _validation(
 
 def ge_connection(warehouse: WarehouseResource) -> GeConnection:
     """GE's way into the target's warehouse: the DuckDB file with the warehouse's settings, or the Postgres server."""
-    if warehouse.target == "postgres":
-        return GeConnection(url=warehouse.postgres_url(), connect_args={"options": "-c timezone=UTC"})
-    return GeConnection(
-        url=f"duckdb:///{warehouse.path}",
-        connect_args={"config": {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}},
-    )
+    return warehouse.for_target().ge_connection()
 
 
 def _with_sample_keys(session: SqlSession, outcomes: list[RuleOutcome]) -> list[RuleOutcome]:
