@@ -76,7 +76,7 @@ def route_sqlite_scanner(con: duckdb.DuckDBPyConnection, source: Path) -> int:
 
     No watermark, no merge, no duplicate check: every table is created from scratch, as a one-off load would.
     """
-    from orchestration.incremental_load import typed_batch_query
+    from orchestration.duckdb_raw import typed_batch_query
 
     attach_sqlite(con, source)
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")

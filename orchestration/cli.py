@@ -57,7 +57,7 @@ def run_job(*, full_refresh: bool) -> bool:
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.extract import FULL_REFRESH_TAG
+    from orchestration.names import FULL_REFRESH_TAG
 
     tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
     with dg.DagsterInstance.get() as instance:
@@ -209,13 +209,13 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     if not run_job(full_refresh=getattr(args, "full_refresh", False)):
         return 1
-    if settings.warehouse_target == "postgres":
-        pg = settings.postgres
-        print(
-            f"\nPublished: schema marts of postgresql://{pg.host}:{pg.port}/{pg.dbname} (read it as {pg.reader_role})"
-        )
-    else:
+    from orchestration.definitions import defs
+
+    warehouse = defs.resources["warehouse"].for_target()
+    if warehouse.has_duckdb_file:
         print_headlines(settings.published_path)
+    else:
+        print(f"\nPublished: {warehouse.published_where()}")
     return 0
 
 

@@ -16,13 +16,14 @@ from orchestration.sensors import build_failure_alert_sensor, build_file_drop_se
 from orchestration.settings import Settings
 from orchestration.source_system import WUKONG, source_system
 from orchestration.transform import CrmDbtCliResource, crm_dbt_models, published_model_keys
+from orchestration.warehouses import warehouse_class
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything bound to one set of settings (tests build their own, on their own files)."""
     # The static dashboard draws from the published DuckDB file, and file drops load into the DuckDB file's raw
     # (also Spark's raw store): on Postgres, BI tools read the `marts` schema and exports go through the CRM database.
-    with_duckdb_file = settings.warehouse_target != "postgres"
+    with_duckdb_file = warehouse_class(settings.warehouse_target).has_duckdb_file
     as_of_date = settings.as_of_date.isoformat() if settings.as_of_date else ""  # empty: today
     published = build_published_assets(with_dashboard=with_duckdb_file)
     system = source_system(settings.source_system)  # the CRM read: its tables are the raw assets

@@ -12,23 +12,18 @@ contract's file-drop-only tables. An optional table the source lacks (a Salesfor
 lands empty, and its landing step says so once, in its log and its metadata (`note`).
 """
 
-from pathlib import Path
-
 import dagster as dg
 
 from crm_contract import SourceTable
 from orchestration.crash_points import crash_point
 from orchestration.file_drops import drop_files_of
 from orchestration.file_reader import NothingDropped
-from orchestration.incremental_load import LANDING_SCHEMA
+from orchestration.names import FULL_REFRESH_TAG, WAREHOUSE_POOL
 from orchestration.quality.resource import QualityResource
-from orchestration.raw_schema import RAW_SCHEMA
+from orchestration.raw_schema import LANDING_SCHEMA, RAW_SCHEMA
 from orchestration.resources import CrmSourceResource, FileDropResource, WarehouseResource
-from orchestration.schedules import FULL_REFRESH_TAG
 from orchestration.source_reader import BatchReader, SourceContractError
 from orchestration.source_system import CONTRACT, SourceSystem, source_system
-from orchestration.spark_warehouse import export_raw_tables
-from orchestration.writer_lock import WAREHOUSE_POOL
 
 
 def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
@@ -179,10 +174,8 @@ def merge_into_raw(
         tables, as_of_end=quality.as_of_end(), source_timezone=source_timezone
     )
     crash_point("raw_merged")
-    if warehouse.target == "spark":  # dbt on Spark reads raw from Parquet (orchestration/spark_warehouse.py)
-        with warehouse.connect() as con:
-            written = export_raw_tables(con, [result.table for result in results], Path(warehouse.raw_parquet_dir))
-        context.log.info(f"raw tables written as Parquet for Spark: {', '.join(written) or 'none'}")
+    if note := warehouse.for_target().after_merge([result.table for result in results]):
+        context.log.info(note)
     drops = drop_files_of(context.run.tags)
     for result in results:
         context.log.info(

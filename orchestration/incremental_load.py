@@ -17,40 +17,41 @@ that vanished from the source (hard deletes) in `raw._hard_deletes`. Its batch i
 move a table between schemas, and copying 19M rows cost 3.5 s. A dropped file's batch (mode "file",
 orchestration/file_drops.py) merges like a delta, but never moves the watermark (it says nothing about how far
 the database has been read) and never replaces a row raw holds in a newer version.
+
+The steps are written once, here, over a SqlSession; what differs between the warehouse engines (how a batch
+is read and written to landing, how a full refresh's batch replaces the raw table) is a RawEngine: DuckDB's in
+orchestration/duckdb_raw.py, Postgres's in orchestration/postgres_raw.py.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import duckdb
 
 from crm_contract import SourceTable
 from orchestration.crash_points import crash_point
-from orchestration.disk_space import is_disk_full
+from orchestration.file_reader import NothingDropped
 from orchestration.raw_schema import (
+    BATCHES_TABLE,
+    EXTRACT_STATE_TABLE,
+    HARD_DELETES_TABLE,
+    LANDING_SCHEMA,
     LOAD_ID_COLUMN,
     LOADED_AT_COLUMN,
     RAW_SCHEMA,
-    duckdb_type,
+    ensure_schemas,
     raw_table_ddl,
     watermark_sql,
 )
-from orchestration.source_reader import BATCH_RELATION, BatchReader, SourceContractError
-from orchestration.warehouse_sql import DuckDBSession, duckdb_key_text
+from orchestration.source_reader import BatchReader, SourceContractError
+from orchestration.warehouse_sql import DuckDBSession, SqlSession, scalar
 from orchestration.watermark_cap import RowsBeyondCap, capped_watermark
-
-LANDING_SCHEMA = "landing"
-BATCHES_TABLE = f"{LANDING_SCHEMA}._batches"
-# Where a full refresh's batch is written, in the raw schema so that the merge can rename it into place.
-FULL_REFRESH_BATCH_PREFIX = "_landed_"
-EXTRACT_STATE_TABLE = f"{RAW_SCHEMA}._extract_state"
-HARD_DELETES_TABLE = f"{RAW_SCHEMA}._hard_deletes"
 
 # "file": a dropped export (orchestration/file_drops.py), merged like a delta without moving the watermark.
 Mode = Literal["incremental", "full_refresh", "file"]
@@ -92,7 +93,7 @@ class MergeResult:
 
 
 class RawLoader(Protocol):
-    """The two steps on one warehouse engine: this module's for DuckDB, orchestration/postgres_raw.py's for Postgres."""
+    """The two steps on one warehouse (DuckDBRawLoader, orchestration/postgres_raw.py's PostgresRawLoader)."""
 
     def land_table(
         self,
@@ -109,47 +110,36 @@ class RawLoader(Protocol):
     ) -> list[MergeResult]: ...
 
 
-class DuckDBRawLoader:
-    """land_table and merge_landed on a DuckDB file, each on a connection of its own (DuckDB has one writer)."""
+class RawEngine(Protocol):
+    """What one warehouse engine does its own way in the two steps; everything else is this module's."""
 
-    def __init__(self, connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]) -> None:
-        self.connect = connect
+    session: SqlSession
+    # Whether a dropped file's batch can be landed (DuckDB); elsewhere the export goes through the CRM database.
+    loads_dropped_files: bool
 
-    def land_table(self, reader: BatchReader, table: SourceTable, **options) -> LandResult:
-        with self.connect() as con:
-            return land_table(con, reader, table, **options)
+    def batch(self, reader: BatchReader, table: SourceTable, *, updated_since: datetime | None) -> Any:
+        """A context manager giving the source's rows as this engine's write_batch takes them."""
+        ...
 
-    def merge_landed(
-        self, tables: list[SourceTable], *, as_of_end: datetime | None = None, source_timezone: str | None = None
-    ) -> list[MergeResult]:
-        with self.connect() as con:
-            return merge_landed(con, tables, as_of_end=as_of_end, source_timezone=source_timezone)
+    def write_batch(
+        self, batch: Any, table: SourceTable, *, mode: Mode, load_id: str, landed_at: datetime
+    ) -> tuple[int, int, datetime | None]:
+        """Type the batch, one row per key, and make it landing.<table> (in the caller's transaction): rows read,
+        rows landed, and the newest watermark among them (None: no rows, or a table read whole)."""
+        ...
 
-
-def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    for schema in (RAW_SCHEMA, LANDING_SCHEMA):
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {EXTRACT_STATE_TABLE} ("
-        "table_name VARCHAR PRIMARY KEY, watermark TIMESTAMP, load_id VARCHAR, loaded_at TIMESTAMP)"
-    )
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {HARD_DELETES_TABLE} ("
-        "table_name VARCHAR, primary_key VARCHAR, detected_at TIMESTAMP, load_id VARCHAR)"
-    )
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {BATCHES_TABLE} (table_name VARCHAR PRIMARY KEY, load_id VARCHAR, "
-        "mode VARCHAR, landed_at TIMESTAMP, max_updated_at TIMESTAMP, merged_at TIMESTAMP)"
-    )
+    def replace_raw(self, table: SourceTable) -> None:
+        """A full refresh's landed batch becomes raw.<table> (in the caller's transaction)."""
+        ...
 
 
-def read_watermark(con: duckdb.DuckDBPyConnection, table_name: str) -> datetime | None:
-    row = con.execute(f"SELECT watermark FROM {EXTRACT_STATE_TABLE} WHERE table_name = ?", [table_name]).fetchone()
-    return row[0] if row else None
+def read_watermark(con: SqlSession | duckdb.DuckDBPyConnection, table_name: str) -> datetime | None:
+    rows = _session(con).rows(f"SELECT watermark FROM {EXTRACT_STATE_TABLE} WHERE table_name = ?", [table_name])
+    return rows[0][0] if rows else None
 
 
-def land_table(
-    con: duckdb.DuckDBPyConnection,
+def land(
+    engine: RawEngine,
     reader: BatchReader,
     table: SourceTable,
     *,
@@ -162,13 +152,20 @@ def land_table(
     The lookback re-reads rows updated shortly before the watermark: updates that arrive late with an
     older updated_at are still picked up, and the merge on the key makes the re-read harmless. It is subtracted
     from the watermark as the source wrote it (悟空CRM's local time), so it is a span of the source's own clock.
-    A table declared without watermark columns is read whole every time (mode full_refresh).
+    A table declared without watermark columns is read whole every time (mode full_refresh). A table only file
+    drops feed, in a run without its file (NothingDropped), lands as an empty file on every engine.
     """
+    if not reader.advances_watermark and not engine.loads_dropped_files and not isinstance(reader, NothingDropped):
+        raise SourceContractError(
+            f"{table.name}: file drops load into the DuckDB warehouse only; on Postgres, load the export into "
+            "the CRM database (or a staging copy of it) and let the extract read it"
+        )
     started = time.perf_counter()
-    ensure_schemas(con)
-    con.execute(raw_table_ddl(table))
+    session = engine.session
+    ensure_schemas(session)
+    session.execute(raw_table_ddl(table))
     extra_columns = reader.check_columns(table)
-    watermark_before = read_watermark(con, table.name)
+    watermark_before = read_watermark(session, table.name)
     mode: Mode = (
         "file"
         if not reader.advances_watermark
@@ -177,9 +174,17 @@ def land_table(
         else "full_refresh"
     )
     read_since = watermark_before - lookback if mode == "incremental" else None
-    with reader.batch_in(con, table, updated_since=read_since) as batch:
-        rows_read, rows_landed = _land_batch(con, table, batch, load_id=load_id, mode=mode)
-
+    with engine.batch(reader, table, updated_since=read_since) as batch, session.transaction():
+        landed_at = utc_now()
+        rows_read, rows_landed, max_updated_at = engine.write_batch(
+            batch, table, mode=mode, load_id=load_id, landed_at=landed_at
+        )
+        session.execute(
+            f"INSERT INTO {BATCHES_TABLE} VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (table_name) DO UPDATE SET "
+            "load_id = excluded.load_id, mode = excluded.mode, landed_at = excluded.landed_at, "
+            "max_updated_at = excluded.max_updated_at, merged_at = NULL",
+            [table.name, load_id, mode, landed_at, max_updated_at],
+        )
     return LandResult(
         table=table.name,
         load_id=load_id,
@@ -194,101 +199,8 @@ def land_table(
     )
 
 
-def _land_batch(
-    con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str, *, load_id: str, mode: Mode
-) -> tuple[int, int]:
-    """Check the batch's keys, type it and replace landing.<table> with it: (rows read, rows landed).
-
-    The one landing step whatever the batch's route (an Arrow batch, or a table DuckDB scanned itself), so
-    both land the same rows and fail with the same errors.
-    """
-    landed_at = utc_now()
-    landing = f"{LANDING_SCHEMA}.{table.name}"
-    # A full refresh's batch becomes the raw table as it is: written where the merge can rename it into place.
-    written = _full_refresh_batch(table) if mode == "full_refresh" else landing
-    with DuckDBSession(con).transaction():
-        check_keys_present(con, table, batch)
-        rows_read = con.execute(f"SELECT count(*) FROM {batch}").fetchone()[0]
-        drop_landed_batch(con, table)
-        try:
-            con.execute(
-                f"CREATE TABLE {written} AS "
-                f"{typed_batch_query(table, batch, deduplicate=has_duplicate_keys(con, table, batch))}",
-                [load_id, landed_at],
-            )
-        except duckdb.Error as error:
-            if is_disk_full(error):
-                raise
-            raise SourceContractError(
-                f"source table {table.name!r} has a value that breaks its contract type: {error}"
-            ) from error
-        if written != landing:
-            con.execute(f"CREATE VIEW {landing} AS SELECT * FROM {written}")
-        rows_landed, max_updated_at = con.execute(
-            f"SELECT count(*), max({watermark_sql(table) or 'NULL::TIMESTAMP'}) FROM {landing}"
-        ).fetchone()
-        con.execute(
-            f"INSERT OR REPLACE INTO {BATCHES_TABLE} VALUES (?, ?, ?, ?, ?, NULL)",
-            [table.name, load_id, mode, landed_at, max_updated_at],
-        )
-    return rows_read, rows_landed
-
-
-def _full_refresh_batch(table: SourceTable) -> str:
-    return f"{RAW_SCHEMA}.{FULL_REFRESH_BATCH_PREFIX}{table.name}"
-
-
-def drop_landed_batch(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
-    """Drop the previous batch of `table`: landing.<table> (a table, or a view of a full refresh's batch), and a
-    full refresh's batch that was never merged (the gate stopped that run). DuckDB drops each by its own kind."""
-    landing = f"{LANDING_SCHEMA}.{table.name}"
-    kind = _relation_type(con, landing)
-    if kind is not None:
-        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {landing}")
-    con.execute(f"DROP TABLE IF EXISTS {_full_refresh_batch(table)}")
-
-
-def _relation_type(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
-    """'BASE TABLE', 'VIEW', or None when `schema.name` does not exist."""
-    schema, name = relation.split(".")
-    row = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
-    ).fetchone()
-    return row[0] if row else None
-
-
-def has_duplicate_keys(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str) -> bool:
-    """Whether the batch holds a key twice: a cheap count that spares most batches the dedupe's sort."""
-    keys = ", ".join(f'"{k}"' for k in table.primary_key)
-    return con.execute(f"SELECT count(*) > count(DISTINCT ({keys})) FROM {batch}").fetchone()[0]
-
-
-def typed_batch_query(table: SourceTable, batch: str, *, deduplicate: bool = True) -> str:
-    """DuckDB SELECT of a source batch cast to the contract's types, one row per key, stamped with the load.
-
-    Copies of a key collapse to the newest watermark (updated_at; 悟空CRM's coalesce(update_time, create_time));
-    among copies with the same watermark, or in a table without one, to the one whose
-    typed values, compared column by column in the contract's order, sort first (ascending, nulls last). The
-    choice depends on the values alone, so every run, both warehouses (Postgres types its batches with this
-    query too) and every source (SQLite, MySQL, Postgres: none keeps a stable row order) keep the same copy.
-    The count is reported so the quality gate, not the loader, decides whether duplicates in the source are
-    acceptable. Parameters: load_id, loaded_at.
-    """
-    casts = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
-    query = f"SELECT {casts}, ?::VARCHAR AS {LOAD_ID_COLUMN}, ?::TIMESTAMP AS {LOADED_AT_COLUMN} FROM {batch}"
-    if not deduplicate:
-        return query
-    keys = ", ".join(f'"{k}"' for k in table.primary_key)
-    newest_first = [f"{watermark} DESC NULLS LAST"] if (watermark := watermark_sql(table)) else []
-    tie_breaks = [f'"{name}" ASC NULLS LAST' for name in table.column_names]
-    return (
-        f"SELECT * FROM ({query}) AS typed QUALIFY row_number() OVER "
-        f"(PARTITION BY {keys} ORDER BY {', '.join(newest_first + tie_breaks)}) = 1"
-    )
-
-
-def merge_landed(
-    con: duckdb.DuckDBPyConnection,
+def merge(
+    engine: RawEngine,
     tables: list[SourceTable],
     *,
     as_of_end: datetime | None = None,
@@ -300,19 +212,146 @@ def merge_landed(
     passes `as_of_end` (the first instant after the as-of date) nor the time its batch was read; both are
     compared in `source_timezone`'s local time when the source writes local times (悟空CRM), else in UTC.
     """
-    ensure_schemas(con)
+    session = engine.session
+    ensure_schemas(session)
     results = []
-    with DuckDBSession(con).transaction():
+    with session.transaction():
         for table in tables:
-            batch = con.execute(
+            batch = session.rows(
                 f"SELECT load_id, mode, max_updated_at, landed_at FROM {BATCHES_TABLE} "
                 "WHERE table_name = ? AND merged_at IS NULL",
                 [table.name],
-            ).fetchone()
-            if batch is not None:
-                results.append(_merge_one(con, table, *batch, as_of_end=as_of_end, source_timezone=source_timezone))
+            )
+            if batch:
+                results.append(
+                    _merge_one(engine, table, *batch[0], as_of_end=as_of_end, source_timezone=source_timezone)
+                )
         crash_point("raw_merge")
     return results
+
+
+def _merge_one(
+    engine: RawEngine,
+    table: SourceTable,
+    load_id: str,
+    mode: Mode,
+    batch_max: datetime | None,
+    read_at: datetime,
+    *,
+    as_of_end: datetime | None,
+    source_timezone: str | None = None,
+) -> MergeResult:
+    session = engine.session
+    target = f"{RAW_SCHEMA}.{table.name}"
+    batch = f"{LANDING_SCHEMA}.{table.name}"
+    session.execute(raw_table_ddl(table))
+    key_match = " AND ".join(f'{target}."{k}" = {batch}."{k}"' for k in table.primary_key)
+    rows_in_batch = scalar(session, f"SELECT count(*) FROM {batch}")
+    watermark_before = read_watermark(session, table.name)
+    hard_deleted = stale_rows_skipped = 0
+    beyond_cap = None
+    if mode == "file":
+        stale_rows_skipped = _drop_stale_rows(session, table, key_match)
+        rows_in_batch -= stale_rows_skipped
+    if mode != "full_refresh":
+        rows_updated = scalar(
+            session, f"SELECT count(*) FROM {batch} WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})"
+        )
+        columns = ", ".join(f'"{c}"' for c in [*table.column_names, LOAD_ID_COLUMN, LOADED_AT_COLUMN])
+        session.execute(f"DELETE FROM {target} USING {batch} WHERE {key_match}")
+        session.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {batch}")
+    else:
+        # Every key either stays (an update) or vanished (a hard delete); the batch replaces the table.
+        rows_before = scalar(session, f"SELECT count(*) FROM {target}")
+        hard_deleted = _record_hard_deletes(session, table, load_id=load_id) if rows_before else 0
+        rows_updated = rows_before - hard_deleted
+        engine.replace_raw(table)
+    if mode == "file":  # a file says nothing about how far the database has been read
+        watermark_after = watermark_before
+    else:
+        watermark_after, beyond_cap = capped_watermark(
+            table,
+            batch,
+            batch_max=batch_max,
+            old_watermark=watermark_before if mode == "incremental" else None,
+            read_at=read_at,
+            as_of_end=as_of_end,
+            source_timezone=source_timezone,
+            fetch=session.rows,
+        )
+        session.execute(
+            f"INSERT INTO {EXTRACT_STATE_TABLE} VALUES (?, ?, ?, ?) ON CONFLICT (table_name) DO UPDATE SET "
+            "watermark = excluded.watermark, load_id = excluded.load_id, loaded_at = excluded.loaded_at",
+            [table.name, watermark_after, load_id, utc_now()],
+        )
+    session.execute(f"UPDATE {BATCHES_TABLE} SET merged_at = ? WHERE table_name = ?", [utc_now(), table.name])
+    return MergeResult(
+        table=table.name,
+        load_id=load_id,
+        mode=mode,
+        rows_inserted=rows_in_batch - rows_updated,
+        rows_updated=rows_updated,
+        hard_deleted=hard_deleted,
+        watermark_before=watermark_before,
+        watermark_after=watermark_after,
+        stale_rows_skipped=stale_rows_skipped,
+        rows_beyond_watermark_cap=beyond_cap,
+    )
+
+
+def _drop_stale_rows(session: SqlSession, table: SourceTable, key_match: str) -> int:
+    """Remove from a file's batch the rows raw already holds in a newer version: an old export never wins.
+
+    A table without watermark columns has no "newer": its file's rows replace raw's.
+    """
+    target, batch = f"{RAW_SCHEMA}.{table.name}", f"{LANDING_SCHEMA}.{table.name}"
+    if not table.watermark:
+        return 0
+    stale = f"{key_match} AND {watermark_sql(table, target)} > {watermark_sql(table, batch)}"
+    count = scalar(session, f"SELECT count(*) FROM {batch} JOIN {target} ON {stale}")
+    if count:
+        session.execute(f"DELETE FROM {batch} USING {target} WHERE {stale}")
+    return count
+
+
+def _record_hard_deletes(session: SqlSession, table: SourceTable, *, load_id: str) -> int:
+    """On a full refresh: keys held in raw but no longer in the source were hard-deleted there, recorded as
+    {'key': value} on every engine."""
+    keys = ", ".join(f'"{k}"' for k in table.primary_key)
+    vanished = f"SELECT {keys} FROM {RAW_SCHEMA}.{table.name} EXCEPT SELECT {keys} FROM {LANDING_SCHEMA}.{table.name}"
+    session.execute(
+        f"INSERT INTO {HARD_DELETES_TABLE} SELECT ?, {session.key_text(table.primary_key)}, ?, ? "
+        f"FROM ({vanished}) AS vanished",
+        [table.name, utc_now(), load_id],
+    )
+    return scalar(
+        session,
+        f"SELECT count(*) FROM {HARD_DELETES_TABLE} WHERE table_name = ? AND load_id = ?",
+        [table.name, load_id],
+    )
+
+
+# The DuckDB warehouse's entry points: on a connection the caller holds, or (DuckDBRawLoader) on one per step.
+
+
+def land_table(con: duckdb.DuckDBPyConnection, reader: BatchReader, table: SourceTable, **options) -> LandResult:
+    """`land` into the DuckDB file `con` is connected to."""
+    from orchestration.duckdb_raw import DuckDBRawEngine
+
+    return land(DuckDBRawEngine(con), reader, table, **options)
+
+
+def merge_landed(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[SourceTable],
+    *,
+    as_of_end: datetime | None = None,
+    source_timezone: str | None = None,
+) -> list[MergeResult]:
+    """`merge` in the DuckDB file `con` is connected to."""
+    from orchestration.duckdb_raw import DuckDBRawEngine
+
+    return merge(DuckDBRawEngine(con), tables, as_of_end=as_of_end, source_timezone=source_timezone)
 
 
 def load_table(
@@ -331,122 +370,44 @@ def load_table(
     return landed, merged
 
 
-def _merge_one(
-    con: duckdb.DuckDBPyConnection,
-    table: SourceTable,
-    load_id: str,
-    mode: Mode,
-    batch_max: datetime | None,
-    read_at: datetime,
-    *,
-    as_of_end: datetime | None,
-    source_timezone: str | None = None,
-) -> MergeResult:
-    target = f"{RAW_SCHEMA}.{table.name}"
-    batch = f"{LANDING_SCHEMA}.{table.name}"
-    con.execute(raw_table_ddl(table))
-    key_match = " AND ".join(f'{target}."{k}" = {batch}."{k}"' for k in table.primary_key)
-    rows_in_batch = con.execute(f"SELECT count(*) FROM {batch}").fetchone()[0]
-    watermark_before = read_watermark(con, table.name)
-    hard_deleted = stale_rows_skipped = 0
-    beyond_cap = None
-    if mode == "file":
-        stale_rows_skipped = _drop_stale_rows(con, table, key_match)
-        rows_in_batch -= stale_rows_skipped
-    if mode != "full_refresh":
-        rows_updated = con.execute(
-            f"SELECT count(*) FROM {batch} WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})"
-        ).fetchone()[0]
-        con.execute(f"DELETE FROM {target} USING {batch} WHERE {key_match}")
-        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {batch}")
-    else:
-        # Every key either stays (an update) or vanished (a hard delete); the batch replaces the table, renamed
-        # into place. landing.<table> stays the batch, a view of raw.<table> now: gate 1 reads it as the pending
-        # batch of a table a later run does not land (a file drop of another table), which merges nothing.
-        rows_before = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
-        hard_deleted = _record_hard_deletes(con, table, load_id=load_id) if rows_before else 0
-        rows_updated = rows_before - hard_deleted
-        if _relation_type(con, _full_refresh_batch(table)) is not None:
-            con.execute(f"DROP TABLE {target}")
-            con.execute(f"ALTER TABLE {_full_refresh_batch(table)} RENAME TO {table.name}")
-            con.execute(f"CREATE OR REPLACE VIEW {batch} AS SELECT * FROM {target}")
-        else:  # a batch landed as a table (by an earlier version of this loader, or by hand): copied
-            con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {batch}")
-    if mode == "file":  # a file says nothing about how far the database has been read
-        watermark_after = watermark_before
-    else:
-        watermark_after, beyond_cap = capped_watermark(
-            table,
-            batch,
-            batch_max=batch_max,
-            old_watermark=watermark_before if mode == "incremental" else None,
-            read_at=read_at,
-            as_of_end=as_of_end,
-            source_timezone=source_timezone,
-            fetch=lambda sql: con.execute(sql).fetchall(),
-        )
-        con.execute(
-            f"INSERT OR REPLACE INTO {EXTRACT_STATE_TABLE} VALUES (?, ?, ?, ?)",
-            [table.name, watermark_after, load_id, utc_now()],
-        )
-    con.execute(f"UPDATE {BATCHES_TABLE} SET merged_at = ? WHERE table_name = ?", [utc_now(), table.name])
-    return MergeResult(
-        table=table.name,
-        load_id=load_id,
-        mode=mode,
-        rows_inserted=rows_in_batch - rows_updated,
-        rows_updated=rows_updated,
-        hard_deleted=hard_deleted,
-        watermark_before=watermark_before,
-        watermark_after=watermark_after,
-        stale_rows_skipped=stale_rows_skipped,
-        rows_beyond_watermark_cap=beyond_cap,
-    )
+class EngineRawLoader:
+    """land and merge (the RawLoader steps), each on an engine of its own: a connection per step."""
+
+    def __init__(self, open_engine: Callable[[], AbstractContextManager[RawEngine]]) -> None:
+        self.open_engine = open_engine
+
+    def land_table(self, reader: BatchReader, table: SourceTable, **options) -> LandResult:
+        with self.open_engine() as engine:
+            return land(engine, reader, table, **options)
+
+    def merge_landed(
+        self, tables: list[SourceTable], *, as_of_end: datetime | None = None, source_timezone: str | None = None
+    ) -> list[MergeResult]:
+        with self.open_engine() as engine:
+            return merge(engine, tables, as_of_end=as_of_end, source_timezone=source_timezone)
 
 
-def _drop_stale_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, key_match: str) -> int:
-    """Remove from a file's batch the rows raw already holds in a newer version: an old export never wins.
+class DuckDBRawLoader(EngineRawLoader):
+    """The steps on a DuckDB file, each on a connection of its own (DuckDB has one writer)."""
 
-    A table without watermark columns has no "newer": its file's rows replace raw's.
-    """
-    target, batch = f"{RAW_SCHEMA}.{table.name}", f"{LANDING_SCHEMA}.{table.name}"
-    if not table.watermark:
-        return 0
-    stale = f"{key_match} AND {watermark_sql(table, target)} > {watermark_sql(table, batch)}"
-    count = con.execute(f"SELECT count(*) FROM {batch} JOIN {target} ON {stale}").fetchone()[0]
-    if count:
-        con.execute(f"DELETE FROM {batch} USING {target} WHERE {stale}")
-    return count
+    def __init__(self, connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]) -> None:
+        @contextmanager
+        def open_engine() -> Iterator[RawEngine]:
+            from orchestration.duckdb_raw import DuckDBRawEngine
 
+            with connect() as con:
+                yield DuckDBRawEngine(con)
 
-def check_keys_present(con: duckdb.DuckDBPyConnection, table: SourceTable, batch: str = BATCH_RELATION) -> None:
-    null_keys = con.execute(
-        f"SELECT count(*) FROM {batch} WHERE " + " OR ".join(f'"{k}" IS NULL' for k in table.primary_key)
-    ).fetchone()[0]
-    if null_keys:
-        raise SourceContractError(
-            f"source table {table.name!r}: {null_keys} row(s) with a null primary key {list(table.primary_key)}; "
-            "rows without a key cannot be merged: fix them in the CRM database"
-        )
-
-
-def _record_hard_deletes(con: duckdb.DuckDBPyConnection, table: SourceTable, *, load_id: str) -> int:
-    """On a full refresh: keys held in raw but no longer in the source were hard-deleted there."""
-    keys = ", ".join(f'"{k}"' for k in table.primary_key)
-    key_text = duckdb_key_text(table.primary_key)
-    vanished = f"SELECT {keys} FROM {RAW_SCHEMA}.{table.name} EXCEPT SELECT {keys} FROM {LANDING_SCHEMA}.{table.name}"
-    con.execute(
-        f"INSERT INTO {HARD_DELETES_TABLE} SELECT ?, {key_text}, ?, ? FROM ({vanished})",
-        [table.name, utc_now(), load_id],
-    )
-    return con.execute(
-        f"SELECT count(*) FROM {HARD_DELETES_TABLE} WHERE table_name = ? AND load_id = ?", [table.name, load_id]
-    ).fetchone()[0]
+        super().__init__(open_engine)
 
 
 def utc_now() -> datetime:
     """Naive UTC, as every timestamp in the warehouse is."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _session(con: SqlSession | duckdb.DuckDBPyConnection) -> SqlSession:
+    return DuckDBSession(con) if isinstance(con, duckdb.DuckDBPyConnection) else con
 
 
 def _metadata(result: LandResult | MergeResult) -> dict[str, object]:

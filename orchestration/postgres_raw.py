@@ -1,21 +1,17 @@
-"""Land and merge CRM batches into a PostgreSQL warehouse: incremental_load's two steps, in Postgres.
+"""The Postgres warehouse's part of the raw loader (orchestration/incremental_load.py holds the steps themselves).
 
-The invariants are those of orchestration/incremental_load.py (one row per key in raw, every row stamped
-with its load, watermarks never ahead of loaded rows nor past the end of the as-of date or the extract's
-clock, hard deletes recorded on a full refresh); only the engine differs. A batch is typed and deduplicated
-in an in-memory DuckDB with the very query the DuckDB path uses, so both warehouses land identical rows (the
-same copy of a duplicated key included), then streamed to `landing.<table>` with COPY. The merge of every
-landed batch and the watermarks change in one Postgres transaction; the watermark's cap and the rows beyond
-it are orchestration/watermark_cap.py's, in SQL both engines run.
+A batch is typed and deduplicated in an in-memory DuckDB with the very query the DuckDB warehouse uses
+(duckdb_raw.typed_batch_query), so both warehouses land identical rows (the same copy of a duplicated key
+included), then streamed to `landing.<table>` with COPY. A full refresh's batch replaces raw.<table>'s rows in
+the merge's transaction. Dropped files are not loaded here: their exports go through the CRM database.
 """
 
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -23,35 +19,29 @@ import pyarrow.csv
 import sqlalchemy as sa
 
 from crm_contract import SourceTable
-from orchestration.crash_points import crash_point
-from orchestration.file_reader import NothingDropped
-from orchestration.incremental_load import (
-    BATCHES_TABLE,
-    EXTRACT_STATE_TABLE,
-    HARD_DELETES_TABLE,
+from orchestration.duckdb_raw import check_keys_present, typed_batch_query
+from orchestration.incremental_load import EngineRawLoader, Mode
+from orchestration.raw_schema import (
     LANDING_SCHEMA,
-    LandResult,
-    MergeResult,
-    Mode,
-    check_keys_present,
-    ensure_schemas,
-    typed_batch_query,
-    utc_now,
+    LOAD_ID_COLUMN,
+    LOADED_AT_COLUMN,
+    RAW_SCHEMA,
+    raw_table_ddl,
+    watermark_sql,
 )
-from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl, watermark_sql
 from orchestration.source_reader import BatchReader, SourceContractError
-from orchestration.warehouse_sql import postgres_key_text
-from orchestration.watermark_cap import capped_watermark
+from orchestration.warehouse_sql import PostgresSession
 
 
-class PostgresRawLoader:
-    """The raw and landing schemas of a Postgres warehouse, written through one psycopg2 connection per call."""
+class PostgresRawLoader(EngineRawLoader):
+    """The raw and landing schemas of a Postgres warehouse, written through one psycopg2 connection per step."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        super().__init__(self._engine)
 
     @contextmanager
-    def _transaction(self) -> Iterator:
+    def _engine(self) -> Iterator[PostgresRawEngine]:
         import psycopg2
 
         parsed = sa.engine.make_url(self.url)
@@ -63,99 +53,50 @@ class PostgresRawLoader:
             dbname=parsed.database,
         )
         try:
-            with con, con.cursor() as cursor:  # commits on success, rolls back on any error
-                cursor.execute("SET TIME ZONE 'UTC'")
-                ensure_schemas(cursor)  # the DuckDB path's DDL is plain SQL that Postgres runs as is
-                yield cursor
+            yield PostgresRawEngine(PostgresSession(con))
         finally:
             con.close()
 
-    def land_table(
-        self,
-        reader: BatchReader,
-        table: SourceTable,
-        *,
-        load_id: str,
-        full_refresh: bool = False,
-        lookback: timedelta = timedelta(hours=24),
-    ) -> LandResult:
-        """Read one table's delta (or everything) into landing.<table>, replacing the previous batch."""
-        # A table only file drops feed, in a run without its file: an empty delta, which changes nothing.
-        nothing_dropped = isinstance(reader, NothingDropped)
-        if not reader.advances_watermark and not nothing_dropped:
-            raise SourceContractError(
-                f"{table.name}: file drops load into the DuckDB warehouse only; on Postgres, load the export into "
-                "the CRM database (or a staging copy of it) and let the extract read it"
-            )
-        started = time.perf_counter()
-        extra_columns = reader.check_columns(table)
-        with self._transaction() as cursor:
-            cursor.execute(raw_table_ddl(table))
-            watermark_before = _watermark(cursor, table.name)
-            incremental = nothing_dropped or (
-                watermark_before is not None and bool(table.watermark) and not full_refresh
-            )
-            read_since = watermark_before - lookback if incremental and watermark_before is not None else None
-            source_batch = reader.read(table, updated_since=read_since)
-            landed_at = utc_now()
-            batch, max_updated_at = _typed_batch(source_batch, table, load_id=load_id, landed_at=landed_at)
-            landing = f"{LANDING_SCHEMA}.{table.name}"
-            cursor.execute(f"DROP TABLE IF EXISTS {landing}")
-            cursor.execute(raw_table_ddl(table, name=landing))
-            _copy_into(cursor, landing, batch)
-            mode: Mode = "incremental" if incremental else "full_refresh"
-            cursor.execute(f"DELETE FROM {BATCHES_TABLE} WHERE table_name = %s", [table.name])
-            cursor.execute(
-                f"INSERT INTO {BATCHES_TABLE} VALUES (%s, %s, %s, %s, %s, NULL)",
-                [table.name, load_id, mode, landed_at, max_updated_at],
-            )
-        return LandResult(
-            table=table.name,
-            load_id=load_id,
-            mode=mode,
-            rows_read=source_batch.num_rows,
-            rows_landed=batch.num_rows,
-            duplicate_source_rows=source_batch.num_rows - batch.num_rows,
-            watermark_before=watermark_before,
-            read_since=read_since,
-            extra_source_columns=extra_columns,
-            seconds=round(time.perf_counter() - started, 3),
-        )
 
-    def merge_landed(
-        self, tables: list[SourceTable], *, as_of_end: datetime | None = None, source_timezone: str | None = None
-    ) -> list[MergeResult]:
-        """Merge each table's unmerged batch into raw and advance its watermark, all in one transaction.
+class PostgresRawEngine:
+    """incremental_load's RawEngine on one Postgres connection."""
 
-        No watermark passes `as_of_end` (the first instant after the as-of date) nor the time its batch was read,
-        compared in `source_timezone`'s local time for a source that writes local times (watermark_cap.py).
-        """
-        results = []
-        with self._transaction() as cursor:
-            for table in tables:
-                cursor.execute(
-                    f"SELECT load_id, mode, max_updated_at, landed_at FROM {BATCHES_TABLE} "
-                    "WHERE table_name = %s AND merged_at IS NULL",
-                    [table.name],
-                )
-                batch = cursor.fetchone()
-                if batch is not None:
-                    results.append(
-                        _merge_one(cursor, table, *batch, as_of_end=as_of_end, source_timezone=source_timezone)
-                    )
-            crash_point("raw_merge")
-        return results
+    loads_dropped_files = False
+
+    def __init__(self, session: PostgresSession) -> None:
+        self.session = session
+
+    @contextmanager
+    def batch(self, reader: BatchReader, table: SourceTable, *, updated_since: datetime | None) -> Iterator[pa.Table]:
+        yield reader.read(table, updated_since=updated_since)
+
+    def write_batch(
+        self, batch: pa.Table, table: SourceTable, *, mode: Mode, load_id: str, landed_at: datetime
+    ) -> tuple[int, int, datetime | None]:
+        typed, max_updated_at = _typed_batch(batch, table, load_id=load_id, landed_at=landed_at)
+        landing = f"{LANDING_SCHEMA}.{table.name}"
+        self.session.execute(f"DROP TABLE IF EXISTS {landing}")
+        self.session.execute(raw_table_ddl(table, name=landing))
+        with self.session.con.cursor() as cursor:
+            _copy_into(cursor, landing, typed)
+        return batch.num_rows, typed.num_rows, max_updated_at
+
+    def replace_raw(self, table: SourceTable) -> None:
+        target, landing = f"{RAW_SCHEMA}.{table.name}", f"{LANDING_SCHEMA}.{table.name}"
+        columns = ", ".join(f'"{c}"' for c in [*table.column_names, LOAD_ID_COLUMN, LOADED_AT_COLUMN])
+        self.session.execute(f"DELETE FROM {target}")
+        self.session.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {landing}")
 
 
 def _typed_batch(
     source_batch: pa.Table, table: SourceTable, *, load_id: str, landed_at: datetime
 ) -> tuple[pa.Table, datetime | None]:
-    """The batch typed and deduplicated as the DuckDB path does it, and its newest watermark (None: no rows, or a
-    table read whole)."""
+    """The batch typed and deduplicated as the DuckDB warehouse does it, and its newest watermark (None: no rows,
+    or a table read whole)."""
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.register("source_batch", source_batch)
-        check_keys_present(con, table)
+        check_keys_present(con, table, "source_batch")
         try:
             typed = con.execute(typed_batch_query(table, "source_batch"), [load_id, landed_at]).to_arrow_table()
         except duckdb.Error as error:
@@ -176,81 +117,3 @@ def _copy_into(cursor, target: str, batch: pa.Table) -> None:
     buffer.seek(0)
     columns = ", ".join(f'"{name}"' for name in batch.column_names)
     cursor.copy_expert(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
-
-
-def _merge_one(
-    cursor,
-    table: SourceTable,
-    load_id: str,
-    mode: Mode,
-    batch_max: datetime | None,
-    read_at: datetime,
-    *,
-    as_of_end: datetime | None,
-    source_timezone: str | None = None,
-) -> MergeResult:
-    target, batch = f"{RAW_SCHEMA}.{table.name}", f"{LANDING_SCHEMA}.{table.name}"
-    key_match = " AND ".join(f'{target}."{k}" = {batch}."{k}"' for k in table.primary_key)
-    cursor.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {target} WHERE {key_match})) FROM {batch}"
-    )
-    rows_in_batch, rows_updated = cursor.fetchone()
-    watermark_before = _watermark(cursor, table.name)
-    hard_deleted = 0
-    if mode == "incremental":
-        cursor.execute(f"DELETE FROM {target} USING {batch} WHERE {key_match}")
-    else:
-        hard_deleted = _record_hard_deletes(cursor, table, load_id=load_id)
-        cursor.execute(f"DELETE FROM {target}")
-    columns = ", ".join(f'"{c}"' for c in [*table.column_names, LOAD_ID_COLUMN, LOADED_AT_COLUMN])
-    cursor.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {batch}")
-    watermark_after, beyond_cap = capped_watermark(
-        table,
-        batch,
-        batch_max=batch_max,
-        old_watermark=watermark_before if mode == "incremental" else None,
-        read_at=read_at,
-        as_of_end=as_of_end,
-        source_timezone=source_timezone,
-        fetch=lambda sql: _fetch_all(cursor, sql),
-    )
-    cursor.execute(
-        f"INSERT INTO {EXTRACT_STATE_TABLE} VALUES (%s, %s, %s, %s) ON CONFLICT (table_name) DO UPDATE SET "
-        "watermark = excluded.watermark, load_id = excluded.load_id, loaded_at = excluded.loaded_at",
-        [table.name, watermark_after, load_id, utc_now()],
-    )
-    cursor.execute(f"UPDATE {BATCHES_TABLE} SET merged_at = %s WHERE table_name = %s", [utc_now(), table.name])
-    return MergeResult(
-        table=table.name,
-        load_id=load_id,
-        mode=mode,
-        rows_inserted=rows_in_batch - rows_updated,
-        rows_updated=rows_updated,
-        hard_deleted=hard_deleted,
-        watermark_before=watermark_before,
-        watermark_after=watermark_after,
-        rows_beyond_watermark_cap=beyond_cap,
-    )
-
-
-def _fetch_all(cursor, sql: str) -> list[tuple]:
-    cursor.execute(sql)
-    return cursor.fetchall()
-
-
-def _record_hard_deletes(cursor, table: SourceTable, *, load_id: str) -> int:
-    """Keys in raw but no longer in the full batch, written as DuckDB's path writes them: {'key': value}."""
-    keys = ", ".join(f'"{k}"' for k in table.primary_key)
-    key_text = postgres_key_text(table.primary_key)
-    vanished = f"SELECT {keys} FROM {RAW_SCHEMA}.{table.name} EXCEPT SELECT {keys} FROM {LANDING_SCHEMA}.{table.name}"
-    cursor.execute(
-        f"INSERT INTO {HARD_DELETES_TABLE} SELECT %s, {key_text}, %s, %s FROM ({vanished}) AS vanished",
-        [table.name, utc_now(), load_id],
-    )
-    return cursor.rowcount
-
-
-def _watermark(cursor, table_name: str) -> datetime | None:
-    cursor.execute(f"SELECT watermark FROM {EXTRACT_STATE_TABLE} WHERE table_name = %s", [table_name])
-    row = cursor.fetchone()
-    return row[0] if row else None

@@ -25,13 +25,11 @@ from orchestration import published_folder
 from orchestration.crash_points import crash_point
 from orchestration.dashboard.asset import DASHBOARD_KEY, DrawnDashboard, draw_dashboard
 from orchestration.disk_space import naming_a_full_disk
+from orchestration.names import MARTS_SCHEMA, WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DEFAULT_PUBLISHED_FILE_MODE
 from orchestration.transform import published_model_keys
 from orchestration.warehouse_sql import SqlSession, scalar
-from orchestration.writer_lock import WAREHOUSE_POOL
-
-PUBLISHED_SCHEMA = "marts"
 
 
 @dataclass(frozen=True)
@@ -81,9 +79,9 @@ def publish_models(
         try:
             parquet_dir.mkdir()
             con.execute(f"ATTACH '{new_file}' AS publish_target (STORAGE_VERSION '{storage_version}')")
-            con.execute(f"CREATE SCHEMA publish_target.{PUBLISHED_SCHEMA}")
+            con.execute(f"CREATE SCHEMA publish_target.{MARTS_SCHEMA}")
             for schema, name in models:
-                table = f'publish_target.{PUBLISHED_SCHEMA}."{name}"'
+                table = f'publish_target.{MARTS_SCHEMA}."{name}"'
                 con.execute(f'CREATE TABLE {table} AS SELECT * FROM "{schema}"."{name}"')
                 row_counts[name] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 con.execute(f"COPY {table} TO '{parquet_dir / name}.parquet' (FORMAT parquet)")
@@ -132,27 +130,27 @@ def publish_schema(session: SqlSession, models: list[str], build_schema: str, re
     published = {
         name
         for (name,) in session.rows(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [PUBLISHED_SCHEMA]
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [MARTS_SCHEMA]
         )
     }
     missing = sorted(set(models) - built - published)
     if missing:
         raise PublishError(
-            f"cannot publish: {build_schema} and {PUBLISHED_SCHEMA} lack {missing}; "
+            f"cannot publish: {build_schema} and {MARTS_SCHEMA} lack {missing}; "
             "materialize those models (or run the whole crm_elt job) first"
         )
     carried_over = sorted(set(models) - built)
     with session.transaction():
         session.execute(f'CREATE SCHEMA IF NOT EXISTS "{build_schema}"')
         for name in carried_over:
-            session.execute(f'CREATE TABLE "{build_schema}"."{name}" AS TABLE {PUBLISHED_SCHEMA}."{name}"')
+            session.execute(f'CREATE TABLE "{build_schema}"."{name}" AS TABLE {MARTS_SCHEMA}."{name}"')
             session.execute(f'GRANT SELECT ON "{build_schema}"."{name}" TO "{reader_role}"')
-        session.execute(f"DROP SCHEMA IF EXISTS {PUBLISHED_SCHEMA} CASCADE")
-        session.execute(f'ALTER SCHEMA "{build_schema}" RENAME TO {PUBLISHED_SCHEMA}')
+        session.execute(f"DROP SCHEMA IF EXISTS {MARTS_SCHEMA} CASCADE")
+        session.execute(f'ALTER SCHEMA "{build_schema}" RENAME TO {MARTS_SCHEMA}')
         # Schema usage is granted here, not by dbt, so that readers never enter the schema being built.
-        session.execute(f'GRANT USAGE ON SCHEMA {PUBLISHED_SCHEMA} TO "{reader_role}"')
-        row_counts = {name: scalar(session, f'SELECT count(*) FROM {PUBLISHED_SCHEMA}."{name}"') for name in models}
-    return PublishedSchema(schema=PUBLISHED_SCHEMA, row_counts=row_counts, carried_over=carried_over)
+        session.execute(f'GRANT USAGE ON SCHEMA {MARTS_SCHEMA} TO "{reader_role}"')
+        row_counts = {name: scalar(session, f'SELECT count(*) FROM {MARTS_SCHEMA}."{name}"') for name in models}
+    return PublishedSchema(schema=MARTS_SCHEMA, row_counts=row_counts, carried_over=carried_over)
 
 
 class PublishError(RuntimeError):
@@ -192,53 +190,64 @@ def build_published_assets(*, with_dashboard: bool) -> dg.AssetsDefinition:
     @dg.multi_asset(name="published", specs=specs, pool=WAREHOUSE_POOL)
     def published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
         # Where this target keeps the models built (on Spark: views in the DuckDB file over Spark's tables).
-        schemas = warehouse.relation_schemas()
+        target = warehouse.for_target()
+        schemas = target.relation_schemas()
         models = [(schemas.get(key.path[0], key.path[0]), key.path[-1]) for key in published_model_keys()]
-        if warehouse.target == "postgres":
-            yield _publish_postgres_schema(context, warehouse, [name for _, name in models])
-            return
-        dashboard: list[DrawnDashboard] = []
-        with warehouse.connect() as con:
-            published = publish_models(
-                con,
-                models,
-                Path(warehouse.published_path),
-                warehouse.published_storage_version,
-                warehouse.published_file_mode,
-                before_swap=(lambda new_file: dashboard.append(draw_dashboard(new_file))) if with_dashboard else None,
-            )
-        if published.removed_leftovers:
-            context.log.info(
-                f"removed what a killed publish left: {', '.join(p.name for p in published.removed_leftovers)}"
-            )
-        context.log.info(
-            f"published {len(models)} models to {published.path} (DuckDB storage {published.storage_version})"
-            f" and as Parquet to {published.parquet_dir}"
-        )
-        yield dg.MaterializeResult(
-            asset_key=PUBLISHED_KEY,
-            metadata={
-                "path": dg.MetadataValue.path(str(published.path)),
-                "parquet_dir": dg.MetadataValue.path(str(published.parquet_dir)),
-                "storage_version": published.storage_version,
-                "size_mb": round(published.size_bytes / 1e6, 2),
-                "row_counts": published.row_counts,
-            },
-        )
-        for drawn in dashboard:
-            context.log.info(f"dashboard: {drawn.page_in(published.path)} ({len(drawn.charts)} panels)")
-            yield dg.MaterializeResult(asset_key=DASHBOARD_KEY, metadata=drawn.metadata(published.path))
+        yield from target.publish(context, models, with_dashboard=with_dashboard)
 
     return published
 
 
-def _publish_postgres_schema(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, models: list[str]
-) -> dg.MaterializeResult:
-    with warehouse.session() as session:
-        swapped = publish_schema(session, models, warehouse.marts_schema, warehouse.reader_role)
+def publish_duckdb_file(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    models: list[tuple[str, str]],
+    published_path: Path,
+    storage_version: str,
+    file_mode: int,
+    *,
+    with_dashboard: bool,
+) -> Iterator[dg.MaterializeResult]:
+    """Publish on a target with a DuckDB file (publish_models), with the dashboard drawn from the new version."""
+    dashboard: list[DrawnDashboard] = []
+    published = publish_models(
+        con,
+        models,
+        published_path,
+        storage_version,
+        file_mode,
+        before_swap=(lambda new_file: dashboard.append(draw_dashboard(new_file))) if with_dashboard else None,
+    )
+    if published.removed_leftovers:
+        context.log.info(
+            f"removed what a killed publish left: {', '.join(p.name for p in published.removed_leftovers)}"
+        )
     context.log.info(
-        f"published {len(models)} models: schema {warehouse.marts_schema} is now "
+        f"published {len(models)} models to {published.path} (DuckDB storage {published.storage_version})"
+        f" and as Parquet to {published.parquet_dir}"
+    )
+    yield dg.MaterializeResult(
+        asset_key=PUBLISHED_KEY,
+        metadata={
+            "path": dg.MetadataValue.path(str(published.path)),
+            "parquet_dir": dg.MetadataValue.path(str(published.parquet_dir)),
+            "storage_version": published.storage_version,
+            "size_mb": round(published.size_bytes / 1e6, 2),
+            "row_counts": published.row_counts,
+        },
+    )
+    for drawn in dashboard:
+        context.log.info(f"dashboard: {drawn.page_in(published.path)} ({len(drawn.charts)} panels)")
+        yield dg.MaterializeResult(asset_key=DASHBOARD_KEY, metadata=drawn.metadata(published.path))
+
+
+def publish_postgres_schema(
+    context: dg.AssetExecutionContext, session: SqlSession, models: list[str], build_schema: str, reader_role: str
+) -> dg.MaterializeResult:
+    """Publish on a server target: the build schema swapped in as `marts` (publish_schema)."""
+    swapped = publish_schema(session, models, build_schema, reader_role)
+    context.log.info(
+        f"published {len(models)} models: schema {build_schema} is now "
         f"{swapped.schema}" + (f" (carried over unchanged: {swapped.carried_over})" if swapped.carried_over else "")
     )
     return dg.MaterializeResult(

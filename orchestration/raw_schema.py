@@ -1,6 +1,8 @@
-"""The warehouse's `raw` schema: one table per CRM source table, typed as the contract says.
+"""The warehouse's `raw` and `landing` schemas: one table per CRM source table, typed as the contract says, and
+the loader's bookkeeping tables (orchestration/incremental_load.py).
 
-Each raw table holds the source columns plus the two bookkeeping columns every extracted row carries.
+Each raw table holds the source columns plus the two bookkeeping columns every extracted row carries. The DDL is
+plain SQL that DuckDB and Postgres both run.
 """
 
 from __future__ import annotations
@@ -8,6 +10,10 @@ from __future__ import annotations
 from crm_contract import Column, SourceTable
 
 RAW_SCHEMA = "raw"
+LANDING_SCHEMA = "landing"
+BATCHES_TABLE = f"{LANDING_SCHEMA}._batches"
+EXTRACT_STATE_TABLE = f"{RAW_SCHEMA}._extract_state"
+HARD_DELETES_TABLE = f"{RAW_SCHEMA}._hard_deletes"
 LOAD_ID_COLUMN = "_load_id"
 LOADED_AT_COLUMN = "_loaded_at"
 
@@ -51,3 +57,22 @@ def raw_table_ddl(table: SourceTable, *, name: str | None = None) -> str:
     columns += [f"{LOAD_ID_COLUMN} VARCHAR NOT NULL", f"{LOADED_AT_COLUMN} TIMESTAMP NOT NULL"]
     target = name or f"{RAW_SCHEMA}.{table.name}"
     return f"CREATE TABLE IF NOT EXISTS {target} (\n    " + ",\n    ".join(columns) + "\n)"
+
+
+def ensure_schemas(con) -> None:
+    """The raw and landing schemas and the loader's bookkeeping tables; `con` runs one statement (DuckDB's
+    connection or a SqlSession)."""
+    for schema in (RAW_SCHEMA, LANDING_SCHEMA):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {EXTRACT_STATE_TABLE} ("
+        "table_name VARCHAR PRIMARY KEY, watermark TIMESTAMP, load_id VARCHAR, loaded_at TIMESTAMP)"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {HARD_DELETES_TABLE} ("
+        "table_name VARCHAR, primary_key VARCHAR, detected_at TIMESTAMP, load_id VARCHAR)"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {BATCHES_TABLE} (table_name VARCHAR PRIMARY KEY, load_id VARCHAR, "
+        "mode VARCHAR, landed_at TIMESTAMP, max_updated_at TIMESTAMP, merged_at TIMESTAMP)"
+    )

@@ -1,8 +1,7 @@
 """Dagster resources: the CRM source, the DuckDB warehouse, the file-drop folder and the alerts, configured from Settings."""
 
-import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,20 +11,20 @@ from pydantic import PrivateAttr
 
 from crm_contract import SourceTable
 from orchestration.alerts import append_alert, post_alert
-from orchestration.disk_space import naming_a_full_disk
 from orchestration.file_drops import DroppedFile, FileLedger, LandingFolder, drop_files_of, sha256_of
-from orchestration.file_modes import WAREHOUSE_FILE_MODE, private_files
+from orchestration.file_modes import private_files
 from orchestration.file_reader import FileContractError, FileReader
-from orchestration.incremental_load import LANDING_SCHEMA, DuckDBRawLoader, RawLoader
-from orchestration.postgres_raw import PostgresRawLoader
+from orchestration.incremental_load import RawLoader
+from orchestration.names import MARTS_SCHEMA
+from orchestration.raw_schema import LANDING_SCHEMA
 from orchestration.run_worker import RunWorker
 from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_PUBLISHED_FILE_MODE, DEFAULT_STORAGE_VERSION
 from orchestration.source_check import check_source
 from orchestration.source_reader import SourceReader
 from orchestration.source_system import CONTRACT, source_system
-from orchestration.spark_warehouse import SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.transient_errors import SourceRetries
-from orchestration.warehouse_sql import DuckDBSession, PostgresSession, SqlSession
+from orchestration.warehouse_sql import SqlSession
+from orchestration.warehouses import Warehouse, warehouse_class
 from orchestration.writer_lock import WriterLock, warehouse_held_by_run, writer_lock_path
 
 
@@ -78,9 +77,9 @@ def reads_the_database(run: dg.DagsterRun) -> bool:
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The warehouse the pipeline writes (CRM_WAREHOUSE_TARGET): the DuckDB file (CRM_WAREHOUSE_PATH) and its
-    published copy (CRM_PUBLISHED_PATH), or a Postgres database (CRM_PG_*) whose `marts` schema is the
-    published one.
+    """The warehouse the pipeline writes (CRM_WAREHOUSE_TARGET), configured from the settings: the DuckDB file
+    (CRM_WAREHOUSE_PATH) and its published copy (CRM_PUBLISHED_PATH), or a Postgres database (CRM_PG_*) whose
+    `marts` schema is the published one. What differs between targets is their Warehouse (for_target()).
 
     One writer at a time: a run holds the warehouse's writer lock from before its first step to after its last
     (orchestration/writer_lock.py), and its steps run one after another (the executor in definitions).
@@ -97,7 +96,7 @@ class WarehouseResource(dg.ConfigurableResource):
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     threads: int = 2
     # Where dbt builds the published models (settings.marts_build_schema).
-    marts_schema: str = "marts"
+    marts_schema: str = MARTS_SCHEMA
     pg_host: str = "127.0.0.1"
     pg_port: int = 5432
     pg_dbname: str = "crm_warehouse"
@@ -128,66 +127,25 @@ class WarehouseResource(dg.ConfigurableResource):
         if self._writer_lock is not None:
             self._writer_lock.add_child(RunWorker.process(pid))
 
-    @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The DuckDB file (the warehouse on target duckdb)."""
-        with naming_a_full_disk(Path(self.path), "the warehouse (CRM_WAREHOUSE_PATH)"):
-            con = duckdb.connect(self.path, config={"memory_limit": self.memory_limit, "threads": self.threads})
-            try:
-                # New under a run's umask; made by an older release, or by a direct use, it may be wider.
-                os.chmod(self.path, WAREHOUSE_FILE_MODE)
-                con.execute("SET TimeZone = 'UTC'")  # source timestamps are UTC; never shift them
-                yield con
-            finally:
-                con.close()
+    def for_target(self) -> Warehouse:
+        """The target's Warehouse (orchestration/warehouses/), built from this resource's settings."""
+        return warehouse_class(self.target)(self)
 
-    def postgres_url(self) -> str:
-        """SQLAlchemy URL of the Postgres warehouse, with the password read from CRM_PG_PASSWORD now."""
-        import sqlalchemy as sa
+    def connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """The DuckDB file (targets duckdb and spark)."""
+        return self.for_target().connect()
 
-        url = sa.engine.URL.create(
-            "postgresql+psycopg2",
-            username=self.pg_user,
-            password=os.environ.get("CRM_PG_PASSWORD") or None,
-            host=self.pg_host,
-            port=self.pg_port,
-            database=self.pg_dbname,
-        )
-        return url.render_as_string(hide_password=False)
-
-    @contextmanager
-    def session(self) -> Iterator[SqlSession]:
+    def session(self) -> AbstractContextManager[SqlSession]:
         """The target's warehouse, for the few queries the gates and counts need (orchestration/warehouse_sql.py)."""
-        if self.target == "postgres":
-            import psycopg2
-
-            con = psycopg2.connect(
-                host=self.pg_host,
-                port=self.pg_port,
-                user=self.pg_user,
-                dbname=self.pg_dbname,
-                password=os.environ.get("CRM_PG_PASSWORD"),
-            )
-            try:
-                yield PostgresSession(con)
-            finally:
-                con.close()
-        else:
-            with self.connect() as con:
-                yield DuckDBSession(con)
+        return self.for_target().session()
 
     def relation_schemas(self) -> dict[str, str]:
         """Where a mart suite's `marts.<model>` and `snapshots.<snapshot>` are, in this target's gate session."""
-        schemas = {"marts": self.marts_schema}
-        if self.target == "spark":
-            schemas["snapshots"] = SPARK_SNAPSHOTS_VIEWS_SCHEMA
-        return schemas
+        return self.for_target().relation_schemas()
 
     def raw_loader(self) -> RawLoader:
         """Lands and merges source batches into the target's raw schema (same steps and guarantees on each)."""
-        if self.target == "postgres":
-            return PostgresRawLoader(self.postgres_url())
-        return DuckDBRawLoader(self.connect)
+        return self.for_target().raw_loader()
 
 
 class FileDropResource(dg.ConfigurableResource):

@@ -3,13 +3,13 @@ full refresh that removes what a CRM hard-deleted."""
 
 import dagster as dg
 
+from orchestration.names import FULL_REFRESH_TAG
 from orchestration.settings import Settings
 from orchestration.source_system import WUKONG
 
 # Runs carrying this tag are queued one at a time (see dagster.yaml): two runs never write one DuckDB file.
 WAREHOUSE_WRITER_TAG = {"crm/warehouse_writer": "duckdb"}
 # Run tag that turns every extract (and the dbt build) into a full refresh (orchestration/extract.py reads it).
-FULL_REFRESH_TAG = "crm/full_refresh"
 WEEKLY_FULL_REFRESH_SCHEDULE = "crm_elt_weekly_full_refresh"
 # Sunday 03:00 in CRM_SCHEDULE_TIMEZONE: a quiet hour, well before the daily run's default 06:00.
 WEEKLY_FULL_REFRESH_CRON = "0 3 * * 0"

@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orchestration.source_system import SOURCE_SYSTEMS, WUKONG
 from orchestration.source_url import SourceUrlError, parse_source_url
 from orchestration.transient_errors import SourceRetries
+from orchestration.warehouses import WAREHOUSE_TARGETS, warehouse_class
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -42,11 +44,6 @@ _MEMORY_UNITS = {
 # Who may read the published copies (file, Parquet, dashboard): the pipeline's account and its group, where
 # analysts and BI tools on the same machine are put; not every local account (it names reps and every figure).
 DEFAULT_PUBLISHED_FILE_MODE = 0o640
-WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")  # the outputs of dbt_project/profiles.yml
-# On a server target dbt builds the published models in this schema; publishing renames it to `marts`
-# (orchestration/publish.py), so readers never see a half-built or ungated mart.
-POSTGRES_MARTS_BUILD_SCHEMA = "marts_next"
-SPARK_MARTS_VIEWS_SCHEMA = "spark_marts"
 
 
 # Retries of a transient source error: SourceRetries' own defaults, which a reader built outside a run uses too.
@@ -216,7 +213,7 @@ class Settings:
         }
         if self.as_of_date is not None:
             environment["CRM_AS_OF_DATE"] = self.as_of_date.isoformat()
-        if self.warehouse_target == "spark":
+        if self.warehouse_class.dbt_reads_raw_parquet:
             environment["CRM_RAW_PARQUET_DIR"] = str(self.raw_parquet_dir)
         return environment
 
@@ -235,10 +232,13 @@ class Settings:
     def marts_build_schema(self) -> str:
         """Where gate 2 and publish find the published models dbt built: `marts` itself in a DuckDB file (publish
         copies them to another file); a schema renamed to `marts` on publish on Postgres; on Spark, views in the
-        DuckDB file over the Parquet files of Spark's `marts` tables (orchestration/spark_warehouse.py)."""
-        return {"postgres": POSTGRES_MARTS_BUILD_SCHEMA, "spark": SPARK_MARTS_VIEWS_SCHEMA}.get(
-            self.warehouse_target, "marts"
-        )
+        DuckDB file over the Parquet files of Spark's `marts` tables (orchestration/warehouses/spark.py)."""
+        return self.warehouse_class.build_schema
+
+    @property
+    def warehouse_class(self) -> Any:
+        """The class of the target's Warehouse (orchestration/warehouses/)."""
+        return warehouse_class(self.warehouse_target)
 
 
 @dataclass(frozen=True)

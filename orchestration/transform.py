@@ -21,12 +21,11 @@ from orchestration.dbt_project import (
     prepare_dbt_manifest_if_dev,
     prepare_dbt_manifest_if_stale,
 )
-from orchestration.extract import FULL_REFRESH_TAG, is_full_refresh
+from orchestration.extract import is_full_refresh
+from orchestration.names import FULL_REFRESH_TAG, WAREHOUSE_POOL
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.resources import WarehouseResource
-from orchestration.spark_warehouse import create_marts_views
 from orchestration.warehouse_sql import SqlSession, scalar
-from orchestration.writer_lock import WAREHOUSE_POOL
 
 # Under `dagster dev` the manifest is re-parsed on load; everywhere else it must already exist
 # (`crm-warehouse prepare`, which the install scripts run, or `dagster-dbt project prepare-and-package`), and is
@@ -121,35 +120,26 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: CrmDbtCliResource, wa
 
     Then an observation per snapshot says how many versions the run recorded: dbt holds the warehouse file until
     it exits, so they are counted before and after the build. On Spark, the models built are then made readable
-    in the DuckDB file (orchestration/spark_warehouse.py), where gate 2 and publish read them.
+    in the DuckDB file (orchestration/warehouses/spark.py), where gate 2 and publish read them.
     """
     # Unit tests check the SQL's logic on fixed inputs, not the data: they run in CI (tests/dbt runs a plain
     # `dbt build`), and dbt recommends leaving them out of production builds (they were an eighth of the build at
     # 1M opportunities: docs/benchmarks.md).
-    args = ["build", "--exclude-resource-type", "unit_test"]
-    if warehouse.target == "postgres":  # the published models are built aside, then swapped in (publish.py)
-        args += ["--vars", json.dumps({"marts_schema": warehouse.marts_schema})]
+    target = warehouse.for_target()
+    args = ["build", "--exclude-resource-type", "unit_test", *target.dbt_build_args()]
     if is_full_refresh(context):
         context.log.info(f"run tag {FULL_REFRESH_TAG}=true: rebuilding incremental models from scratch")
         args.append("--full-refresh")
-    # Spark keeps no snapshots (dbt_project.yml): nothing to count.
-    snapshot_keys = selected_snapshot_keys(context) if warehouse.target != "spark" else set()
-    with warehouse.session() as session:
+    snapshot_keys = selected_snapshot_keys(context) if target.keeps_snapshots else set()
+    with target.session() as session:
         before = snapshot_version_counts(session, snapshot_keys)
     invocation = dbt.cli(args, context=context, target_path=dbt.invocation_target_path(context))
     warehouse.note_writer_process(invocation.process.pid)
     for event in invocation.stream():
         yield event
         crash_point("dbt")  # after dbt's first result, its build still going
-    if warehouse.target == "spark":  # gate 2 and publish read Spark's tables where the other targets' are
-        with warehouse.connect() as con:
-            create_marts_views(
-                con,
-                Path(warehouse.spark_dir),
-                warehouse.marts_schema,
-                [key.path[-1] for key in published_model_keys() if key in context.selected_asset_keys],
-            )
-    with warehouse.session() as session:
+    target.after_build([key.path[-1] for key in published_model_keys() if key in context.selected_asset_keys])
+    with target.session() as session:
         after = snapshot_version_counts(session, snapshot_keys)
     for key in sorted(snapshot_keys, key=lambda k: k.to_user_string()):
         yield dg.AssetObservation(asset_key=key, metadata=snapshot_change_metadata(before[key], after[key]))

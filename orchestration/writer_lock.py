@@ -31,10 +31,10 @@ from pathlib import Path
 
 import dagster as dg
 
+# Every asset that writes the warehouse shares this pool (limit 1 in deploy/dagster*.yaml).
+from orchestration.names import WAREHOUSE_POOL
 from orchestration.run_worker import RunWorker
 
-# Every asset that writes the warehouse shares this pool (limit 1 in deploy/dagster*.yaml).
-WAREHOUSE_POOL = "crm_warehouse"
 WRITER_LOCK_TAG = "crm/writer_lock"
 # How often a waiting run says what it waits for.
 WAIT_NOTE_SECONDS = 5.0

@@ -14,14 +14,14 @@ import dagster as dg
 from crm_contract import SOURCE_TABLES, SourceTable
 from orchestration.crash_points import crash_point
 from orchestration.extract import landing_key
+from orchestration.names import MARTS_SCHEMA, WAREHOUSE_POOL
 from orchestration.quality.gate_config import Severity
 from orchestration.quality.gates import GateRun, run_gate_1, run_gate_2
 from orchestration.quality.resource import QualityResource
-from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
+from orchestration.quality.suites import RAW_LAYER, Suite, suites_in
 from orchestration.quality.validation import RuleOutcome
 from orchestration.resources import WarehouseResource
 from orchestration.transform import published_model_keys
-from orchestration.writer_lock import WAREHOUSE_POOL
 
 
 class QualityGateError(Exception):
@@ -73,7 +73,7 @@ def build_gate_1_checks(tables: Sequence[SourceTable] = SOURCE_TABLES) -> list[d
 
 
 def build_gate_2_checks() -> list[dg.AssetChecksDefinition]:
-    suites = suites_in(MARTS_LAYER)
+    suites = suites_in(MARTS_SCHEMA)
     keys = {key.path[-1]: key for key in published_model_keys() if key.path[-1] in suites}
 
     @dg.multi_asset_check(

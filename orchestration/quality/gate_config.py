@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Suite, suites_in
+from orchestration.names import MARTS_SCHEMA
+from orchestration.quality.suites import RAW_LAYER, Suite, suites_in
 
 
 class Severity(str, Enum):
@@ -58,7 +59,7 @@ class GateConfig:
 def read_gate_config(path: Path, *, freshness_hours: float) -> GateConfig:
     """The gates file against every suite of both gates (it may name rules of either)."""
     return load_gate_config(
-        path, [*suites_in(RAW_LAYER).values(), *suites_in(MARTS_LAYER).values()], freshness_hours=freshness_hours
+        path, [*suites_in(RAW_LAYER).values(), *suites_in(MARTS_SCHEMA).values()], freshness_hours=freshness_hours
     )
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from crm_contract import SourceTable
+from orchestration.names import MARTS_SCHEMA
 from orchestration.quality.gate_config import GateConfig
 from orchestration.quality.parameters import (
     WarehouseFacts,
@@ -22,7 +23,7 @@ from orchestration.quality.parameters import (
 )
 from orchestration.quality.quarantine import quarantine
 from orchestration.quality.relations import after_merge_sql, expand_after_merge, in_schemas, landing_sql
-from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, Scope, Suite, suites_in
+from orchestration.quality.suites import RAW_LAYER, Scope, Suite, suites_in
 from orchestration.quality.validation import GeConnection, RuleOutcome, Validation, run_validations
 from orchestration.resources import WarehouseResource
 from orchestration.warehouse_sql import SqlSession
@@ -128,7 +129,7 @@ def run_gate_2(
     views over Spark's tables on Spark).
     """
     started = time.perf_counter()
-    suites = suites_in(MARTS_LAYER)
+    suites = suites_in(MARTS_SCHEMA)
     schemas = warehouse.relation_schemas()
     validations = []
     for schema, name in models:
@@ -180,12 +181,7 @@ def _validation(
 
 def ge_connection(warehouse: WarehouseResource) -> GeConnection:
     """GE's way into the target's warehouse: the DuckDB file with the warehouse's settings, or the Postgres server."""
-    if warehouse.target == "postgres":
-        return GeConnection(url=warehouse.postgres_url(), connect_args={"options": "-c timezone=UTC"})
-    return GeConnection(
-        url=f"duckdb:///{warehouse.path}",
-        connect_args={"config": {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}},
-    )
+    return warehouse.for_target().ge_connection()
 
 
 def _with_sample_keys(session: SqlSession, outcomes: list[RuleOutcome]) -> list[RuleOutcome]:

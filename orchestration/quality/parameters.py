@@ -14,10 +14,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from crm_contract import SourceTable, source_table
-from orchestration.incremental_load import BATCHES_TABLE
 from orchestration.quality.gate_config import Thresholds
 from orchestration.quality.relations import after_merge_sql, landing_sql
-from orchestration.raw_schema import RAW_SCHEMA
+from orchestration.raw_schema import BATCHES_TABLE, RAW_SCHEMA
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.warehouse_sql import SqlSession, scalar
 from orchestration.watermark_cap import in_source_clock

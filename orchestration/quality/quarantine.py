@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orchestration.incremental_load import LANDING_SCHEMA
 from orchestration.quality.gate_config import Severity
 from orchestration.quality.validation import RuleOutcome
-from orchestration.raw_schema import RAW_SCHEMA
+from orchestration.raw_schema import LANDING_SCHEMA, RAW_SCHEMA
 from orchestration.warehouse_sql import SqlSession, scalar
 
 QUARANTINE_TABLE = f"{RAW_SCHEMA}._quarantine"

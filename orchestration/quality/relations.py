@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 
 from crm_contract import SourceTable
-from orchestration.incremental_load import LANDING_SCHEMA
-from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA
+from orchestration.raw_schema import LANDING_SCHEMA, LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA
 from orchestration.source_system import any_table
 
 # In a suite's SQL, `after_merge.<table>` stands for this projection of <table>.

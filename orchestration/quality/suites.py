@@ -19,7 +19,6 @@ from orchestration.source_system import any_table
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 RAW_LAYER = "raw"
-MARTS_LAYER = "marts"
 
 # batch: this run's landed rows (landing.<table>); table: the raw table as it will be after the merge.
 Scope = Literal["batch", "table"]

@@ -15,7 +15,8 @@ import pytest
 from crm_contract import source_table as contract_table
 from crm_wukong import SOURCE_TABLES, source_table
 from orchestration.file_reader import FileReader, NothingDropped
-from orchestration.incremental_load import HARD_DELETES_TABLE, load_table, read_watermark
+from orchestration.incremental_load import load_table, read_watermark
+from orchestration.raw_schema import HARD_DELETES_TABLE
 from orchestration.source_reader import SourceReader
 from tests.support.wukong_db import FIRST_CREATED, create_wukong_database, execute, insert_rows, wukong_rows
 

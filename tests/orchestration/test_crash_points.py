@@ -27,8 +27,9 @@ import pytest
 import simulator
 from crm_contract import SOURCE_TABLES
 from orchestration.crash_points import CRASH_AT_VARIABLE, CRASH_POINTS
-from orchestration.incremental_load import EXTRACT_STATE_TABLE
-from orchestration.writer_lock import WAREHOUSE_POOL, WriterLock, writer_lock_path
+from orchestration.names import WAREHOUSE_POOL
+from orchestration.raw_schema import EXTRACT_STATE_TABLE
+from orchestration.writer_lock import WriterLock, writer_lock_path
 from tests.support.pipeline import Pipeline, file_digest, table_fingerprints
 from tests.support.raw_comparison import assert_raw_matches_source
 

@@ -24,9 +24,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from orchestration.names import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from orchestration.run_worker import RunWorker
-from orchestration.writer_lock import WAREHOUSE_POOL, WRITER_LOCK_TAG, LockHolder, WriterLock, writer_lock_path
+from orchestration.writer_lock import WRITER_LOCK_TAG, LockHolder, WriterLock, writer_lock_path
 from tests.orchestration.conftest import OpsFolder, alert_run_failure
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

@@ -14,6 +14,7 @@ import pytest
 
 from orchestration.definitions import build_definitions
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, SettingsError
+from orchestration.warehouses.postgres import PostgresWarehouse
 
 README = PROJECT_ROOT / "README.md"
 SETTINGS_TABLE_HEADER = "| variable | default | meaning |"
@@ -102,7 +103,7 @@ def what_the_pipeline_sees(monkeypatch: pytest.MonkeyPatch, environment: dict[st
     os.environ.update(before)
     return {
         "resources": {name: resource.model_dump() for name, resource in definitions.resources.items()},
-        "postgres_url": definitions.resources["warehouse"].postgres_url(),
+        "postgres_url": PostgresWarehouse(definitions.resources["warehouse"]).url(),
         "schedule": (schedule.cron_schedule, schedule.execution_timezone),
         "freshness": definitions.resolve_asset_graph()
         .get(dg.AssetKey(["published", "crm_warehouse"]))

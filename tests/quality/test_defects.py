@@ -16,7 +16,8 @@ import pytest
 
 import simulator
 from crm_contract import SOURCE_TABLES
-from orchestration.extract import FULL_REFRESH_TAG, landing_key, raw_key
+from orchestration.extract import landing_key, raw_key
+from orchestration.names import FULL_REFRESH_TAG
 from tests.quality.conftest import Pipeline, failure_messages, file_digest, raw_fingerprint
 
 # defect → (table, the gate-1 rule that must stop the run)

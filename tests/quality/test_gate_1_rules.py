@@ -15,9 +15,10 @@ import duckdb
 import pytest
 
 from crm_contract import SOURCE_TABLES, SourceTable, source_table
-from orchestration.incremental_load import BATCHES_TABLE, drop_landed_batch
+from orchestration.duckdb_raw import drop_landed_batch
 from orchestration.quality.gates import GateRun, run_gate_1
 from orchestration.quality.suites import RAW_LAYER, Rule, suites_in
+from orchestration.raw_schema import BATCHES_TABLE
 from orchestration.resources import WarehouseResource
 from orchestration.warehouse_sql import duckdb_key_text as key_text
 from tests.quality.conftest import AS_OF, Pipeline

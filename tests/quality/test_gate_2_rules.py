@@ -7,8 +7,9 @@ from __future__ import annotations
 import duckdb
 
 import simulator
+from orchestration.names import MARTS_SCHEMA
 from orchestration.quality.gates import GateRun, run_gate_2
-from orchestration.quality.suites import MARTS_LAYER, Rule, Suite, suites_in
+from orchestration.quality.suites import Rule, Suite, suites_in
 from orchestration.resources import WarehouseResource
 from orchestration.transform import published_model_keys
 from tests.quality.conftest import Pipeline, failure_messages, file_digest
@@ -16,7 +17,7 @@ from tests.support.pipeline import shipped_gates
 
 
 def run_gate(pipeline: Pipeline) -> GateRun:
-    suites = suites_in(MARTS_LAYER)
+    suites = suites_in(MARTS_SCHEMA)
     models = [(key.path[0], key.path[-1]) for key in published_model_keys() if key.path[-1] in suites]
     return run_gate_2(
         WarehouseResource(path=str(pipeline.warehouse_path), published_path=str(pipeline.published_path)),
@@ -57,7 +58,7 @@ def test_every_mart_rule_passes_on_a_clean_run_and_fails_when_its_mart_is_broken
     clean = run_gate(pipeline)
     assert [f"{o.suite.name}.{o.rule.name}" for o in clean.outcomes if not o.passed] == []
 
-    rules = [(suite, rule) for suite in suites_in(MARTS_LAYER).values() for rule in suite.rules]
+    rules = [(suite, rule) for suite in suites_in(MARTS_SCHEMA).values() for rule in suite.rules]
     with duckdb.connect(str(pipeline.warehouse_path)) as con:
         for suite, rule in rules:
             break_rule(con, suite, rule)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crm_contract import SOURCE_TABLES, source_table
-from orchestration.quality.suites import MARTS_LAYER, RAW_LAYER, SuiteFileError, load_suite, suites_in
+from orchestration.names import MARTS_SCHEMA
+from orchestration.quality.suites import RAW_LAYER, SuiteFileError, load_suite, suites_in
 from simulator.schema import foreign_keys
 
 EVENT_DATES = {
@@ -33,7 +34,7 @@ def test_every_raw_table_has_a_suite_and_every_mart_suite_checks_a_published_mod
     from orchestration.transform import published_model_keys
 
     assert set(suites_in(RAW_LAYER)) == {table.name for system in SOURCE_SYSTEMS.values() for table in system.tables}
-    assert set(suites_in(MARTS_LAYER)) <= {key.path[-1] for key in published_model_keys()}
+    assert set(suites_in(MARTS_SCHEMA)) <= {key.path[-1] for key in published_model_keys()}
 
 
 @pytest.mark.parametrize("table", [t.name for t in SOURCE_TABLES])
@@ -103,20 +104,20 @@ def test_dbt_owns_the_column_rules_of_every_published_model():
 
 
 def test_gate_2_holds_the_reconciliations_and_no_column_rule():
-    for name, suite in suites_in(MARTS_LAYER).items():
+    for name, suite in suites_in(MARTS_SCHEMA).items():
         assert {rule.type for rule in suite.rules} == {"unexpected_rows_expectation"}, name
     assert {"funnel_never_increases", "first_stage_reconciles_with_opportunities"} <= set(
-        rules(MARTS_LAYER, "mart_sales_funnel")
+        rules(MARTS_SCHEMA, "mart_sales_funnel")
     )
-    assert "won_opportunities_reconcile_with_fct_opportunities" in rules(MARTS_LAYER, "mart_opportunity_kpis_monthly")
-    assert "contract_amount_reconciles_with_fct_contracts" in rules(MARTS_LAYER, "mart_rep_performance_monthly")
+    assert "won_opportunities_reconcile_with_fct_opportunities" in rules(MARTS_SCHEMA, "mart_opportunity_kpis_monthly")
+    assert "contract_amount_reconciles_with_fct_contracts" in rules(MARTS_SCHEMA, "mart_rep_performance_monthly")
 
 
 def test_every_suite_builds_into_great_expectations_objects():
     from orchestration.quality.gate_config import Severity
     from orchestration.quality.validation import Validation, _ge_suite
 
-    for layer in (RAW_LAYER, MARTS_LAYER):
+    for layer in (RAW_LAYER, MARTS_SCHEMA):
         for suite in suites_in(layer).values():
             validation = Validation(
                 suite=suite,

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from crm_contract import SOURCE_TABLES
-from orchestration.incremental_load import typed_batch_query
+from orchestration.duckdb_raw import typed_batch_query
 from orchestration.raw_schema import LOAD_ID_COLUMN, LOADED_AT_COLUMN, RAW_SCHEMA, raw_table_ddl
 
 FIXTURE_LOADED_AT = datetime(2025, 1, 1)

@@ -1,4 +1,4 @@
-"""The Spark target's two bridges to the DuckDB file that keeps landing and raw.
+"""Target spark, and its two bridges to the DuckDB file that keeps landing and raw.
 
 On CRM_WAREHOUSE_TARGET=spark, extract and gate 1 work in the DuckDB file exactly as on the default target; dbt
 (dbt-spark) builds the models on Spark from raw Parquet files and writes its tables as Parquet. So the job:
@@ -18,9 +18,32 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.names import MARTS_SCHEMA, SPARK_MARTS_VIEWS_SCHEMA, SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.raw_schema import RAW_SCHEMA
+from orchestration.warehouses.duckdb import DuckDBWarehouse
 
-SPARK_SNAPSHOTS_VIEWS_SCHEMA = "spark_snapshots"
+
+class SparkWarehouse(DuckDBWarehouse):
+    """The DuckDB target's file, extract, gate 1 and publish; dbt-spark's models, read back as views."""
+
+    target = "spark"
+    build_schema = SPARK_MARTS_VIEWS_SCHEMA
+    keeps_snapshots = False  # dbt_project.yml: Spark keeps no snapshots
+    dbt_reads_raw_parquet = True  # CRM_RAW_PARQUET_DIR, registered by dbt's on-run-start hook
+
+    def relation_schemas(self) -> dict[str, str]:
+        return {MARTS_SCHEMA: self.marts_schema, "snapshots": SPARK_SNAPSHOTS_VIEWS_SCHEMA}
+
+    def after_merge(self, tables: list[str]) -> str | None:
+        """dbt on Spark reads raw from Parquet."""
+        with self.connect() as con:
+            written = export_raw_tables(con, tables, Path(self.config.raw_parquet_dir))
+        return f"raw tables written as Parquet for Spark: {', '.join(written) or 'none'}"
+
+    def after_build(self, models: list[str]) -> None:
+        """Gate 2 and publish read Spark's tables where the other targets' are."""
+        with self.connect() as con:
+            create_marts_views(con, Path(self.config.spark_dir), self.marts_schema, models)
 
 
 class SparkTableMissing(RuntimeError):
@@ -62,3 +85,6 @@ def create_marts_views(con: duckdb.DuckDBPyConnection, spark_dir: Path, schema: 
         f"CREATE OR REPLACE VIEW {SPARK_SNAPSHOTS_VIEWS_SCHEMA}.snap_opportunities AS SELECT opportunity_id, "
         f"updated_at AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to FROM {RAW_SCHEMA}.opportunities"
     )
+
+
+WAREHOUSE = SparkWarehouse
