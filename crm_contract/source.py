@@ -11,8 +11,12 @@ ColumnType = Literal["integer", "text", "money", "rate", "percent", "date", "tim
 
 @dataclass(frozen=True)
 class Column:
+    """`optional`: a source may lack the column (Salesforce's currency_iso_code, only in multi-currency orgs); the
+    source check does not require it and raw gets it null."""
+
     name: str
     type: ColumnType
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -22,12 +26,16 @@ class SourceTable:
     `watermark` names the columns whose coalesce orders a row's versions and drives the incremental read (the
     contract's `updated_at`; 悟空CRM's `update_time, create_time`); an empty tuple means the table has no such
     column and is read whole on every run (a full refresh, which also finds the rows the CRM hard-deleted).
+
+    `optional`: a source may lack the whole table (Salesforce's forecasting_quota, synced only when the org uses it);
+    raw then gets it empty and the run says so, instead of stopping.
     """
 
     name: str
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
     watermark: tuple[str, ...] = ("updated_at",)
+    optional: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -1,0 +1,208 @@
+"""Tables, keys, watermarks and the mapped columns of a Salesforce org synced by Fivetran (snake_case objects).
+
+Every synced table carries `_fivetran_synced` (when the sync last wrote the row: the watermark, so a row the org
+edits is read again on the next run) and `_fivetran_deleted` (the sync's soft delete, set when a record leaves
+the org, including a hard delete or a purge from the recycle bin). Most objects also have Salesforce's own
+`is_deleted` (in the recycle bin). Both kinds of deleted rows stay in raw as the sync wrote them; the dbt mapping
+drops them. Because the sync never removes a row, no table needs a whole read to notice deletions.
+
+Ids are Salesforce's 18-character, case-insensitive-safe ids (text); the dbt mapping derives the contract's
+integer keys from them (macro source_id_key). Timestamps are UTC, as Fivetran writes them.
+"""
+
+from __future__ import annotations
+
+from crm_contract.source import Column, ColumnType, SourceTable
+
+SYNCED = ("_fivetran_synced",)
+# The sync's own columns, on every table.
+SYNC_COLUMNS: tuple[tuple[str, ColumnType], ...] = (("_fivetran_synced", "timestamp"), ("_fivetran_deleted", "boolean"))
+
+
+# Columns a synced table may lack (single-currency orgs have no currency_iso_code): the mapping reads them as null.
+OPTIONAL_COLUMNS = frozenset({"currency_iso_code"})
+
+
+def _table(name: str, *columns: tuple[str, ColumnType], optional: bool = False) -> SourceTable:
+    return SourceTable(
+        name=name,
+        primary_key=("id",),
+        columns=tuple(Column(n, t, optional=n in OPTIONAL_COLUMNS) for n, t in (*columns, *SYNC_COLUMNS)),
+        watermark=SYNCED,
+        optional=optional,
+    )
+
+
+SOURCE_TABLES: tuple[SourceTable, ...] = (
+    _table(
+        "user_role",  # a node of the role hierarchy: the departments
+        ("id", "text"),
+        ("name", "text"),
+        ("parent_role_id", "text"),
+    ),
+    _table(
+        "user",
+        ("id", "text"),
+        ("name", "text"),
+        ("email", "text"),
+        ("user_role_id", "text"),
+        ("manager_id", "text"),
+        ("division", "text"),  # the region
+        ("is_active", "boolean"),
+        ("created_date", "timestamp"),
+    ),
+    _table(
+        "account",  # a customer
+        ("id", "text"),
+        ("name", "text"),
+        ("industry", "text"),
+        ("billing_city", "text"),
+        ("billing_state", "text"),
+        ("billing_country", "text"),
+        ("rating", "text"),  # Hot, Warm, Cold: the level
+        ("account_source", "text"),
+        ("owner_id", "text"),
+        ("is_deleted", "boolean"),
+        ("created_date", "timestamp"),
+        ("last_modified_date", "timestamp"),
+    ),
+    _table(
+        "contact",
+        ("id", "text"),
+        ("name", "text"),
+        ("title", "text"),
+        ("email", "text"),
+        ("phone", "text"),
+        ("account_id", "text"),
+        ("is_deleted", "boolean"),
+        ("created_date", "timestamp"),
+    ),
+    _table(
+        "product_2",  # Product2, the product object
+        ("id", "text"),
+        ("name", "text"),
+        ("family", "text"),  # the category
+        ("is_active", "boolean"),
+        ("is_deleted", "boolean"),
+        ("created_date", "timestamp"),
+    ),
+    _table(
+        "opportunity_stage",  # the org's stage picklist with its metadata: the active rows are the catalogue
+        ("id", "text"),
+        ("api_name", "text"),  # the value opportunity.stage_name holds
+        ("master_label", "text"),
+        ("sort_order", "integer"),
+        ("default_probability", "rate"),  # a percentage, 0-100
+        ("is_active", "boolean"),
+        ("is_closed", "boolean"),
+        ("is_won", "boolean"),
+    ),
+    _table(
+        "opportunity",
+        ("id", "text"),
+        ("name", "text"),
+        ("account_id", "text"),
+        ("owner_id", "text"),
+        ("lead_source", "text"),
+        ("stage_name", "text"),
+        ("amount", "money"),
+        # Only in multi-currency orgs (optional: a single-currency org's raw gets it null, read as the corporate
+        # currency).
+        ("currency_iso_code", "text"),
+        ("close_date", "date"),
+        ("is_closed", "boolean"),
+        ("is_won", "boolean"),
+        ("is_deleted", "boolean"),
+        ("created_date", "timestamp"),
+        ("last_modified_date", "timestamp"),
+    ),
+    _table(
+        "opportunity_history",  # one row per change of stage, amount, probability or close date
+        ("id", "text"),
+        ("opportunity_id", "text"),
+        ("stage_name", "text"),
+        ("amount", "money"),
+        ("close_date", "date"),
+        ("probability", "rate"),
+        ("created_date", "timestamp"),
+        ("is_deleted", "boolean"),
+    ),
+    _table(
+        "opportunity_line_item",
+        ("id", "text"),
+        ("opportunity_id", "text"),
+        ("product_2_id", "text"),
+        ("quantity", "rate"),  # Salesforce's quantity is a decimal
+        ("unit_price", "money"),
+        ("discount", "rate"),  # a percentage; null means none
+        ("is_deleted", "boolean"),
+        ("created_date", "timestamp"),
+    ),
+    _table(
+        "task",
+        ("id", "text"),
+        ("account_id", "text"),
+        ("what_id", "text"),  # the record it is about: an opportunity when the id starts with 006
+        ("who_id", "text"),  # a contact or lead
+        ("owner_id", "text"),
+        ("subject", "text"),
+        ("task_subtype", "text"),  # Call, Email, Task, ...
+        ("activity_date", "date"),
+        ("is_deleted", "boolean"),
+        ("created_date", "timestamp"),
+    ),
+    _table(
+        "event",
+        ("id", "text"),
+        ("account_id", "text"),
+        ("what_id", "text"),
+        ("who_id", "text"),
+        ("owner_id", "text"),
+        ("subject", "text"),
+        ("event_subtype", "text"),
+        ("activity_date", "date"),
+        ("activity_date_time", "timestamp"),  # null for an all-day event
+        ("is_deleted", "boolean"),
+        ("created_date", "timestamp"),
+    ),
+    _table(
+        "dated_conversion_rate",  # advanced currency management: a rate per period
+        ("id", "text"),
+        ("iso_code", "text"),
+        ("conversion_rate", "rate"),  # units of iso_code per unit of the corporate currency
+        ("start_date", "date"),
+        ("next_start_date", "date"),  # exclusive; Salesforce writes 9999-12-31 for the open period
+        optional=True,
+    ),
+    _table(
+        "currency_type",  # the org's currencies: one rate each, the corporate one flagged
+        ("id", "text"),
+        ("iso_code", "text"),
+        ("conversion_rate", "rate"),
+        ("is_corporate", "boolean"),
+        ("is_active", "boolean"),
+        optional=True,
+    ),
+    _table(
+        "forecasting_quota",  # Collaborative Forecasts' quotas, when the org uses them and the sync has the object
+        ("id", "text"),
+        ("quota_owner_id", "text"),
+        ("start_date", "date"),  # the first day of the quota's period (a month)
+        ("quota_amount", "money"),
+        ("currency_iso_code", "text"),
+        optional=True,
+    ),
+)
+
+OPTIONAL_TABLES: tuple[str, ...] = tuple(table.name for table in SOURCE_TABLES if table.optional)
+
+_BY_NAME = {table.name: table for table in SOURCE_TABLES}
+
+
+def source_table(name: str) -> SourceTable:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(
+            f"{name!r} is not a Salesforce table the extract reads; expected one of {sorted(_BY_NAME)}"
+        ) from None
