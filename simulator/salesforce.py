@@ -481,7 +481,7 @@ def contracts_of_won_opportunities(
     connection: Connection, contract: MetaData, writer: Writer, since: int | None
 ) -> None:
     """The contract record's contracts of a Salesforce-compatible business: one per won opportunity (sources.md),
-    contract_id = the opportunity's id, signed on the close date for the opportunity's amount and currency, active,
+    contract_id = the opportunity's id, contract_no its 18-character id, signed on the close date for the opportunity's amount and currency, active,
     deleted with the opportunity. Rewritten from the opportunities changed after since, so a later edit or
     deletion of a won opportunity reaches its contract."""
     opportunities = contract.tables["opportunities"]
@@ -511,7 +511,7 @@ def contracts_of_won_opportunities(
         "contracts",
         {
             "contract_id": ids,
-            "contract_no": rows["name"],
+            "contract_no": salesforce_ids("opportunity", ids),  # the mapping's: the opportunity's 18-character id
             "opportunity_id": ids,
             "customer_id": rows["customer_id"],
             "owner_user_id": rows["owner_user_id"],
