@@ -11,15 +11,18 @@ which hold the Salesforce ids in one shape and the keys as text in the other (ch
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import yaml
 
 import simulator
+from orchestration.source_system import SALESFORCE, source_system
 from simulator.salesforce import LOSS_REASON_FIELD, contract_id_of
 from tests.orchestration.test_wukong_equivalence import SharedSourcePipeline, run
 from tests.support.pipeline import AS_OF, Pipeline, table_fingerprints
@@ -84,10 +87,51 @@ def twins(tmp_path_factory: pytest.TempPathFactory) -> tuple[Twin, Twin]:
         system="salesforce",
         settings=(("CRM_SALESFORCE_LOSS_REASON_FIELD", LOSS_REASON_FIELD),),
     )
+    shutil.copy(source, root / "pristine.sqlite")  # for the defect tests, which damage copies
     for pipeline in (contract, salesforce):
         pipeline.data_dir.mkdir()
         run(pipeline)
     return contract, salesforce
+
+
+@pytest.fixture
+def damaged(twins, tmp_path: Path) -> Twin:
+    """A copy of the org as generated, in a data folder of its own, for one defect."""
+    salesforce = twins[1]
+    copy = tmp_path / "salesforce.sqlite"
+    shutil.copy(salesforce.source_file.with_name("pristine.sqlite"), copy)
+    return replace(salesforce, data_dir=tmp_path / "data", source_file=copy)
+
+
+def run_to_raw(pipeline: Twin) -> dg.ExecuteInProcessResult:
+    """crm_elt up to raw (landing and gate 1), in-process: the defects below concern gate 1."""
+    names = [table.name for table in source_system(SALESFORCE).tables]
+    return pipeline.run(asset_selection=[dg.AssetKey([layer, name]) for name in names for layer in ("landing", "raw")])
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[tuple[str, str, dg.AssetCheckSeverity]]:
+    return sorted(
+        (e.asset_key.path[-1], e.check_name, e.severity) for e in result.get_asset_check_evaluations() if not e.passed
+    )
+
+
+def test_a_duplicated_id_warns_at_gate_1_and_lands_once(damaged) -> None:
+    """Copies of an id collapse to the newest on landing; gate 1 says so and the run goes on."""
+    injected = simulator.inject(damaged.source_url, "duplicated_ids", count=2)
+    result = run_to_raw(damaged)
+    assert result.success
+    assert failed_checks(result) == [("opportunity", "source_keys_unique", dg.AssetCheckSeverity.WARN)]
+    with duckdb.connect(str(damaged.warehouse_path), read_only=True) as con:
+        ids = [i for (i,) in injected.keys]
+        landed = con.execute("select count(*) from raw.opportunity where id in (select unnest(?))", [ids]).fetchone()
+    assert landed == (2,)
+
+
+def test_an_unknown_stage_name_stops_the_run_at_gate_1(damaged) -> None:
+    simulator.inject(damaged.source_url, "unknown_stage_names", count=2)
+    result = run_to_raw(damaged)
+    assert not result.success
+    assert ("opportunity", "stage_name_in_catalogue", dg.AssetCheckSeverity.ERROR) in failed_checks(result)
 
 
 def test_the_first_run_publishes_the_same_marts_from_both_shapes(twins) -> None:
