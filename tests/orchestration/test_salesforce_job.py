@@ -26,7 +26,7 @@ from orchestration.source_system import SALESFORCE, source_system
 from simulator.salesforce import LOSS_REASON_FIELD, contract_id_of
 from tests.orchestration.test_wukong_equivalence import SharedSourcePipeline, run
 from tests.support.pipeline import AS_OF, Pipeline, table_fingerprints
-from tests.support.salesforce_db import keyed_as_salesforce, source_id_key
+from tests.support.salesforce_keys import keyed_as_salesforce, source_id_key
 
 REPO = Path(__file__).resolve().parents[2]
 OPPORTUNITIES = 150
