@@ -5,7 +5,7 @@ handled where sources.md says.
 `crm-simulator generate --system salesforce` writes the synced tables beside the contract record of the same
 business (restricted to what Salesforce holds: contracts are the won opportunities, no payments, one currency).
 The mapping derives integer keys from the 18-character ids, so the contract run reads that record keyed the same
-way (tests/support/salesforce_db.py); every published model must then be equal, but for the `*_source_id` columns,
+way (tests/support/salesforce_keys.py); every published model must then be equal, but for the `*_source_id` columns,
 which hold the Salesforce ids in one shape and the keys as text in the other (checked on their own).
 """
 
