@@ -23,7 +23,7 @@ import yaml
 
 import simulator
 from orchestration.source_system import SALESFORCE, source_system
-from simulator.salesforce import LOSS_REASON_FIELD, contract_id_of
+from simulator.salesforce import contract_id_of
 from tests.orchestration.test_wukong_equivalence import SharedSourcePipeline, run
 from tests.support.pipeline import AS_OF, Pipeline, table_fingerprints
 from tests.support.salesforce_keys import keyed_as_salesforce, source_id_key
@@ -77,16 +77,12 @@ def twins(tmp_path_factory: pytest.TempPathFactory) -> tuple[Twin, Twin]:
     )
     contract = Twin(
         root / "contract",
-        source_file=keyed_as_salesforce(source, root / "contract.sqlite"),
+        source_file=keyed_as_salesforce(source, root / "contract.sqlite", loss_reason=False),
         system="contract",
         settings=(("CRM_QUALITY_GATES", str(contract_gates(root))),),
     )
-    salesforce = Twin(
-        root / "salesforce",
-        source_file=source,
-        system="salesforce",
-        settings=(("CRM_SALESFORCE_LOSS_REASON_FIELD", LOSS_REASON_FIELD),),
-    )
+    # The org's loss-reason field (loss_reason_c) is not read: the extract lands the declared columns only.
+    salesforce = Twin(root / "salesforce", source_file=source, system="salesforce")
     shutil.copy(source, root / "pristine.sqlite")  # for the defect tests, which damage copies
     for pipeline in (contract, salesforce):
         pipeline.data_dir.mkdir()
