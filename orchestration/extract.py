@@ -7,7 +7,9 @@ The merge caps each watermark at the end of the as-of date gate 1 judges by (or 
 names the rows dated beyond it (orchestration/watermark_cap.py).
 
 The tables are the chosen source system's (CRM_SOURCE_SYSTEM, orchestration/source_system.py), each raw table
-named as the source table: the contract's, or 悟空CRM's `wk_` tables plus the contract's file-drop-only tables.
+named as the source table: the contract's, or 悟空CRM's `wk_` tables or Salesforce's synced objects, plus the
+contract's file-drop-only tables. An optional table the source lacks (a Salesforce object the sync does not hold)
+lands empty, and its landing step says so once, in its log and its metadata (`note`).
 """
 
 from pathlib import Path
@@ -95,11 +97,15 @@ def build_landing_asset(table: SourceTable, system: SourceSystem | None = None) 
         context.log.info(
             f"{table.name}: read {result.rows_read} rows from {source} ({result.mode}) in {result.seconds}s"
         )
+        metadata = result.as_metadata()
+        if (absent := reader.absence_note(table)) is not None:  # an optional Salesforce object the sync lacks
+            context.log.info(f"{table.name}: {absent}")
+            metadata["note"] = absent
         if result.extra_source_columns:
             context.log.warning(
                 f"{table.name}: source has columns outside the contract, not loaded: {result.extra_source_columns}"
             )
-        return dg.MaterializeResult(metadata=result.as_metadata())
+        return dg.MaterializeResult(metadata=metadata)
 
     return landed_batch
 

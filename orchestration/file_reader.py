@@ -48,6 +48,9 @@ class FileReader:
             )
         return [name for name in present if name not in table.column_names]
 
+    def absence_note(self, table: SourceTable) -> str | None:
+        return None  # a file lacking a declared column is refused by check_columns
+
     def read(self, table: SourceTable, *, updated_since: datetime | None = None) -> pa.Table:
         """Every row of the file, typed as the contract says (`updated_since` does not apply to a file)."""
         columns = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
@@ -96,6 +99,9 @@ class NothingDropped:
 
     def check_columns(self, table: SourceTable) -> list[str]:
         return []
+
+    def absence_note(self, table: SourceTable) -> str | None:
+        return None  # no file is expected: nothing is missing
 
     def read(self, table: SourceTable, *, updated_since: datetime | None = None) -> pa.Table:
         return pa.table({column.name: pa.array([], pa.null()) for column in table.columns})

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from orchestration.source_system import SOURCE_SYSTEMS
+from orchestration.source_system import SOURCE_SYSTEMS, WUKONG
 from orchestration.source_url import SourceUrlError, parse_source_url
 from orchestration.transient_errors import SourceRetries
 
@@ -66,6 +66,7 @@ class Settings:
     source_timezone: str
     wukong_stage_group: str
     wukong_region_field: str
+    salesforce_loss_reason_field: str
     warehouse_target: str
     warehouse_path: Path
     published_path: Path
@@ -113,6 +114,9 @@ class Settings:
             source_timezone=_timezone(env.get("CRM_SOURCE_TIMEZONE") or "Asia/Shanghai", "CRM_SOURCE_TIMEZONE"),
             wukong_stage_group=_sql_text("CRM_WUKONG_STAGE_GROUP", env.get("CRM_WUKONG_STAGE_GROUP") or ""),
             wukong_region_field=_sql_text("CRM_WUKONG_REGION_FIELD", env.get("CRM_WUKONG_REGION_FIELD") or "region"),
+            salesforce_loss_reason_field=_column_name(
+                "CRM_SALESFORCE_LOSS_REASON_FIELD", env.get("CRM_SALESFORCE_LOSS_REASON_FIELD") or ""
+            ),
             warehouse_target=_warehouse_target(env.get("CRM_WAREHOUSE_TARGET") or "duckdb"),
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
@@ -203,6 +207,7 @@ class Settings:
             "CRM_SOURCE_TIMEZONE": self.source_timezone,
             "CRM_WUKONG_STAGE_GROUP": self.wukong_stage_group,
             "CRM_WUKONG_REGION_FIELD": self.wukong_region_field,
+            "CRM_SALESFORCE_LOSS_REASON_FIELD": self.salesforce_loss_reason_field,
         }
         if self.as_of_date is not None:
             environment["CRM_AS_OF_DATE"] = self.as_of_date.isoformat()
@@ -213,8 +218,9 @@ class Settings:
     @property
     def source_times_timezone(self) -> str | None:
         """The zone of the source's own timestamps when they are local (悟空CRM: CRM_SOURCE_TIMEZONE); None when
-        they are UTC (the contract). The extract compares the watermark's cap in it (orchestration/watermark_cap.py)."""
-        return None if self.source_system == "contract" else self.source_timezone
+        they are UTC (the contract; Salesforce, whose sync writes UTC). The extract compares the watermark's cap in it
+        (orchestration/watermark_cap.py)."""
+        return self.source_timezone if self.source_system == WUKONG else None
 
     def create_warehouse_folder(self) -> None:
         """DuckDB creates the warehouse file but not its folder; the published file's folder is made by publish."""
@@ -332,7 +338,8 @@ def _source_system(value: str) -> str:
     if value not in SOURCE_SYSTEMS:
         raise SettingsError(
             f"CRM_SOURCE_SYSTEM={value!r} is not a CRM the pipeline reads: use one of {', '.join(SOURCE_SYSTEMS)} "
-            "(contract: tables shaped as docs/domain.md §1; wukong: 悟空CRM 11's MySQL tables, docs/sources.md)"
+            "(contract: tables shaped as docs/domain.md §1; wukong: 悟空CRM 11's MySQL tables; salesforce: a Salesforce "
+            "org as a sync tool such as Fivetran lands it; docs/sources.md)"
         )
     return value
 
@@ -357,6 +364,17 @@ def _sql_text(name: str, value: str) -> str:
     if re.search(r"['\"\\\x00-\x1f]", value):
         raise SettingsError(
             f"{name}={value!r} has a quote, a backslash or a control character: give the name as 悟空CRM shows it"
+        )
+    return value
+
+
+def _column_name(name: str, value: str) -> str:
+    """A column dbt writes into SQL unquoted (a synced custom field such as loss_reason_c): only a plain lower-case
+    identifier, as Fivetran names columns, so that nothing can break out of it. Empty: none."""
+    if value and not re.fullmatch(r"[a-z_][a-z0-9_]*", value):
+        raise SettingsError(
+            f"{name}={value!r} is not a column name: give the synced column's name in lower case, letters, digits "
+            "and underscores only (such as loss_reason_c), or leave it empty for none"
         )
     return value
 

@@ -5,10 +5,11 @@ half a minute each), and a SQLite path with a typo is reported as a missing tabl
 transient errors as the landing steps do (CRM_SOURCE_RETRIES), and never writes: a SQLite file is opened
 read-only, so a wrong path is not created.
 
-For a CRM that is not shaped as the contract (悟空CRM), the check also compares the database with the system's
+For a CRM that is not shaped as the contract (悟空CRM, Salesforce), the check also compares the database with the system's
 declaration: a table or column the mapping needs and the database lacks stops the run here, naming the system,
 the table and the columns, before any table is extracted (a landing step would find one table at a time, after
-raw had taken the others).
+raw had taken the others). Tables and columns declared optional (Salesforce's forecasting_quota, currency_type,
+dated_conversion_rate; opportunity.currency_iso_code) may be missing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from orchestration.source_reader import SQLITE_BUSY_TIMEOUT_SECONDS
-from orchestration.source_system import CONTRACT, WUKONG, SourceSystem, source_system
+from orchestration.source_system import CONTRACT, SALESFORCE, WUKONG, SourceSystem, source_system
 from orchestration.source_url import masked
 from orchestration.transient_errors import SourceRetries, SourceUnavailableError
 
@@ -80,7 +81,11 @@ def check_source(
 
 
 # Where each system keeps its opportunities' creation time: the first one dates the CRM.
-_FIRST_OPPORTUNITY = {CONTRACT: ("opportunities", "created_at"), WUKONG: ("wk_crm_business", "create_time")}
+_FIRST_OPPORTUNITY = {
+    CONTRACT: ("opportunities", "created_at"),
+    WUKONG: ("wk_crm_business", "create_time"),
+    SALESFORCE: ("opportunity", "created_date"),
+}
 
 
 def _inspect(
@@ -111,10 +116,11 @@ def _missing(inspector: sa.engine.Inspector, system: SourceSystem) -> list[str]:
     missing = []
     for table in system.database_tables:
         if table.name not in present_tables:
-            missing.append(f"table {table.name!r} is missing (with its columns {', '.join(table.column_names)})")
+            if not table.optional:  # an optional one lands empty, and its landing step says so
+                missing.append(f"table {table.name!r} is missing (with its columns {', '.join(table.column_names)})")
             continue
         present = {column["name"] for column in inspector.get_columns(table.name)}
-        lacking = [name for name in table.column_names if name not in present]
+        lacking = [column.name for column in table.columns if column.name not in present and not column.optional]
         if lacking:
             missing.append(f"table {table.name!r} lacks column(s) {', '.join(lacking)}")
     return missing

@@ -10,6 +10,7 @@ look at the source's columns. The README's "Extract" section has the measurement
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from crm_contract import Column, SourceTable
+from orchestration.raw_schema import duckdb_type
 from orchestration.source_url import masked, parse_source_url
 from orchestration.sqlite_scanner import SOURCE_CATALOG, attach_sqlite, sqlite_scanner_extension
 from orchestration.transient_errors import SourceRetries, SourceUnavailableError
@@ -48,6 +50,10 @@ class BatchReader(Protocol):
     advances_watermark: bool
 
     def check_columns(self, table: SourceTable) -> list[str]: ...
+
+    def absence_note(self, table: SourceTable) -> str | None:
+        """After check_columns: what of `table`'s optional parts the source lacks (landed empty or null), or None."""
+        ...
 
     def read(self, table: SourceTable, *, updated_since: datetime | None) -> pa.Table: ...
 
@@ -83,26 +89,57 @@ class SourceReader:
         self._on_retry = on_retry
         # DuckDB reads a SQLite file itself when it can; connectorx is the route for servers and the fallback.
         self._scans_sqlite = self._is_sqlite and sqlite_scanner_extension() is not None
+        # What check_columns found absent, by table: None the whole (optional) table, else the optional columns.
+        self._absent: dict[str, tuple[str, ...] | None] = {}
 
     def check_columns(self, table: SourceTable) -> list[str]:
-        """Fail on a missing contract column; return the source's extra columns (reported, not loaded)."""
+        """Fail on a missing contract column; return the source's extra columns (reported, not loaded).
+
+        A table or column declared optional (SourceTable.optional, Column.optional: a Salesforce object the sync may
+        not hold) may be missing: it is read as no rows, or as nulls, and absence_note says so.
+        """
         present = self._retries.call(
             lambda: self._source_columns(table), what=f"source table {table.name!r}", on_retry=self._on_retry
         )
+        if present is None:
+            self._absent[table.name] = None
+            return []
         missing = [name for name in table.column_names if name not in present]
-        if missing:
+        required = [column.name for column in table.columns if column.name in missing and not column.optional]
+        if required:
             raise SourceContractError(
-                f"source table {table.name!r} is missing contract column(s) {missing}: "
+                f"source table {table.name!r} is missing contract column(s) {required}: "
                 "restore them in the CRM database (domain.md §1) before the next run"
             )
+        if missing:
+            self._absent[table.name] = tuple(missing)
+        else:
+            self._absent.pop(table.name, None)
         return [name for name in present if name not in table.column_names]
 
-    def _source_columns(self, table: SourceTable) -> list[str]:
+    def absence_note(self, table: SourceTable) -> str | None:
+        if table.name not in self._absent:
+            return None
+        absent = self._absent[table.name]
+        if absent is None:
+            return (
+                f"optional table {table.name!r} is not in the CRM database (not synced): raw.{table.name} is empty, and "
+                "what is built from it stays empty (docs/sources.md)"
+            )
+        return (
+            f"optional column(s) {', '.join(absent)} of {table.name!r} are not in the CRM database: raw keeps them "
+            "null (docs/sources.md says how the mapping reads that)"
+        )
+
+    def _source_columns(self, table: SourceTable) -> list[str] | None:
+        """The source table's columns; None for an optional table the source does not have."""
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS} if self._is_sqlite else {}
         engine = sa.create_engine(self.url, connect_args=connect_args)
         try:
             inspector = sa.inspect(engine)
             if not inspector.has_table(table.name):
+                if table.optional:
+                    return None
                 raise SourceContractError(
                     f"source table {table.name!r} does not exist in {masked(self.url)} (domain.md §1 requires it)"
                 )
@@ -110,15 +147,31 @@ class SourceReader:
         finally:
             engine.dispose()
 
+    def _as_read(self, table: SourceTable) -> SourceTable:
+        """`table` with only the columns the source has (all of them unless check_columns found some absent)."""
+        absent = self._absent.get(table.name) or ()
+        return replace(table, columns=tuple(c for c in table.columns if c.name not in absent)) if absent else table
+
     def read(self, table: SourceTable, *, updated_since: datetime | None) -> pa.Table:
         """Rows changed at or after `updated_since` (all rows when None), contract columns only, via connectorx."""
         import connectorx
 
+        if self._absent.get(table.name, ()) is None:
+            return empty_batch(table)
+        declared, table = table, self._as_read(table)
         query = self._select(table, updated_since)
         if self._is_sqlite:
             query = _sqlite_numeric_safe(query, table)
         batch = self._reading(table, lambda: connectorx.read_sql(self._connectorx_url, query, return_type="arrow"))
-        return _restore_sqlite_numerics(batch, table) if self._is_sqlite else batch
+        batch = _restore_sqlite_numerics(batch, table) if self._is_sqlite else batch
+        if table is declared:
+            return batch
+        nulls = empty_batch(declared).schema
+        for column in declared.columns:  # the absent optional columns, null, in the declared order
+            if column.name not in batch.column_names:
+                field = nulls.field(column.name)
+                batch = batch.add_column(declared.columns.index(column), field, pa.nulls(batch.num_rows, field.type))
+        return batch
 
     def batch_in(
         self, con: duckdb.DuckDBPyConnection, table: SourceTable, *, updated_since: datetime | None
@@ -139,6 +192,14 @@ class SourceReader:
         with the watermark filter (and the watermark columns' indexes); its text columns are cast to the same types as
         they are inserted into the same table.
         """
+        if self._absent.get(table.name, ()) is None:  # an optional table the source lacks: no rows
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {BATCH_RELATION} AS SELECT * FROM ({_empty_select(table)})")
+            try:
+                yield BATCH_RELATION
+            finally:
+                con.execute(f"DROP TABLE IF EXISTS temp.{BATCH_RELATION}")
+            return
+        declared, table = table, self._as_read(table)
         attach_sqlite(con, self._sqlite_path, busy_timeout_seconds=SQLITE_BUSY_TIMEOUT_SECONDS)
         columns = ", ".join(f'"{name}"' for name in table.column_names)
         attached = f'{SOURCE_CATALOG}."{table.name}"'
@@ -150,6 +211,9 @@ class SourceReader:
 
         def scan() -> None:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {BATCH_RELATION} AS SELECT {columns} FROM {attached} LIMIT 0")
+            for column in declared.columns:  # absent optional columns: null (INSERT BY NAME leaves them so)
+                if column.name not in table.column_names:
+                    con.execute(f'ALTER TABLE {BATCH_RELATION} ADD COLUMN "{column.name}" {duckdb_type(column)}')
             con.execute(f"INSERT INTO {BATCH_RELATION} BY NAME {rows}")
 
         try:
@@ -181,7 +245,7 @@ class SourceReader:
         """The query the source runs: the declared columns (or `expressions`) of the rows since `updated_since`."""
         if expressions is None:
             expressions = [self._quoted(name) for name in table.column_names]
-        query = f"SELECT {', '.join(expressions)} FROM {table.name}"
+        query = f"SELECT {', '.join(expressions)} FROM {self._quoted(table.name)}"  # quoted: Salesforce's `user`
         if updated_since is not None and table.watermark:
             query += f" WHERE {self._since(table.watermark, updated_since)}"
         return query
@@ -267,6 +331,18 @@ def _restore_sqlite_numerics(batch: pa.Table, table: SourceTable) -> pa.Table:
         batch = batch.set_column(batch.schema.get_field_index(column.name), column.name, values)
         batch = batch.drop_columns([state_name])
     return batch
+
+
+def _empty_select(table: SourceTable) -> str:
+    """A DuckDB query of no rows with `table`'s declared columns and raw types."""
+    casts = ", ".join(f'CAST(NULL AS {duckdb_type(c)}) AS "{c.name}"' for c in table.columns)
+    return f"SELECT {casts} LIMIT 0"
+
+
+def empty_batch(table: SourceTable) -> pa.Table:
+    """No rows, with `table`'s declared columns typed as raw types them: an optional table the source lacks."""
+    with duckdb.connect() as con:
+        return con.execute(_empty_select(table)).to_arrow_table()
 
 
 def _not_numbers_error(table: SourceTable, column: Column, count: int) -> SourceContractError:

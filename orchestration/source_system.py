@@ -1,9 +1,10 @@
 """Which CRM the extract reads (CRM_SOURCE_SYSTEM), and the tables that choice puts in raw.
 
-Each system declares its tables as data beside this package (crm_contract/, crm_wukong/); everything that
-walks tables (the extract's assets, gate 1, the file drops, the source check) asks here, so that a system is
-one declaration, not a branch in every module. Table names never collide across systems (悟空CRM's start
-with `wk_`), so a raw table's name alone says which declaration it comes from.
+Each system declares its tables as data beside this package (crm_contract/, crm_wukong/, crm_salesforce/);
+everything that walks tables (the extract's assets, gate 1, the file drops, the source check) asks here, so that a
+system is one declaration, not a branch in every module. Table names never collide across systems (悟空CRM's start
+with `wk_`; Salesforce's are singular object names: `opportunity`, `user`), so a raw table's name alone says which
+declaration it comes from (a test checks it).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import crm_contract
+import crm_salesforce
 import crm_wukong
 from crm_contract import SourceTable
 
 CONTRACT = "contract"
 WUKONG = "wukong"
+SALESFORCE = "salesforce"
 
 # The contract tables no CRM database holds: they come from file drops (orchestration/file_drops.py) in every
 # system that is not the contract itself. dbt reads them as source('crm', ...) whatever the system, so they must
@@ -28,7 +31,7 @@ class SourceSystem:
     """One CRM the extract can read: its name (CRM_SOURCE_SYSTEM), how people call it, and its tables."""
 
     name: str
-    label: str  # named in errors: "悟空CRM table 'wk_crm_contract' ..."
+    label: str  # named in errors: "悟空CRM table 'wk_crm_contract' ...", "Salesforce table 'opportunity' ..."
     database_tables: tuple[SourceTable, ...]  # read from CRM_SOURCE_URL
     file_drop_tables: tuple[SourceTable, ...]  # only ever loaded from dropped files (empty otherwise)
 
@@ -60,6 +63,12 @@ SOURCE_SYSTEMS: dict[str, SourceSystem] = {
         name=WUKONG,
         label="悟空CRM",
         database_tables=crm_wukong.SOURCE_TABLES,
+        file_drop_tables=tuple(crm_contract.source_table(name) for name in FILE_DROP_TABLES),
+    ),
+    SALESFORCE: SourceSystem(
+        name=SALESFORCE,
+        label="Salesforce",
+        database_tables=crm_salesforce.SOURCE_TABLES,
         file_drop_tables=tuple(crm_contract.source_table(name) for name in FILE_DROP_TABLES),
     ),
 }

@@ -2,7 +2,7 @@
     Documented in _macros.yml. -#}
 
 {% macro source_system() -%}
-    {%- set allowed = ['contract', 'wukong'] -%}
+    {%- set allowed = ['contract', 'wukong', 'salesforce'] -%}
     {%- set system = var('source_system', 'contract') | string | trim | lower -%}
     {%- if system == '' -%}
         {%- set system = 'contract' -%}
@@ -17,10 +17,12 @@
 
 
 {#- A contract table (domain.md §1) as the shared staging models read it: the raw table itself when the CRM already
-    has the contract's shape, else the system's contract-shaped model (models/staging/<system>/). fx_rates and
-    marketing_spend have no counterpart in 悟空CRM: they always come from raw (file drops, possibly empty). -#}
+    has the contract's shape, else the system's contract-shaped model (models/staging/<system>/). marketing_spend has
+    no counterpart in any CRM, nor fx_rates in 悟空CRM: they come from raw (file drops, possibly empty). Salesforce's
+    rates are its own (stg_salesforce__fx_rates, which also takes the file drop's rows of currencies it has none for). -#}
 {% macro crm_source(table_name) -%}
-    {%- if source_system() == 'contract' or table_name in ('fx_rates', 'marketing_spend') -%}
+    {%- set file_drop_tables = ['marketing_spend'] if source_system() == 'salesforce' else ['fx_rates', 'marketing_spend'] -%}
+    {%- if source_system() == 'contract' or table_name in file_drop_tables -%}
         {{- return(source('crm', table_name)) -}}
     {%- endif -%}
     {{- return(ref('stg_' ~ source_system() ~ '__' ~ table_name)) -}}

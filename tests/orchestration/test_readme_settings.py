@@ -27,6 +27,7 @@ SAMPLES: dict[str, tuple[str, dict[str, str]]] = {
     "CRM_SOURCE_TIMEZONE": ("Asia/Hong_Kong", {}),
     "CRM_WUKONG_STAGE_GROUP": ("默认商机组", {}),
     "CRM_WUKONG_REGION_FIELD": ("大区", {}),
+    "CRM_SALESFORCE_LOSS_REASON_FIELD": ("loss_reason_c", {}),
     "CRM_WAREHOUSE_PATH": ("/elsewhere/warehouse.duckdb", {}),
     "CRM_PUBLISHED_PATH": ("/elsewhere/published/crm.duckdb", {}),
     "CRM_PUBLISHED_STORAGE_VERSION": ("v1.2.0", {}),

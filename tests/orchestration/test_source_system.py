@@ -36,6 +36,15 @@ def test_the_source_settings_default_to_the_contract_and_to_shanghai_yuan():
     assert Settings.from_environment(WUKONG).source_times_timezone == "Asia/Shanghai"
 
 
+def test_salesforce_reads_utc_times_and_passes_its_loss_reason_column_to_dbt():
+    settings = Settings.from_environment(
+        {"CRM_SOURCE_SYSTEM": "salesforce", "CRM_SALESFORCE_LOSS_REASON_FIELD": "loss_reason_c"}
+    )
+    assert settings.source_times_timezone is None  # the sync writes UTC
+    assert settings.dbt_environment()["CRM_SALESFORCE_LOSS_REASON_FIELD"] == "loss_reason_c"
+    assert Settings.from_environment({}).dbt_environment()["CRM_SALESFORCE_LOSS_REASON_FIELD"] == ""
+
+
 def test_dbt_sees_every_source_setting():
     settings = Settings.from_environment(
         {
@@ -61,13 +70,18 @@ def test_dbt_sees_every_source_setting():
     [
         (
             "CRM_SOURCE_SYSTEM",
-            "salesforce",
-            "CRM_SOURCE_SYSTEM='salesforce' is not a CRM the pipeline reads: use one of contract, wukong",
+            "hubspot",
+            "CRM_SOURCE_SYSTEM='hubspot' is not a CRM the pipeline reads: use one of contract, wukong, salesforce",
         ),
         ("CRM_SOURCE_CURRENCY", "yuan", "CRM_SOURCE_CURRENCY='yuan' is not an ISO 4217 code"),
         ("CRM_SOURCE_TIMEZONE", "Beijing", "CRM_SOURCE_TIMEZONE='Beijing' is not an IANA time zone"),
         ("CRM_WUKONG_REGION_FIELD", "region'; drop", 'CRM_WUKONG_REGION_FIELD="region\'; drop" has a quote'),
         ("CRM_WUKONG_STAGE_GROUP", 'a "b"', "CRM_WUKONG_STAGE_GROUP='a \"b\"' has a quote"),
+        (
+            "CRM_SALESFORCE_LOSS_REASON_FIELD",
+            'loss_reason_c" or 1=1',
+            "CRM_SALESFORCE_LOSS_REASON_FIELD='loss_reason_c\" or 1=1' is not a column name",
+        ),
     ],
 )
 def test_a_bad_source_setting_is_refused_by_crm_warehouse_with_the_message_alone(

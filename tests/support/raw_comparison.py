@@ -8,6 +8,7 @@ from crm_contract import SOURCE_TABLES, source_table
 from orchestration.incremental_load import load_table
 from orchestration.raw_schema import duckdb_type
 from orchestration.source_reader import SourceReader
+from orchestration.source_system import any_table
 
 
 def load_all(con: duckdb.DuckDBPyConnection, url: str, load_id: str, **kwargs) -> dict[str, object]:
@@ -27,7 +28,8 @@ def source_rows(url: str, table_name: str) -> list[tuple]:
 
 
 def raw_rows(con: duckdb.DuckDBPyConnection, table_name: str) -> list[tuple]:
-    columns = ", ".join(f'"{c}"' for c in source_table(table_name).column_names)
+    """A raw table's declared columns, sorted; the table is any source system's (any_table)."""
+    columns = ", ".join(f'"{c}"' for c in any_table(table_name).column_names)
     return sorted(con.execute(f"SELECT {columns} FROM raw.{table_name}").fetchall(), key=repr)
 
 
@@ -35,7 +37,7 @@ def postgres_rows(url: str, table_name: str) -> list[tuple]:
     """A Postgres warehouse's raw table, as raw_rows reads DuckDB's."""
     import sqlalchemy as sa
 
-    columns = ", ".join(f'"{c}"' for c in source_table(table_name).column_names)
+    columns = ", ".join(f'"{c}"' for c in any_table(table_name).column_names)
     engine = sa.create_engine(url)
     try:
         with engine.connect() as con:

@@ -16,6 +16,7 @@ first_contracts as (  -- deleted contracts count nowhere, so they do not make a 
 final as (
     select
         customers.customer_id,
+        {{ source_id_column('customer', 'customers.customer_id', 'customer_ids') }} as customer_source_id,
         customers.customer_name,
         customers.industry,
         customers.city,
@@ -31,6 +32,7 @@ final as (
     from customers
     left join first_contracts
         on first_contracts.customer_id = customers.customer_id
+    {{ source_id_join('customer', 'customers.customer_id', 'customer_ids') }}
 )
 
 select * from final

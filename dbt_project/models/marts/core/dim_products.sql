@@ -5,12 +5,14 @@ with products as (
 
 final as (
     select
-        product_id,
-        product_name,
-        category,
-        list_price,
-        is_active
+        products.product_id,
+        {{ source_id_column('product', 'products.product_id', 'product_ids') }} as product_source_id,
+        products.product_name,
+        products.category,
+        products.list_price,
+        products.is_active
     from products
+    {{ source_id_join('product', 'products.product_id', 'product_ids') }}
 )
 
 select * from final

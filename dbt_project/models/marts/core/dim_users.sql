@@ -10,6 +10,7 @@ departments as (
 final as (
     select
         users.user_id,
+        {{ source_id_column('user', 'users.user_id', 'user_ids') }} as user_source_id,
         users.user_name,
         users.email,
         users.department_id,
@@ -21,6 +22,7 @@ final as (
     from users
     left join departments
         on departments.department_id = users.department_id
+    {{ source_id_join('user', 'users.user_id', 'user_ids') }}
 )
 
 select * from final

@@ -55,6 +55,8 @@ owner_at_close as (
 final as (
     select
         with_status_flags.opportunity_id,
+        {{ source_id_column('opportunity', 'with_status_flags.opportunity_id', 'opportunity_ids') }}
+                                                                                       as opportunity_source_id,
         with_status_flags.customer_id,
         with_status_flags.owner_user_id,
         owner_at_close.owner_user_id                                                   as owner_at_close_user_id,
@@ -89,6 +91,7 @@ final as (
         on customers.customer_id = with_status_flags.customer_id
     left join owner_at_close
         on owner_at_close.opportunity_id = with_status_flags.opportunity_id
+    {{ source_id_join('opportunity', 'with_status_flags.opportunity_id', 'opportunity_ids') }}
 )
 
 select * from final
