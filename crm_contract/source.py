@@ -241,11 +241,14 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
     ),
 )
 
-_BY_NAME = {table.name: table for table in SOURCE_TABLES}
+
+def find_table(tables: tuple[SourceTable, ...], name: str, what: str) -> SourceTable:
+    """The table called `name` among a system's `tables`; a KeyError naming `what` they are and the choices."""
+    for table in tables:
+        if table.name == name:
+            return table
+    raise KeyError(f"{name!r} is not {what}; expected one of {sorted(table.name for table in tables)}")
 
 
 def source_table(name: str) -> SourceTable:
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise KeyError(f"{name!r} is not a CRM source table; expected one of {sorted(_BY_NAME)}") from None
+    return find_table(SOURCE_TABLES, name, "a CRM source table")

@@ -12,7 +12,7 @@ integer keys from them (macro source_id_key). Timestamps are UTC, as Fivetran wr
 
 from __future__ import annotations
 
-from crm_contract.source import Column, ColumnType, SourceTable
+from crm_contract.source import Column, ColumnType, SourceTable, find_table
 
 SYNCED = ("_fivetran_synced",)
 # The sync's own columns, on every table.
@@ -196,13 +196,6 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
 
 OPTIONAL_TABLES: tuple[str, ...] = tuple(table.name for table in SOURCE_TABLES if table.optional)
 
-_BY_NAME = {table.name: table for table in SOURCE_TABLES}
-
 
 def source_table(name: str) -> SourceTable:
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise KeyError(
-            f"{name!r} is not a Salesforce table the extract reads; expected one of {sorted(_BY_NAME)}"
-        ) from None
+    return find_table(SOURCE_TABLES, name, "a Salesforce table the extract reads")

@@ -12,7 +12,7 @@ mapping converts them to UTC.
 
 from __future__ import annotations
 
-from crm_contract.source import Column, ColumnType, SourceTable
+from crm_contract.source import Column, ColumnType, SourceTable, find_table
 
 EDITED = ("update_time", "create_time")  # coalesced: update_time is null until the first edit
 APPENDED = ("create_time",)
@@ -287,13 +287,6 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
     ),
 )
 
-_BY_NAME = {table.name: table for table in SOURCE_TABLES}
-
 
 def source_table(name: str) -> SourceTable:
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise KeyError(
-            f"{name!r} is not a 悟空CRM table the extract reads; expected one of {sorted(_BY_NAME)}"
-        ) from None
+    return find_table(SOURCE_TABLES, name, "a 悟空CRM table the extract reads")

@@ -4,6 +4,7 @@ full refresh that removes what a CRM hard-deleted."""
 import dagster as dg
 
 from orchestration.settings import Settings
+from orchestration.source_system import WUKONG
 
 # Runs carrying this tag are queued one at a time (see dagster.yaml): two runs never write one DuckDB file.
 WAREHOUSE_WRITER_TAG = {"crm/warehouse_writer": "duckdb"}
@@ -40,9 +41,11 @@ def build_weekly_full_refresh_schedule(settings: Settings) -> dg.ScheduleDefinit
     children of a deleted record (product lines, follow-ups, custom-field rows, payment plans), so with
     CRM_SOURCE_SYSTEM=wukong this schedule is on from the start: such rows leave raw within a week. The
     contract's CRMs soft-delete (is_deleted), so there it is defined but stopped; turn it on in the UI if yours
-    does not. Either way, its status set in the UI wins over this default.
+    does not. Salesforce as a sync lands it needs none either: the sync never removes a row, it flags a record gone
+    from the org with _fivetran_deleted, which the incremental read on _fivetran_synced brings like any edit.
+    Either way, its status set in the UI wins over this default.
     """
-    hard_deletes = settings.source_system != "contract"
+    hard_deletes = settings.source_system == WUKONG
     return dg.ScheduleDefinition(
         name=WEEKLY_FULL_REFRESH_SCHEDULE,
         job=crm_elt,
@@ -51,5 +54,6 @@ def build_weekly_full_refresh_schedule(settings: Settings) -> dg.ScheduleDefinit
         tags={FULL_REFRESH_TAG: "true"},
         default_status=dg.DefaultScheduleStatus.RUNNING if hard_deletes else dg.DefaultScheduleStatus.STOPPED,
         description="Runs crm_elt as a full refresh every Sunday at 03:00 (CRM_SCHEDULE_TIMEZONE): rows the CRM "
-        "hard-deleted leave raw. On by default when CRM_SOURCE_SYSTEM=wukong (docs/extract-and-history.md).",
+        "hard-deleted leave raw. On by default when CRM_SOURCE_SYSTEM=wukong (docs/extract-and-history.md); off for "
+        "the contract and Salesforce, whose deletions arrive as flags.",
     )

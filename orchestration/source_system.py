@@ -15,6 +15,7 @@ import crm_contract
 import crm_salesforce
 import crm_wukong
 from crm_contract import SourceTable
+from crm_contract.source import find_table
 
 CONTRACT = "contract"
 WUKONG = "wukong"
@@ -41,12 +42,7 @@ class SourceSystem:
         return self.database_tables + self.file_drop_tables
 
     def table(self, name: str) -> SourceTable:
-        for table in self.tables:
-            if table.name == name:
-                return table
-        raise KeyError(
-            f"{name!r} is not a table of {self.label}; expected one of {sorted(t.name for t in self.tables)}"
-        )
+        return find_table(self.tables, name, f"a table of {self.label}")
 
     def reads_database(self, table: SourceTable) -> bool:
         return table in self.database_tables

@@ -44,7 +44,8 @@ def expand_after_merge(sql: str, full_refresh_tables: frozenset[str]) -> str:
 
     def projection(match: re.Match[str]) -> str:
         table = any_table(match.group(1))
-        return f"({after_merge_sql(table, full_refresh=table.name in full_refresh_tables)}) as {table.name}"
+        # quoted: Salesforce's `user` is a reserved word in Postgres (a table alias may not be one)
+        return f'({after_merge_sql(table, full_refresh=table.name in full_refresh_tables)}) as "{table.name}"'
 
     return _AFTER_MERGE_REFERENCE.sub(projection, sql)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 import simulator
@@ -29,3 +30,11 @@ def raw_engine(request: pytest.FixtureRequest, tmp_path: Path) -> RawEngine:
         server = request.getfixturevalue("postgres")
         return postgres_engine(server.url(server.create_database()))
     return duckdb_engine(tmp_path / "warehouse.duckdb")
+
+
+@pytest.fixture()
+def warehouse(tmp_path: Path):
+    """An empty DuckDB warehouse file, in UTC, for the tests that land a source system's tables straight away."""
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        yield con

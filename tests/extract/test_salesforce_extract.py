@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from crm_salesforce import SOURCE_TABLES, source_table
 from orchestration.incremental_load import load_table, read_watermark
@@ -29,13 +30,6 @@ NEWEST = FIRST_SYNCED + timedelta(hours=12)  # row 12's _fivetran_synced
 @pytest.fixture()
 def salesforce(tmp_path: Path) -> str:
     return create_salesforce_database(tmp_path / "salesforce.sqlite")
-
-
-@pytest.fixture()
-def warehouse(tmp_path: Path):
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        yield con
 
 
 def load(con: duckdb.DuckDBPyConnection, url: str, table, load_id: str, **options):
@@ -171,9 +165,15 @@ def test_a_sync_missing_a_required_object_or_field_stops_the_run_naming_it_and_o
 def test_a_postgres_sync_lands_user_deleted_rows_and_absent_objects_on_either_warehouse(
     postgres, raw_engine: RawEngine
 ):
-    """Syncs land in Postgres: `user` is a reserved word there, read quoted; the rest as from SQLite."""
+    """Syncs land in Postgres, in a schema of their own (Fivetran's is named after the connector): the URL's
+    search_path points at it. `user` is a reserved word there, read quoted; the rest as from SQLite."""
+    database = postgres.url(postgres.create_database())
+    engine = sa.create_engine(database)
+    with engine.begin() as con:
+        con.exec_driver_sql("create schema salesforce")
+    engine.dispose()
     url = create_salesforce_database(
-        postgres.url(postgres.create_database()),
+        f"{database}?options=-csearch_path%3Dsalesforce",
         leave_out={"dated_conversion_rate": None, "opportunity": ("currency_iso_code",)},
     )
     execute(url, "update opportunity set _fivetran_deleted = true where id = :id", id=sf_id("opportunity", 2))

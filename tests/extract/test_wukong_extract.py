@@ -30,13 +30,6 @@ def wukong(tmp_path: Path) -> str:
     return create_wukong_database(tmp_path / "wukong.sqlite")
 
 
-@pytest.fixture()
-def warehouse(tmp_path: Path):
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        yield con
-
-
 def load(con: duckdb.DuckDBPyConnection, url: str, table, load_id: str, **options):
     return load_table(con, SourceReader(url), table, load_id=load_id, source_timezone=SHANGHAI, **options)
 

@@ -118,6 +118,33 @@ def test_with_wukong_the_raw_assets_and_gate_1_are_the_wk_tables_and_the_file_dr
     assert table_for_file("opportunities.csv", folder.tables) is None
 
 
+def test_with_salesforce_the_raw_assets_and_gate_1_are_the_synced_objects_and_the_file_drop_tables(tmp_path):
+    definitions = build_definitions(
+        Settings.from_environment({"CRM_SOURCE_SYSTEM": "salesforce", "CRM_DATA_DIR": str(tmp_path)})
+    )
+    graph = definitions.resolve_asset_graph()
+    landing = {key.path[-1] for key in graph.get_all_asset_keys() if key.path[0] == "landing"}
+    from crm_salesforce import SOURCE_TABLES
+
+    assert landing == {table.name for table in SOURCE_TABLES} | set(FILE_DROP_TABLES)
+    assert {"user", "opportunity", "forecasting_quota", "fx_rates"} <= {
+        key.asset_key.path[-1] for key in graph.asset_check_keys
+    }
+    assert definitions.resources["crm_source"].system == "salesforce"
+    assert definitions.resources["quality"].source_currency == ""  # its rates come from CurrencyType, not fx_rates
+    from orchestration.transform import crm_dbt_translator
+
+    source = {"resource_type": "source", "source_name": "salesforce", "name": "user", "schema": "raw"}
+    assert crm_dbt_translator.get_asset_key(source) == dg.AssetKey(["raw", "user"])
+
+
+def test_no_two_source_systems_name_a_raw_table_alike():
+    from orchestration.source_system import SOURCE_SYSTEMS
+
+    names = [table.name for system in SOURCE_SYSTEMS.values() for table in system.database_tables]
+    assert len(names) == len(set(names))
+
+
 def test_the_contract_keeps_its_raw_assets(tmp_path):
     definitions = build_definitions(Settings.from_environment({"CRM_DATA_DIR": str(tmp_path)}))
     keys = {key.to_user_string() for key in definitions.resolve_asset_graph().get_all_asset_keys()}

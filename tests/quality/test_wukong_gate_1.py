@@ -3,22 +3,19 @@ table, the rule and the row's key; an unknown code warns and lists its rows in q
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.file_reader import NothingDropped
-from orchestration.incremental_load import land_table
 from orchestration.quality.checks import _summary
 from orchestration.quality.gates import GateRun, run_gate_1
 from orchestration.quality.quarantine import QUARANTINE_TABLE
 from orchestration.resources import WarehouseResource
-from orchestration.source_reader import SourceReader
 from orchestration.source_system import WUKONG, source_system
 from tests.quality.test_gate_1_rules import Breaker, failing_keys
+from tests.support.landed import land_every_table, warehouse_copy
 from tests.support.pipeline import shipped_gates
 from tests.support.wukong_db import create_wukong_database, wukong_rows
 
@@ -33,30 +30,12 @@ def landed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse whose every 悟空CRM table (and the file-drop tables, empty) is landed, nothing merged yet."""
     folder = tmp_path_factory.mktemp("wukong_gate")
     url = create_wukong_database(folder / "wukong.sqlite", wukong_rows(20))  # a row to break per rule
-    path = folder / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as con:
-        for table in SYSTEM.tables:
-            reader = SourceReader(url) if SYSTEM.reads_database(table) else NothingDropped()
-            land_table(con, reader, table, load_id="wk-run")
-            # A first load's batch is a view of the table the merge renames into place: made a table here, so that
-            # a test can break its rows (the gate reads the same rows either way).
-            if (
-                con.execute(
-                    "select table_type from information_schema.tables where table_schema = 'landing' and table_name = ?",
-                    [table.name],
-                ).fetchone()[0]
-                == "VIEW"
-            ):
-                con.execute(f"create table landing._copy as select * from landing.{table.name}")
-                con.execute(f"drop view landing.{table.name}")
-                con.execute(f"alter table landing._copy rename to {table.name}")
-    return path
+    return land_every_table(SYSTEM, url, folder / "warehouse.duckdb", load_id="wk-run")
 
 
 @pytest.fixture()
 def warehouse(landed_template: Path, tmp_path: Path) -> WarehouseResource:
-    path = Path(shutil.copy(landed_template, tmp_path / "warehouse.duckdb"))
-    return WarehouseResource(path=str(path), published_path=str(tmp_path / "published.duckdb"))
+    return warehouse_copy(landed_template, tmp_path)
 
 
 def run_gate(warehouse: WarehouseResource, docs: Path, *tables: str) -> GateRun:

@@ -13,11 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from crm_contract import Column, SourceTable
 from crm_salesforce import SOURCE_TABLES
-from tests.support.wukong_db import execute, insert_rows
+from tests.support.wukong_db import create_source_database, execute, insert_rows
 
 # When the sync first wrote row 1 (UTC, as Fivetran writes); row i is synced i hours later.
 FIRST_SYNCED = datetime(2026, 6, 1, 9, 0)
@@ -138,33 +136,13 @@ def create_salesforce_database(
     leave_out: Mapping[str, tuple[str, ...] | None] | None = None,
 ) -> str:
     """Write a synced Salesforce schema (salesforce_rows() unless `rows` is given) to a SQLite file at `target`, or
-    into the empty database of the SQLAlchemy URL `target` (Postgres); its SQLAlchemy URL. Tables are made with
-    SQLAlchemy from the declaration, the logical types mapped as a sync would (text ids, booleans, numerics).
+    into the database of the SQLAlchemy URL `target` (Postgres; its search_path may name the sync's schema); its URL.
 
     leave_out: table → the columns to leave out of it, or None to leave the table out altogether.
     """
-    from simulator.schema import SQL_TYPES
-
-    leave_out = leave_out or {}
-    url = target if isinstance(target, str) else f"sqlite:///{target}"
-    engine = sa.create_engine(url)
-    metadata = sa.MetaData()
-    for table in SOURCE_TABLES:
-        if table.name in leave_out and leave_out[table.name] is None:
-            continue
-        sa.Table(
-            table.name,
-            metadata,
-            *(
-                sa.Column(c.name, SQL_TYPES[c.type], primary_key=c.name in table.primary_key)
-                for c in table.columns
-                if c.name not in (leave_out.get(table.name) or ())
-            ),
-        )
-    metadata.create_all(engine)
-    insert_rows(url, salesforce_rows() if rows is None else rows, engine=engine)
-    engine.dispose()
-    return url
+    return create_source_database(
+        target, SOURCE_TABLES, salesforce_rows() if rows is None else rows, leave_out=leave_out
+    )
 
 
 __all__ = ["FIRST_SYNCED", "create_salesforce_database", "execute", "insert_rows", "salesforce_rows", "sf_id"]

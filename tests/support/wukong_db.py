@@ -90,11 +90,26 @@ def create_wukong_database(
 
     leave_out: table → the columns to leave out of it, or None to leave the table out altogether.
     """
+    return create_source_database(target, SOURCE_TABLES, wukong_rows() if rows is None else rows, leave_out=leave_out)
+
+
+def create_source_database(
+    target: Path | str,
+    tables: Iterable[SourceTable],
+    rows: Mapping[str, Iterable[Mapping[str, object]]],
+    *,
+    leave_out: Mapping[str, tuple[str, ...] | None] | None = None,
+) -> str:
+    """A source system's `tables`, made with SQLAlchemy from their declaration (the simulator's types), holding
+    `rows`, in a SQLite file at `target` or the empty database of the SQLAlchemy URL `target`; its URL.
+
+    leave_out: table → the columns to leave out of it, or None to leave the table out altogether.
+    """
     leave_out = leave_out or {}
     url = target if isinstance(target, str) else f"sqlite:///{target}"
     engine = sa.create_engine(url)
     metadata = sa.MetaData()
-    for table in SOURCE_TABLES:
+    for table in tables:
         if table.name in leave_out and leave_out[table.name] is None:
             continue
         sa.Table(
@@ -107,7 +122,7 @@ def create_wukong_database(
             ),
         )
     metadata.create_all(engine)
-    insert_rows(url, wukong_rows() if rows is None else rows, engine=engine)
+    insert_rows(url, rows, engine=engine)
     engine.dispose()
     return url
 
@@ -115,7 +130,7 @@ def create_wukong_database(
 def insert_rows(
     url: str, rows: Mapping[str, Iterable[Mapping[str, object]]], *, engine: sa.engine.Engine | None = None
 ) -> None:
-    """Insert (or replace, by key) rows into a 悟空CRM database written by create_wukong_database."""
+    """Insert (or replace, by key) rows into a database written by create_source_database."""
     own = engine is None
     engine = engine or sa.create_engine(url)
     metadata = sa.MetaData()
@@ -148,4 +163,12 @@ def execute(url: str, sql: str, **parameters: object) -> None:
     engine.dispose()
 
 
-__all__ = ["FIRST_CREATED", "create_wukong_database", "execute", "insert_rows", "source_table", "wukong_rows"]
+__all__ = [
+    "FIRST_CREATED",
+    "create_source_database",
+    "create_wukong_database",
+    "execute",
+    "insert_rows",
+    "source_table",
+    "wukong_rows",
+]
