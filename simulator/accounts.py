@@ -33,16 +33,17 @@ _FIRST_DEAL_DAYS = 15
 
 
 def customer_rows(
-    draws: Draws, ids: np.ndarray, created_at: np.ndarray, users: Users, until: int
+    draws: Draws, ids: np.ndarray, created_at: np.ndarray, users: Users, until: int, public_pool: bool = True
 ) -> tuple[Columns, Customers]:
-    """New accounts; a fifth sit in the public pool (公海) with no owner, the rest belong to a rep of their region."""
+    """New accounts; a fifth sit in the public pool (公海) with no owner, the rest belong to a rep of their region.
+    Without a public pool (Salesforce: every account has an owner) all belong to a rep."""
     city = draws.choice("customer.city", ids, [c.weight for c in CITIES])
     region = _CITY_REGION[city]
     industry = draws.choice("customer.industry", ids, [i.weight for i in INDUSTRIES])
     level = draws.choice("customer.level", ids, [lv.share for lv in LEVELS])
     source = draws.choice("customer.source", ids, [c.share for c in CHANNELS])
     owner = users.pick_in_region(region, draws.uniform("customer.owner", ids), active_only=True)
-    owner = np.where(draws.bernoulli("customer.pool", ids, PUBLIC_POOL_SHARE), NULL, owner)
+    owner = np.where(draws.bernoulli("customer.pool", ids, PUBLIC_POOL_SHARE) & public_pool, NULL, owner)
     edited_at = created_at + (draws.uniform("customer.edited_at", ids) * 400 * DAY).astype(np.int64)
     edited = draws.bernoulli("customer.edited", ids, _EDITED_SHARE) & (edited_at <= until)
     deleted, deleted_at = soft_deletes(draws, "customers", ids, created_at, until)

@@ -35,8 +35,15 @@ from simulator.contracts import (
 from simulator.deals import Deals, Wins, deal_amount_cents, new_deals, play
 from simulator.draws import Draws
 from simulator.generate import Scale
-from simulator.organisation import build_organisation, product_popularity
+from simulator.organisation import build_organisation, build_products, product_popularity
 from simulator.periodic import fx_rates, marketing_spend, sales_targets
+from simulator.salesforce import Translation as SalesforceTranslation
+from simulator.salesforce import (
+    build_salesforce_metadata,
+    contracts_of_won_opportunities,
+    salesforce_table_names,
+    salesforce_writer,
+)
 from simulator.schema import STATE_TABLE, build_metadata
 from simulator.state import SimulatorState
 from simulator.summary import SimulationSummary
@@ -83,16 +90,21 @@ def advance(url: str, days: int, *, seed: int | None = None) -> SimulationSummar
             _check_state(connection, url)
             state = SimulatorState.load(connection, metadata)
             _check_contract(connection, metadata, url, state)
-            if state.system == "wukong":
-                _check_wukong(connection, url)
+            if state.system in _SYSTEM_TABLES:
+                _check_system_tables(connection, url, state.system)
             window = Window.through_day(state.last_day + days, after_day=state.last_day)
             first_day = state.last_day + 1
             writer = Writer(connection, metadata)
             arrivals = Draws(state.seed if seed is None else seed).generator("advance", state.last_day, window.last_day)
             _Advance(connection, metadata, writer, Draws(state.seed), arrivals, state, window).run()
+            if state.salesforce_compatible:  # its contracts are its won opportunities, as they now are
+                contracts_of_won_opportunities(connection, metadata, writer, window.after)
             if state.system == "wukong":  # the contract rows this run changed become 悟空CRM rows
                 writer = wukong_writer(connection, build_wukong_metadata())
                 Translation(connection, metadata, writer, window.after, state.timezone).run()
+            if state.system == "salesforce":  # ... or synced Salesforce rows
+                writer = salesforce_writer(connection, build_salesforce_metadata())
+                SalesforceTranslation(connection, metadata, writer, window.after, window.until).run()
             state.last_day = window.last_day
             state.save(connection, metadata)
             connection.commit()
@@ -108,12 +120,16 @@ def _check_state(connection: Connection, url: str) -> None:
         )
 
 
-def _check_wukong(connection: Connection, url: str) -> None:
+_SYSTEM_TABLES = {"wukong": ("悟空CRM", wukong_table_names), "salesforce": ("Salesforce", salesforce_table_names)}
+
+
+def _check_system_tables(connection: Connection, url: str, system: str) -> None:
+    label, names = _SYSTEM_TABLES[system]
     tables = set(inspect(connection).get_table_names())
-    missing = [name for name in wukong_table_names() if name not in tables]
+    missing = [name for name in names() if name not in tables]
     if missing:
         raise LookupError(
-            f"{url} lacks the 悟空CRM table(s) {missing}; regenerate it (generate --system wukong --replace)"
+            f"{url} lacks the {label} table(s) {missing}; regenerate it (generate --system {system} --replace)"
         )
 
 
@@ -130,8 +146,8 @@ def _check_contract(connection: Connection, metadata: MetaData, url: str, state:
                 f"{table.name} lacks contract column(s) {missing} (a dropped_column defect?); "
                 "advance needs the whole contract: regenerate it (generate --replace)"
             )
-    # A 悟空CRM-compatible business has one currency and no fx_rates rows.
-    for name in (t for t in _REFERENCE_TABLES if not (state.wukong_compatible and t == "fx_rates")):
+    # A compatible business has one currency and no fx_rates rows.
+    for name in (t for t in _REFERENCE_TABLES if not (state.compatible and t == "fx_rates")):
         if connection.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one() == 0:
             raise LookupError(
                 f"{name} is empty (an empty_table defect?); advance needs the reference data in "
@@ -194,6 +210,9 @@ class _Advance:
             read_table(self.connection, self.metadata, "products", ["product_id", "name", "list_price", "is_active"]),
             "product_id",
         )
+        if self.state.salesforce_compatible:  # Salesforce stores no list price: rebuilt from the seed
+            _, built = build_products(Draws(self.state.seed), Scale.of(self.state.opportunities).products, 0)
+            products["list_price"] = lookup(built.ids, built.list_price, products["product_id"], np.nan)
         customers = read_table(
             self.connection,
             self.metadata,
@@ -222,8 +241,9 @@ class _Advance:
                 np.maximum(indexes_of(customers["level"][order], tuple(lv.name for lv in LEVELS)), 0),
                 np.maximum(indexes_of(customers["source"][order], tuple(c.name for c in CHANNELS)), 0),
             ),
-            fx=single_currency_fx(self.state.first_day) if self.state.wukong_compatible else _fx_series(fx),
+            fx=single_currency_fx(self.state.first_day) if self.state.compatible else _fx_series(fx),
             wukong_compatible=self.state.wukong_compatible,
+            salesforce_compatible=self.state.salesforce_compatible,
         )
 
     def _user_regions(self, users: Columns) -> np.ndarray:
@@ -363,7 +383,7 @@ class _Advance:
     # Writing ------------------------------------------------------------------------------------
 
     def _calendar(self, world: World) -> None:
-        if not self.state.wukong_compatible:  # a compatible business has one currency and no marketing spend
+        if not self.state.compatible:  # a compatible business has one currency and no marketing spend
             latest = {code: float(series[-1]) for code, series in world.fx.rates.items()}
             rows, new = fx_rates(self.draws, self.window, self.state.first_day, latest)
             self.batch.add("fx_rates", rows)
@@ -383,7 +403,12 @@ class _Advance:
     def _new_accounts(self, world: World) -> None:
         created_at = self._moments(self.state.customers_per_day)
         rows, new = customer_rows(
-            self.draws, self.state.take_ids("customers", len(created_at)), created_at, world.users, self.window.until
+            self.draws,
+            self.state.take_ids("customers", len(created_at)),
+            created_at,
+            world.users,
+            self.window.until,
+            public_pool=not self.state.salesforce_compatible,
         )
         self.batch.add("customers", rows)
         world.customers = Customers.concatenate([world.customers, new])
@@ -410,11 +435,21 @@ class _Advance:
         self.batch.merge(batch)
         deals = existing.open_deals
         moved = np.unique(moves.position[self.window.holds(moves.at)])
+        salesforce = self.state.salesforce_compatible
+        outcome = moves.outcome(moved, on_close_day=salesforce)
         self.writer.update(
             "opportunities",
             {"opportunity_id": deals.ids[moved]},
-            moves.outcome(moved) | {"updated_at": moves.last_move_at[moved]},
+            outcome | {"updated_at": moves.last_move_at[moved]},
         )
+        closed = outcome["closed_at"] != NULL
+        if salesforce:  # the close date becomes the day it closed
+            self.writer.update(
+                "opportunities",
+                {"opportunity_id": deals.ids[moved][closed]},
+                {"expected_close_date": outcome["closed_at"][closed] // DAY},
+            )
+            return
         won = moved[moves.stage[moved] == WON]
         fresh_wins = Wins(
             deals.ids[won],
@@ -429,6 +464,8 @@ class _Advance:
         self.batch.merge(contracts_from_wins(world, self.state, wins, self.window))
 
     def _money(self, world: World, existing: _Existing) -> None:
+        if self.state.salesforce_compatible:  # no installments, payments, invoices, surveys or renewals
+            return
         self.batch.add("payments", payment_rows(self.draws, self.state, existing.installments, self.window))
         self.batch.add("invoices", invoice_rows(self.draws, self.state, existing.installments, self.window))
         self.batch.add(
@@ -506,7 +543,11 @@ class _Advance:
         count = min(len(customers.ids), max(1, round(_OWNER_CHANGES_PER_ACCOUNT_DAY * len(customers.ids) * self.days)))
         chosen = np.sort(self.rng.choice(len(customers.ids), size=count, replace=False))
         colleague = world.users.pick_in_region(customers.region[chosen], self.rng.random(count), active_only=True)
-        released = (customers.owner[chosen] != NULL) & (self.rng.random(count) < _RELEASED_TO_POOL)
+        released = (
+            (customers.owner[chosen] != NULL)
+            & (self.rng.random(count) < _RELEASED_TO_POOL)
+            & (not self.state.salesforce_compatible)
+        )
         ids = customers.ids[chosen]
         order = np.argsort(ids)
         self._touch("customers", ids[order], {"owner_user_id": np.where(released, NULL, colleague)[order]})

@@ -149,6 +149,17 @@ OPEN_STAGES: tuple[str, ...] = ("lead", "contacted", "qualified", "proposal", "n
 # has them: a 悟空CRM stage group carries them as its statuses' rates.
 OPEN_STAGE_WIN_PERCENT: tuple[int, ...] = (10, 20, 40, 60, 80)
 WON, LOST = len(OPEN_STAGES), len(OPEN_STAGES) + 1
+# Every stage's label, as the default stage catalogue's label_zh has them: a Salesforce org's stage picklist
+# (opportunity_stage.master_label) carries them.
+STAGE_LABELS: dict[str, str] = {
+    "lead": "潜在客户识别",
+    "contacted": "初步接触",
+    "qualified": "需求确认",
+    "proposal": "方案制定",
+    "negotiation": "商务谈判",
+    "won": "成交",
+    "lost": "丢单",
+}
 STAGES: tuple[str, ...] = (*OPEN_STAGES, "won", "lost")
 STATUSES: tuple[str, ...] = ("open", "won", "lost")
 FIRST_STAGE_ODDS: tuple[float, ...] = (0.88, 0.12, 0, 0, 0)  # some deals are entered once contact is made

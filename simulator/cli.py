@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from simulator.advance import advance
-from simulator.defects import DEFAULT_TABLES, DEFECTS, WUKONG_DEFAULT_TABLES, WUKONG_DEFECTS, inject
+from simulator.defects import ALL_DEFAULT_TABLES, ALL_DEFECTS, inject
 from simulator.generate import SYSTEMS, WUKONG_TIMEZONE, generate
 
 DEFAULT_URL = "sqlite:///data/crm.sqlite"
@@ -39,20 +39,27 @@ def _parser() -> argparse.ArgumentParser:
         "--defect",
         action="append",
         default=[],
-        choices=DEFECTS + WUKONG_DEFECTS,
+        choices=ALL_DEFECTS,
         help="inject this defect afterwards (repeatable)",
     )
     gen.add_argument(
         "--system",
         choices=SYSTEMS,
         default="contract",
-        help="table shape: contract (default) or wukong (悟空CRM 11's wk_ tables; implies --wukong-compatible)",
+        help="table shape: contract (default), wukong (悟空CRM 11's wk_ tables; implies --wukong-compatible) or "
+        "salesforce (a Salesforce org as Fivetran syncs it; implies --salesforce-compatible)",
     )
     gen.add_argument(
         "--wukong-compatible",
         action="store_true",
         help="restrict the business to what 悟空CRM can hold (simulator/README.md): with the same seed and "
         "arguments, the contract tables describe the business a --system wukong database holds",
+    )
+    gen.add_argument(
+        "--salesforce-compatible",
+        action="store_true",
+        help="restrict the business to what Salesforce can hold (simulator/README.md): with the same seed and "
+        "arguments, the contract tables describe the business a --system salesforce database holds",
     )
     gen.add_argument(
         "--timezone",
@@ -66,11 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     adv.add_argument("--seed", type=int, help="override the seed the database was generated with")
 
     inj = command("inject", "write one kind of dirty data into an existing database")
-    inj.add_argument("--defect", required=True, choices=DEFECTS + WUKONG_DEFECTS)
+    inj.add_argument("--defect", required=True, choices=ALL_DEFECTS)
     inj.add_argument(
         "--table",
         help="table to damage (default depends on the defect: "
-        + ", ".join(f"{d}: {t}" for d, t in (DEFAULT_TABLES | WUKONG_DEFAULT_TABLES).items())
+        + ", ".join(f"{d}: {t}" for d, t in ALL_DEFAULT_TABLES.items())
         + ")",
     )
     inj.add_argument("--column", help="column to damage, where the defect concerns one")
@@ -102,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     defects=args.defect,
                     system=args.system,
                     wukong_compatible=args.wukong_compatible,
+                    salesforce_compatible=args.salesforce_compatible,
                     timezone=args.timezone,
                 )
             )

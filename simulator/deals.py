@@ -85,14 +85,16 @@ class Walk:
     def closed_at(self) -> np.ndarray:
         return np.where(self.stage >= WON, self.last_move_at, NULL)
 
-    def outcome(self, positions: np.ndarray | slice = slice(None)) -> Columns:
-        """The opportunity columns a walk decides, for the deals at positions."""
+    def outcome(self, positions: np.ndarray | slice = slice(None), on_close_day: bool = False) -> Columns:
+        """The opportunity columns a walk decides, for the deals at positions. on_close_day: a closed deal is
+        booked at 00:00 of the day it closed (Salesforce keeps a close date, not a time)."""
         stage, reason = self.stage[positions], self.loss_reason[positions]
+        closed_at = self.closed_at[positions]
         return {
             "stage": pick(STAGES, stage),
             "status": pick(STATUSES, np.select([stage == WON, stage == LOST], [1, 2], 0)),
             "loss_reason": np.where(reason >= 0, pick(LOSS_REASONS, np.maximum(reason, 0)), None),
-            "closed_at": self.closed_at[positions],
+            "closed_at": np.where(on_close_day & (closed_at != NULL), closed_at // DAY * DAY, closed_at),
         }
 
 
@@ -158,8 +160,11 @@ def _history_rows(
     ids = state.take_ids("opportunity_stage_history", len(order))
     owner = deals.owner[position]
     manager = world.users.manager_of(owner)
-    by_manager = draws.bernoulli("deal.moved_by_manager", deals.ids[position], _MANAGER_MOVES_STAGE, number) & (
-        manager != NULL
+    # Salesforce's synced history names no user: a compatible business's stages are moved by the owner.
+    by_manager = (
+        draws.bernoulli("deal.moved_by_manager", deals.ids[position], _MANAGER_MOVES_STAGE, number)
+        & (manager != NULL)
+        & (not world.salesforce_compatible)
     )
     from_stage = moves.from_stage[order]
     return {
@@ -279,9 +284,12 @@ def new_deals(
     lines, amount_cents, lowest_product = _lines(world, deals)
     moves, batch = play(world, state, deals, window)
     deleted, deleted_at = soft_deletes(draws, "opportunities", ids, created_at, window.until)
-    outcome = moves.outcome()
-    brand = pick(BRANDS, draws.integers("company.brand", customers.ids, 0, len(BRANDS)))
     expected_days = (np.sum(STAGE_DWELL_DAYS) * (0.6 + draws.uniform("deal.expected_close", ids))).astype(np.int64)
+    outcome = moves.outcome(on_close_day=world.salesforce_compatible)
+    expected_close_day = created_at // DAY + expected_days
+    if world.salesforce_compatible:  # Salesforce has one close date: the expected one, then the actual one
+        expected_close_day = np.where(outcome["closed_at"] != NULL, outcome["closed_at"] // DAY, expected_close_day)
+    brand = pick(BRANDS, draws.integers("company.brand", customers.ids, 0, len(BRANDS)))
     batch.add(
         "opportunities",
         {
@@ -293,7 +301,7 @@ def new_deals(
             "stage": outcome["stage"],
             "amount": amount_cents / 100,
             "currency": pick(CURRENCY_CODES, deals.currency),
-            "expected_close_date": created_at // DAY + expected_days,
+            "expected_close_date": expected_close_day,
             "status": outcome["status"],
             "loss_reason": outcome["loss_reason"],
             "created_at": created_at,

@@ -38,6 +38,7 @@ from crm_contract import SOURCE_TABLES, SourceTable, source_table
 from crm_wukong import source_table as wukong_table
 from simulator.catalogue import STAGES
 from simulator.draws import stable_key
+from simulator.salesforce import contract_id_of, salesforce_ids, simulated_table
 from simulator.schema import NULLABLE_FOREIGN_KEYS, SQL_TYPES, STATE_TABLE, foreign_keys
 from simulator.summary import InjectedDefect
 from simulator.wukong import CLOSING_NOTE_IDS, INVALID_CONTENT, build_wukong_metadata, system_records, wukong_writer
@@ -471,6 +472,122 @@ WUKONG_DEFAULT_TABLES: dict[str, str] = {defect: table for defect, (_, table) in
 _ANY_SHAPE = ("negative_amounts", "absurd_amounts", "hard_deletes", "new_column", "dropped_column", "empty_table")
 
 
+# Salesforce --------------------------------------------------------------------------------------------
+# What a synced Salesforce org holds that the contract cannot: an id twice, history rows that change no stage,
+# a stage the picklist lacks, a row the sync keeps after the record left the org (sources.md).
+
+_UNKNOWN_STAGE_NAMES = ("Closed Won (legacy)", "Verbal Commit", "POC", "Id. Decision Makers")
+# History rows the amount_only_history defect adds get ids from a range the translation never uses.
+AMOUNT_CHANGE_IDS = 10**12
+_AMOUNT_CHANGE_FACTOR = Decimal("1.10")
+
+
+def _duplicated_ids(target: _Target) -> InjectedDefect:
+    """Rows synced twice under the same 18-character id, the copy with a newer _fivetran_synced."""
+    keys = target.sample()
+    now = target.newest_update() + timedelta(seconds=1)
+    for key in keys:
+        row = target.connection.execute(select(target.table).where(target.matches(key)).limit(1)).mappings().one()
+        target.connection.execute(insert(target.table).values(**(dict(row) | {"_fivetran_synced": now})))
+    return target.result(
+        "duplicated_ids", keys, "id", f"{len(keys)} ids of {target.table.name} synced twice (the copy at {now})"
+    )
+
+
+def _amount_only_history(target: _Target) -> InjectedDefect:
+    """Open opportunities re-priced by 10%: Salesforce writes an OpportunityHistory row with the new amount and
+    the same stage (not a stage change), and the opportunity gets the new amount."""
+    _only(target, ("opportunity",), "opportunity_history to add rows to (--table opportunity)")
+    opportunity = target.table
+    keys = target.sample(and_(opportunity.c.is_closed.is_(False), opportunity.c.is_deleted.is_(False)))
+    history = _present_table(target.connection, simulated_table("opportunity_history"))
+    now = max(
+        target.newest_update(),
+        target.connection.execute(select(func.max(history.c._fivetran_synced))).scalar_one(),
+    ) + timedelta(seconds=1)
+    new_ids = []
+    for (key,) in keys:
+        latest = (
+            target.connection.execute(
+                select(history).where(history.c.opportunity_id == key).order_by(history.c.created_date.desc()).limit(1)
+            )
+            .mappings()
+            .one()
+        )
+        amount = (Decimal(str(latest["amount"])) * _AMOUNT_CHANGE_FACTOR).quantize(Decimal("0.01"))
+        # Unique however often it is injected: a row added here is the next injection's latest.
+        new_ids.append(salesforce_ids("opportunity_history", [AMOUNT_CHANGE_IDS + contract_id_of(latest["id"])])[0])
+        changed_at = max(latest["created_date"], now - timedelta(seconds=1))
+        target.connection.execute(
+            insert(history).values(
+                **(
+                    dict(latest)
+                    | {"id": new_ids[-1], "amount": amount, "created_date": changed_at, "_fivetran_synced": now}
+                )
+            )
+        )
+        target.connection.execute(
+            update(opportunity)
+            .where(target.matches((key,)))
+            .values(amount=amount, last_modified_date=changed_at, _fivetran_synced=now)
+        )
+    return target.result(
+        "amount_only_history",
+        keys,
+        "amount",
+        f"{len(keys)} open opportunities re-priced by 10%, each with an opportunity_history row of the same stage "
+        f"({', '.join(new_ids)})",
+    )
+
+
+def _unknown_stage_names(target: _Target) -> InjectedDefect:
+    _only(target, ("opportunity", "opportunity_history"), "stage_name")
+    keys = target.sample(target.table.c.stage_name.is_not(None))
+    target.change(keys, lambda i, key: {"stage_name": _UNKNOWN_STAGE_NAMES[i % len(_UNKNOWN_STAGE_NAMES)]})
+    return target.result(
+        "unknown_stage_names",
+        keys,
+        "stage_name",
+        f"stage_name of {len(keys)} rows of {target.table.name} set to names opportunity_stage lacks "
+        f"{_UNKNOWN_STAGE_NAMES}",
+    )
+
+
+def _fivetran_deleted(target: _Target) -> InjectedDefect:
+    """Records deleted from the org (hard-deleted or purged): the sync keeps the row and flags it."""
+    live = target.table.c._fivetran_deleted.is_(False)
+    if "is_deleted" in target.table.c:
+        live = and_(live, target.table.c.is_deleted.is_(False))
+    keys = target.sample(live)
+    target.change(keys, lambda i, key: {"_fivetran_deleted": True})
+    return target.result(
+        "fivetran_deleted",
+        keys,
+        "_fivetran_deleted",
+        f"{len(keys)} rows of {target.table.name} deleted from the org, kept by the sync with _fivetran_deleted",
+    )
+
+
+_SALESFORCE_INJECTORS: dict[str, tuple[Callable[[_Target], InjectedDefect], str]] = {
+    "duplicated_ids": (_duplicated_ids, "opportunity"),
+    "amount_only_history": (_amount_only_history, "opportunity"),
+    "unknown_stage_names": (_unknown_stage_names, "opportunity"),
+    "fivetran_deleted": (_fivetran_deleted, "opportunity"),
+}
+SALESFORCE_DEFECTS: tuple[str, ...] = tuple(_SALESFORCE_INJECTORS)
+SALESFORCE_DEFAULT_TABLES: dict[str, str] = {defect: table for defect, (_, table) in _SALESFORCE_INJECTORS.items()}
+_SYSTEM_INJECTORS = {"wukong": _WUKONG_INJECTORS, "salesforce": _SALESFORCE_INJECTORS}
+_SYSTEM_LABELS = {"wukong": "悟空CRM", "salesforce": "Salesforce"}
+_SYSTEM_TABLES = {"wukong": wukong_table, "salesforce": simulated_table}
+ALL_DEFECTS: tuple[str, ...] = DEFECTS + WUKONG_DEFECTS + SALESFORCE_DEFECTS
+ALL_DEFAULT_TABLES: dict[str, str] = DEFAULT_TABLES | WUKONG_DEFAULT_TABLES | SALESFORCE_DEFAULT_TABLES
+
+
+def defects_of(system: str) -> tuple[str, ...]:
+    """The defects a generation can inject into a database of system's shape without naming a table."""
+    return tuple(_SYSTEM_INJECTORS[system]) if system in _SYSTEM_INJECTORS else DEFECTS
+
+
 def source_system(connection: Connection) -> str:
     """The shape of the database's CRM tables: what the simulator recorded, else what its tables say."""
     tables = set(inspect(connection).get_table_names())
@@ -479,26 +596,30 @@ def source_system(connection: Connection) -> str:
         recorded = connection.execute(select(state.c.value).where(state.c.key == "system")).scalar_one_or_none()
         if recorded is not None:
             return json.loads(recorded)
-    return "wukong" if "wk_crm_business" in tables else "contract"
+    if "wk_crm_business" in tables:
+        return "wukong"
+    return "salesforce" if "opportunity_history" in tables else "contract"
 
 
 def _source_table(connection: Connection, url: str, defect: str, table: str | None) -> SourceTable:
     """The table to damage, checked against the database's shape."""
     system = source_system(connection)
-    if defect in _WUKONG_INJECTORS:
-        if system != "wukong":
+    for owner, injectors in _SYSTEM_INJECTORS.items():
+        if defect in injectors:
+            if system != owner:
+                raise ValueError(
+                    f"{defect} is a {_SYSTEM_LABELS[owner]} defect and {url} holds {system} tables; "
+                    f"generate a {_SYSTEM_LABELS[owner]} database with --system {owner}"
+                )
+            return _SYSTEM_TABLES[owner](table or injectors[defect][1])
+    if system in _SYSTEM_INJECTORS:
+        if defect not in (*_ANY_SHAPE, "duplicate_rows", "soft_deletes") or table is None:
             raise ValueError(
-                f"{defect} is a 悟空CRM defect and {url} holds contract tables; "
-                "generate a 悟空CRM database with --system wukong"
+                f"{url} is a {_SYSTEM_LABELS[system]} database: its defects are "
+                f"{', '.join(_SYSTEM_INJECTORS[system])}, and {', '.join(_ANY_SHAPE)}, duplicate_rows or soft_deletes with one "
+                "of its tables (--table)"
             )
-        return wukong_table(table or WUKONG_DEFAULT_TABLES[defect])
-    if system == "wukong":
-        if defect not in _ANY_SHAPE or table is None:
-            raise ValueError(
-                f"{url} is a 悟空CRM database: its defects are {', '.join(WUKONG_DEFECTS)}, and "
-                f"{', '.join(_ANY_SHAPE)} with a wk_ table (--table)"
-            )
-        return wukong_table(table)
+        return _SYSTEM_TABLES[system](table)
     return source_table(table or DEFAULT_TABLES[defect])
 
 
@@ -510,9 +631,10 @@ def inject(
 
     The rows are chosen at random, the same ones for the same seed and database.
     """
-    if defect not in _INJECTORS and defect not in _WUKONG_INJECTORS:
-        raise ValueError(f"unknown defect {defect!r}; expected one of {', '.join(DEFECTS + WUKONG_DEFECTS)}")
-    injector = (_INJECTORS | _WUKONG_INJECTORS)[defect][0]
+    injectors = _INJECTORS | _WUKONG_INJECTORS | _SALESFORCE_INJECTORS
+    if defect not in injectors:
+        raise ValueError(f"unknown defect {defect!r}; expected one of {', '.join(ALL_DEFECTS)}")
+    injector = injectors[defect][0]
     engine = create_engine(url)
     try:
         with engine.begin() as connection:

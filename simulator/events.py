@@ -15,6 +15,8 @@ from simulator.timeline import DAY, NULL, Window
 from simulator.writer import Columns
 
 _LONGEST_DELETE_DELAY = 180 * DAY
+_SALESFORCE_TASKS = ("call", "email")  # Salesforce's task subtypes Call and Email; other follow-ups are events
+_SALESFORCE_EVENT = "event"
 
 
 def recurring(
@@ -64,12 +66,16 @@ def activity_rows(
 ) -> Columns:
     ids = state.take_ids("activities", len(customer))
     deleted, deleted_at = soft_deletes(draws, "activities", ids, occurred_at, until)
+    kind = pick(ACTIVITY_TYPES, draws.choice("activity.type", ids, ACTIVITY_TYPE_ODDS))
+    if state.salesforce_compatible:  # calls and e-mails are tasks, dated without a time; the rest are events
+        kind = np.where(np.isin(kind, _SALESFORCE_TASKS), kind, _SALESFORCE_EVENT)
+        occurred_at = np.where(np.isin(kind, _SALESFORCE_TASKS), occurred_at // DAY * DAY, occurred_at)
     return {
         "activity_id": ids,
         "customer_id": customer,
         "opportunity_id": opportunity,
         "user_id": user,
-        "activity_type": pick(ACTIVITY_TYPES, draws.choice("activity.type", ids, ACTIVITY_TYPE_ODDS)),
+        "activity_type": kind,
         "occurred_at": occurred_at,
         "is_deleted": deleted,
         "updated_at": np.where(deleted, deleted_at, occurred_at),

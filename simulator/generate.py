@@ -22,10 +22,20 @@ from simulator.accounts import account_activity_rows, contact_rows, customer_row
 from simulator.catalogue import BUSINESS_GROWTH, RENEWALS_PER_WIN
 from simulator.contracts import contracts_from_wins, renewal_contracts
 from simulator.deals import new_deals
-from simulator.defects import DEFECTS, WUKONG_DEFECTS, inject
+from simulator.defects import defects_of, inject
 from simulator.draws import Draws
 from simulator.organisation import build_organisation, build_products
 from simulator.periodic import fx_rates, growth_factor, marketing_spend, sales_targets
+from simulator.salesforce import (
+    Translation as SalesforceTranslation,
+)
+from simulator.salesforce import (
+    build_salesforce_metadata,
+    contracts_of_won_opportunities,
+    create_salesforce_indexes,
+    salesforce_table_names,
+    salesforce_writer,
+)
 from simulator.schema import build_metadata, create_indexes, existing_tables
 from simulator.state import SimulatorState
 from simulator.summary import SimulationSummary
@@ -40,7 +50,7 @@ from simulator.wukong import (
     wukong_writer,
 )
 
-SYSTEMS = ("contract", "wukong")
+SYSTEMS = ("contract", "wukong", "salesforce")
 WUKONG_TIMEZONE = "Asia/Shanghai"
 
 PERIOD_MONTHS = 24
@@ -74,7 +84,9 @@ class Scale:
 
 def _prepare(connection: Connection, url: str, replace: bool) -> None:
     present = set(inspect(connection).get_table_names())
-    found = existing_tables(connection) + [name for name in wukong_table_names() if name in present]
+    found = existing_tables(connection) + [
+        name for name in (*wukong_table_names(), *salesforce_table_names()) if name in present
+    ]
     if found and not replace:
         raise FileExistsError(
             f"{url} already holds CRM tables ({', '.join(found[:4])}{', ...' if len(found) > 4 else ''}); "
@@ -140,6 +152,7 @@ def generate(
     system: str = "contract",
     wukong_compatible: bool = False,
     timezone: str = WUKONG_TIMEZONE,
+    salesforce_compatible: bool = False,
 ) -> SimulationSummary:
     """Writes a CRM database with `opportunities` deals whose history ends on end_date (default: today, UTC).
 
@@ -151,6 +164,10 @@ def generate(
     simulator's contract-shaped record of the same business, and implies wukong_compatible. wukong_compatible
     alone writes a contract database restricted to what 悟空CRM can hold (README "悟空CRM"): the same seed
     and arguments give the business a wukong database describes.
+
+    system "salesforce" writes the synced tables of a Salesforce org (simulator/salesforce.py) beside the
+    contract-shaped record, and implies salesforce_compatible (README "Salesforce"), which alone writes the
+    contract database of that business.
     """
     if system not in SYSTEMS:
         raise ValueError(f"unknown source system {system!r}; expected one of {', '.join(SYSTEMS)}")
@@ -158,7 +175,13 @@ def generate(
         ZoneInfo(timezone)  # an unknown zone fails here, before anything is written
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {timezone!r}; give an IANA name such as Asia/Shanghai") from None
-    allowed = WUKONG_DEFECTS if system == "wukong" else DEFECTS
+    if (
+        wukong_compatible
+        and (salesforce_compatible or system == "salesforce")
+        or (salesforce_compatible and system == "wukong")
+    ):
+        raise ValueError("a business is 悟空CRM-compatible or Salesforce-compatible, not both")
+    allowed = defects_of(system)
     wrong = [defect for defect in defects if defect not in allowed]
     if wrong:
         raise ValueError(
@@ -183,6 +206,7 @@ def generate(
         monthly_new_customer_target=0.0,
         system=system,
         wukong_compatible=wukong_compatible or system == "wukong",
+        salesforce_compatible=salesforce_compatible or system == "salesforce",
         timezone=timezone,
     )
     metadata = build_metadata()
@@ -201,6 +225,12 @@ def generate(
                 writer = wukong_writer(connection, wukong)
                 Translation(connection, metadata, writer, None, timezone).run()
                 create_wukong_indexes(connection, wukong)
+            if system == "salesforce":
+                synced = build_salesforce_metadata()
+                synced.create_all(connection)
+                writer = salesforce_writer(connection, synced)
+                SalesforceTranslation(connection, metadata, writer, None, window.until).run()
+                create_salesforce_indexes(connection, synced)
             state.save(connection, metadata)
             connection.commit()
     finally:
@@ -213,11 +243,14 @@ def _write_history(
     writer: Writer, draws: Draws, state: SimulatorState, scale: Scale, window: Window, quiet: bool
 ) -> None:
     first_day, last_day = state.first_day, state.last_day
-    compatible = state.wukong_compatible
+    compatible = state.compatible
+    salesforce = state.salesforce_compatible
     departments, users_rows, users = build_organisation(draws, scale.users, first_day, last_day)
-    if compatible:  # 悟空CRM's users have no region (the simulation still places reps in one)
+    if state.wukong_compatible:  # 悟空CRM's users have no region (the simulation still places reps in one)
         users_rows["region"] = np.full(len(users_rows["region"]), None, dtype=object)
     products_rows, products = build_products(draws, scale.products, first_day)
+    if salesforce:  # a Salesforce product has no price of its own (prices live in price books)
+        products_rows = products_rows | {"list_price": np.full(len(products.ids), np.nan)}
     fx_rows, fx = fx_rates(draws, window, first_day, None)
     if compatible:  # one currency, no rates
         fx = single_currency_fx(first_day)
@@ -235,14 +268,19 @@ def _write_history(
     for start in range(0, len(created_at), _ACCOUNTS_PER_CHUNK):
         chunk_at = created_at[start : start + _ACCOUNTS_PER_CHUNK]
         rows, customers = customer_rows(
-            draws, state.take_ids("customers", len(chunk_at)), chunk_at, users, window.until
+            draws,
+            state.take_ids("customers", len(chunk_at)),
+            chunk_at,
+            users,
+            window.until,
+            public_pool=not salesforce,
         )
         writer.insert("customers", rows)
         writer.insert("contacts", contact_rows(draws, state, customers, window))
         writer.insert("activities", account_activity_rows(draws, state, customers, users, window))
         parts.append(customers)
     customers = Customers.concatenate(parts)
-    world = World(draws, users, products, customers, fx, compatible)
+    world = World(draws, users, products, customers, fx, state.wukong_compatible, salesforce)
 
     position, opened_at, repeat_deals = _deals_skeleton(draws, customers, scale, first_day, window)
     wins = 0
@@ -251,22 +289,27 @@ def _write_history(
         for start in range(0, len(position), _DEALS_PER_CHUNK):
             chunk = slice(start, start + _DEALS_PER_CHUNK)
             batch, won = new_deals(world, state, position[chunk], opened_at[chunk], window)
-            batch.merge(contracts_from_wins(world, state, won, window))
+            if not salesforce:  # a Salesforce-compatible business's contracts are its won opportunities
+                batch.merge(contracts_from_wins(world, state, won, window))
             batch.write(writer)
             wins += len(won.opportunity)
-            contract_value += _reporting_value(batch, fx)
+            contract_value += float(np.sum(won.amount_cents)) / 100 if salesforce else _reporting_value(batch, fx)
             progress.update(len(position[chunk]))
 
     renewal_at = _growing_moments(draws, "skeleton.renewal", round(wins * RENEWALS_PER_WIN), first_day, last_day)
     renewal_accounts, renewal_at = pick_buying_accounts(
         customers, renewal_at, draws.uniform("skeleton.renewal_account", np.arange(len(renewal_at)))
     )
-    renewals = renewal_contracts(world, state, renewal_accounts, renewal_at, window)
-    renewals.write(writer)
-    contract_value += _reporting_value(renewals, fx)
+    if salesforce:  # one contract per won opportunity, and no renewals (they have no opportunity)
+        renewal_at = renewal_at[:0]
+        contracts_of_won_opportunities(writer.connection, writer.metadata, writer, None)
+    else:
+        renewals = renewal_contracts(world, state, renewal_accounts, renewal_at, window)
+        renewals.write(writer)
+        contract_value += _reporting_value(renewals, fx)
 
     _size_the_pace(state, customers, repeat_deals, len(renewal_at), contract_value, int(users.is_active.sum()))
-    if not compatible:  # 悟空CRM records no marketing spend
+    if not compatible:  # neither 悟空CRM nor Salesforce records marketing spend
         writer.insert("marketing_spend", marketing_spend(draws, state, window))
     writer.insert("sales_targets", sales_targets(draws, state, users, window))
 

@@ -104,9 +104,12 @@ def sales_targets(draws: Draws, state: SimulatorState, users: Users, window: Win
         "user_id": user,
         "target_month": month,
         "contract_amount_target": rounded(state.monthly_contract_target, _TARGET_STEP),
-        "payment_amount_target": rounded(state.monthly_payment_target, _TARGET_STEP),
-        "new_customer_target": np.full(len(user), NULL)  # 悟空CRM's targets are amounts only
-        if state.wukong_compatible
+        # A Salesforce quota is a contract amount only; 悟空CRM's targets are amounts only.
+        "payment_amount_target": np.full(len(user), np.nan)
+        if state.salesforce_compatible
+        else rounded(state.monthly_payment_target, _TARGET_STEP),
+        "new_customer_target": np.full(len(user), NULL)
+        if state.compatible
         else rounded(state.monthly_new_customer_target, 1.0).astype(np.int64),
         "updated_at": np.tile(booked_at, len(active)),
     }

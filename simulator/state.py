@@ -16,7 +16,12 @@ from sqlalchemy.engine import Connection
 
 from simulator.schema import STATE_TABLE
 
-_OPTIONAL: dict[str, object] = {"system": "contract", "wukong_compatible": False, "timezone": "Asia/Shanghai"}
+_OPTIONAL: dict[str, object] = {
+    "system": "contract",
+    "wukong_compatible": False,
+    "salesforce_compatible": False,
+    "timezone": "Asia/Shanghai",
+}
 
 
 @dataclass
@@ -34,9 +39,16 @@ class SimulatorState:
     monthly_new_customer_target: float
     next_ids: dict[str, int] = field(default_factory=dict)
     # Saved only when they differ from these defaults, so a contract database's state is as it always was.
-    system: str = "contract"  # the shape of the CRM tables: "contract" or "wukong" (悟空CRM 11)
+    system: str = "contract"  # the shape of the CRM tables: "contract", "wukong" (悟空CRM 11) or "salesforce"
     wukong_compatible: bool = False  # the business is restricted to what 悟空CRM can hold (README)
+    salesforce_compatible: bool = False  # the business is restricted to what Salesforce can hold (README)
     timezone: str = "Asia/Shanghai"  # 悟空CRM's local time: its tables hold times in this zone
+
+    @property
+    def compatible(self) -> bool:
+        """Restricted to what a real CRM can hold (悟空CRM or Salesforce): one currency, no fx_rates rows, no
+        marketing spend, no new-customer targets."""
+        return self.wukong_compatible or self.salesforce_compatible
 
     def take_ids(self, table: str, count: int) -> np.ndarray:
         """Ids for count new rows of table; ids only grow, so a hard-deleted id is never reused."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from crm_contract import SOURCE_TABLES
+from crm_salesforce import SOURCE_TABLES as SALESFORCE_TABLES
 from crm_wukong import SOURCE_TABLES as WUKONG_TABLES
 
 
@@ -30,8 +31,13 @@ class SimulationSummary:
 
     def __str__(self) -> str:
         lines = [f"simulated {self.first_day} to {self.last_day}", f"{'table':<28}{'inserted':>12}{'updated':>10}"]
-        wukong = any(name.startswith("wk_") for name in (*self.inserted, *self.updated))
-        for table in WUKONG_TABLES if wukong else SOURCE_TABLES:
+        written = {*self.inserted, *self.updated}
+        # The tables of the shape written (the system's own tables for a 悟空CRM or Salesforce database).
+        shape = next(
+            (tables for tables in (WUKONG_TABLES, SALESFORCE_TABLES) if written & {t.name for t in tables}),
+            SOURCE_TABLES,
+        )
+        for table in shape:
             lines.append(
                 f"{table.name:<28}{self.inserted.get(table.name, 0):>12,}{self.updated.get(table.name, 0):>10,}"
             )

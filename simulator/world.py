@@ -122,10 +122,11 @@ class World:
     customers: Customers
     fx: FxRates
     wukong_compatible: bool = False  # restricted to what 悟空CRM can hold (simulator/README.md)
+    salesforce_compatible: bool = False  # restricted to what Salesforce can hold (simulator/README.md)
 
     def currency_of(self, customer_ids: np.ndarray) -> np.ndarray:
-        """The accounts' billing currency; 悟空CRM holds one currency, so a compatible business bills in CNY."""
-        if self.wukong_compatible:
+        """The accounts' billing currency; a compatible business (悟空CRM, Salesforce) bills in CNY only."""
+        if self.wukong_compatible or self.salesforce_compatible:
             return np.full(len(customer_ids), CURRENCY_CODES.index(WUKONG_CURRENCY), dtype=np.int64)
         return customer_currency(self.draws, customer_ids)
 

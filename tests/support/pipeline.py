@@ -118,9 +118,12 @@ class Pipeline:
         return replace(self, data_dir=data_dir)
 
 
-def table_fingerprints(path: Path, schema: str, names: list[str] | None = None) -> dict[str, tuple]:
+def table_fingerprints(
+    path: Path, schema: str, names: list[str] | None = None, without_suffix: str | None = None
+) -> dict[str, tuple]:
     """Row count and an order-independent hash of every table in the schema, without the `loaded_at`
-    bookkeeping column (a re-read row is stamped with the time of the run that re-read it)."""
+    bookkeeping column (a re-read row is stamped with the time of the run that re-read it), nor the columns whose
+    names end in without_suffix when given (`_source_id`: the ids a source system gave, which differ by shape)."""
     with duckdb.connect(str(path), read_only=True) as con:
         tables = names or [
             r[0]
@@ -137,7 +140,7 @@ def table_fingerprints(path: Path, schema: str, names: list[str] | None = None) 
                     " order by ordinal_position",
                     [schema, table],
                 ).fetchall()
-                if r[0] != "loaded_at"
+                if r[0] != "loaded_at" and not (without_suffix and r[0].endswith(without_suffix))
             ]
             hashed = ", ".join(f'"{c}"' for c in columns)
             fingerprints[table] = con.execute(f"select count(*), sum(hash({hashed})) from {schema}.{table}").fetchone()
