@@ -6,6 +6,6 @@ run before extracting, naming the Salesforce object. Optional objects (quotas, d
 may be absent: raw then gets them empty and the run says so once.
 """
 
-from crm_salesforce.source import OPTIONAL_TABLES, SOURCE_TABLES, source_table
+from crm_salesforce.source import OPTIONAL_TABLES, SOURCE_TABLES, source_table, with_loss_reason_field
 
-__all__ = ["OPTIONAL_TABLES", "SOURCE_TABLES", "source_table"]
+__all__ = ["OPTIONAL_TABLES", "SOURCE_TABLES", "source_table", "with_loss_reason_field"]

@@ -12,6 +12,8 @@ integer keys from them (macro source_id_key). Timestamps are UTC, as Fivetran wr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from crm_contract.source import Column, ColumnType, SourceTable, find_table
 
 SYNCED = ("_fivetran_synced",)
@@ -199,3 +201,12 @@ OPTIONAL_TABLES: tuple[str, ...] = tuple(table.name for table in SOURCE_TABLES i
 
 def source_table(name: str) -> SourceTable:
     return find_table(SOURCE_TABLES, name, "a Salesforce table the extract reads")
+
+
+def with_loss_reason_field(field: str) -> tuple[SourceTable, ...]:
+    """SOURCE_TABLES with `field`, the org's custom loss-reason column (CRM_SALESFORCE_LOSS_REASON_FIELD), declared
+    on opportunity: Salesforce has no standard one, so each org names its own."""
+    return tuple(
+        replace(table, columns=(*table.columns, Column(field, "text"))) if table.name == "opportunity" else table
+        for table in SOURCE_TABLES
+    )

@@ -9,7 +9,8 @@ declaration it comes from (a test checks it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 import crm_contract
 import crm_salesforce
@@ -71,10 +72,17 @@ SOURCE_SYSTEMS: dict[str, SourceSystem] = {
 
 
 def source_system(name: str) -> SourceSystem:
+    """The system's declared tables; Salesforce's opportunity with the org's loss-reason custom field when
+    CRM_SALESFORCE_LOSS_REASON_FIELD names one (the extract copies declared columns only, and dbt reads that one;
+    a source without it stops at the source check, naming it). Settings has refused any other form of the name."""
     try:
-        return SOURCE_SYSTEMS[name]
+        system = SOURCE_SYSTEMS[name]
     except KeyError:
         raise KeyError(f"{name!r} is not a source system; expected one of {sorted(SOURCE_SYSTEMS)}") from None
+    loss_reason_field = os.environ.get("CRM_SALESFORCE_LOSS_REASON_FIELD", "").strip()
+    if name == SALESFORCE and loss_reason_field:
+        return replace(system, database_tables=crm_salesforce.with_loss_reason_field(loss_reason_field))
+    return system
 
 
 def any_table(name: str) -> SourceTable:

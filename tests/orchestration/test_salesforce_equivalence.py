@@ -44,11 +44,11 @@ class Twin(SharedSourcePipeline):
 
 
 def contract_gates(folder: Path) -> Path:
-    """The shipped gates, but two contract rules Salesforce's data cannot meet warn (their rows stay): sources.md
-    maps Salesforce's events to the activity type `event` (and tasks without a subtype to `task`), which the
-    contract's list lacks; and without the org's loss-reason field a lost opportunity has no loss_reason."""
+    """The shipped gates, but a contract rule Salesforce's data cannot meet warns (its rows stay): sources.md maps
+    Salesforce's events to the activity type `event` (and tasks without a subtype to `task`), which the contract's
+    list lacks."""
     gates = yaml.safe_load((REPO / "expectations" / "gates.yml").read_text())
-    for suite, rule in (("raw.activities", "activity_type_known"), ("raw.opportunities", "loss_reason_only_when_lost")):
+    for suite, rule in (("raw.activities", "activity_type_known"),):
         gates.setdefault("suites", {}).setdefault(suite, {}).setdefault("severity", {})[rule] = "WARN"
     path = folder / "gates.yml"
     path.write_text(yaml.safe_dump(gates, allow_unicode=True))
@@ -78,12 +78,17 @@ def twins(tmp_path_factory: pytest.TempPathFactory) -> tuple[Twin, Twin]:
     )
     contract = Twin(
         root / "contract",
-        source_file=keyed_as_salesforce(source, root / "contract.sqlite", loss_reason=False),
+        source_file=keyed_as_salesforce(source, root / "contract.sqlite"),
         system="contract",
         settings=(("CRM_QUALITY_GATES", str(contract_gates(root))),),
     )
-    # The org's loss-reason field (loss_reason_c) is not read: the extract lands the declared columns only.
-    salesforce = Twin(root / "salesforce", source_file=source, system="salesforce")
+    # The org's loss-reason custom field, declared by the setting: the extract lands it and dbt maps it.
+    salesforce = Twin(
+        root / "salesforce",
+        source_file=source,
+        system="salesforce",
+        settings=(("CRM_SALESFORCE_LOSS_REASON_FIELD", "loss_reason_c"),),
+    )
     shutil.copy(source, root / "pristine.sqlite")  # for the defect tests, which damage copies
     for pipeline in (contract, salesforce):
         pipeline.data_dir.mkdir()

@@ -53,10 +53,9 @@ def _activity_key(row: dict) -> int:
     return key_of("event" if row["activity_type"] == "event" else "task")(row["activity_id"])
 
 
-def keyed_as_salesforce(source: Path, target: Path, *, loss_reason: bool = True) -> Path:
+def keyed_as_salesforce(source: Path, target: Path) -> Path:
     """Writes the contract tables of the Salesforce database at source into a new SQLite file at target (replaced if
-    present), with the ids the Salesforce mapping derives. loss_reason=False: as read without the org's loss-reason
-    field (CRM_SALESFORCE_LOSS_REASON_FIELD unset), every loss_reason null."""
+    present), with the ids the Salesforce mapping derives."""
     target.unlink(missing_ok=True)
     keys = {column: key_of(name) for column, name in ID_OBJECTS.items()}
     with sqlite3.connect(source) as reading, sqlite3.connect(target) as writing:
@@ -69,8 +68,6 @@ def keyed_as_salesforce(source: Path, target: Path, *, loss_reason: bool = True)
                 keyed = {c: keys[c](v) for c, v in row.items() if c in keys}
                 if table.name == "activities":
                     keyed["activity_id"] = _activity_key(row)
-                if table.name == "opportunities" and not loss_reason:
-                    keyed["loss_reason"] = None
                 row.update(keyed)
             if rows:
                 columns = list(rows[0])
