@@ -1,5 +1,5 @@
-"""The settings tables of README.md against the code: every variable listed changes what the pipeline does, every
-variable settings.py reads is listed, and dbt reads exactly what Settings exports, with fallbacks equal to its
+"""The settings tables of docs/settings.md (where the README points) against the code: every variable listed
+changes what the pipeline does, every variable settings.py reads is listed, and dbt reads exactly what Settings exports, with fallbacks equal to its
 defaults (for dbt run by hand from dbt_project/)."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from orchestration.definitions import build_definitions
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, SettingsError
 from orchestration.warehouses.postgres import PostgresWarehouse
 
-README = PROJECT_ROOT / "README.md"
+SETTINGS_DOC = PROJECT_ROOT / "docs" / "settings.md"  # the README points there
 SETTINGS_TABLE_HEADER = "| variable | default | meaning |"
 
-# A value other than the default for every variable the README lists, and what it needs beside it to matter.
+# A value other than the default for every variable docs/settings.md lists, and what it needs beside it to matter.
 SAMPLES: dict[str, tuple[str, dict[str, str]]] = {
     "CRM_DATA_DIR": ("/elsewhere", {}),
     "CRM_SOURCE_URL": ("postgresql://crm@crm-db/crm", {}),
@@ -70,9 +70,9 @@ SAMPLES: dict[str, tuple[str, dict[str, str]]] = {
 
 
 def readme_variables() -> list[str]:
-    """The variables named in the first column of README.md's settings tables."""
+    """The variables named in the first column of docs/settings.md's tables."""
     names, in_table = [], False
-    for line in README.read_text().splitlines():
+    for line in SETTINGS_DOC.read_text().splitlines():
         if line.startswith(SETTINGS_TABLE_HEADER):
             in_table = True
         elif in_table and line.startswith("|"):
@@ -115,7 +115,7 @@ def what_the_pipeline_sees(monkeypatch: pytest.MonkeyPatch, environment: dict[st
 
 @pytest.mark.parametrize("variable", readme_variables())
 def test_every_variable_the_readme_lists_changes_what_the_pipeline_does(variable, monkeypatch, tmp_path):
-    assert variable in SAMPLES, f"{variable} is in README.md's settings tables: give it a sample value here"
+    assert variable in SAMPLES, f"{variable} is in docs/settings.md: give it a sample value here"
     value, beside = SAMPLES[variable]
     if variable == "CRM_QUALITY_GATES":
         value = str(shutil.copy(PROJECT_ROOT / "expectations" / "gates.yml", tmp_path / "gates.yml"))
