@@ -1,8 +1,6 @@
 import sys
 from pathlib import Path
 
-import pytest
-
 # pyspark (the optional Spark target), imported by Great Expectations, takes a `__main__` without `__file__` for a
 # doctest run and exits the process when Spark Connect's packages are missing; pytest-xdist's worker processes have
 # such a `__main__`. Give it a name (UPGRADING.md).
@@ -15,18 +13,3 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.pipeline import clean_pipeline, clean_pipeline_run  # noqa: E402,F401  (session: one crm_elt run)
 from tests.support.servers import mariadb, postgres  # noqa: E402,F401  (session fixtures: real servers)
-
-# CI runs the tests on every core (pytest-xdist, `-n auto --dist loadgroup` in pyproject.toml). Each test module
-# is one group, so that a module's fixtures are built once, in one process; modules that share something only one
-# process may use at a time share a group too.
-SHARED_GROUPS = {
-    # Spark's local session keeps its metastore and warehouse folders in the dbt project: one session at a time.
-    "tests/dbt/test_spark_warehouse.py": "spark",
-    "tests/orchestration/test_spark_job.py": "spark",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(SHARED_GROUPS.get(module, module)))

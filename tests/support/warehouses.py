@@ -25,7 +25,7 @@ from crm_contract import SOURCE_TABLES
 from orchestration.incremental_load import load_table
 from orchestration.postgres_raw import PostgresRawLoader
 from orchestration.source_reader import SourceReader
-from tests.support.dbt import run_dbt
+from tests.support.dbt import DBT_PROJECT_DIR, run_dbt
 from tests.support.servers import Server
 
 MONEY_AND_RATE_TOLERANCE = 1e-9  # money is compared to the cent and beyond; rates to 1e-9
@@ -158,11 +158,12 @@ def spark_rows(spark_dir: Path, model: str, columns: Sequence[str]) -> list[tupl
 
 def macro_test_results(dbt_target_dir: Path) -> dict[str, str]:
     """Status of each engine-dispatched macro's test (dbt_project/tests/macros) in a build's run_results.json."""
+    macro_tests = {path.stem for path in (DBT_PROJECT_DIR / "tests" / "macros").glob("*.sql")}
     results = json.loads((dbt_target_dir / "run_results.json").read_text())["results"]
     return {
         r["unique_id"].split(".")[2]: r["status"]
         for r in results
-        if r["unique_id"].startswith("test.crm_warehouse.assert_")
+        if r["unique_id"].startswith("test.crm_warehouse.") and r["unique_id"].split(".")[2] in macro_tests
     }
 
 
