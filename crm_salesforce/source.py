@@ -21,6 +21,26 @@ SYNCED = ("_fivetran_synced",)
 SYNC_COLUMNS: tuple[tuple[str, ColumnType], ...] = (("_fivetran_synced", "timestamp"), ("_fivetran_deleted", "boolean"))
 
 
+# Salesforce's key prefix of each object: the first three characters of every id of that object (006 an
+# opportunity, 001 an account, ...). The mapping reads an activity's what_id as an opportunity by its prefix.
+KEY_PREFIXES: dict[str, str] = {
+    "user_role": "00E",
+    "user": "005",
+    "account": "001",
+    "contact": "003",
+    "product_2": "01t",
+    "opportunity_stage": "01J",
+    "opportunity": "006",
+    "opportunity_history": "008",
+    "opportunity_line_item": "00k",
+    "task": "00T",
+    "event": "00U",
+    "currency_type": "02c",
+    "dated_conversion_rate": "04w",
+    "forecasting_quota": "0J9",
+}
+
+
 # Columns a synced table may lack (single-currency orgs have no currency_iso_code): the mapping reads them as null.
 OPTIONAL_COLUMNS = frozenset({"currency_iso_code"})
 

@@ -30,29 +30,13 @@ from crm_contract import Column as SourceColumn
 from crm_contract import SourceTable
 from crm_salesforce import SOURCE_TABLES as SALESFORCE_TABLES
 from crm_salesforce import source_table as declared_table
+from crm_salesforce.source import KEY_PREFIXES
 from simulator.catalogue import OPEN_STAGE_WIN_PERCENT, OPEN_STAGES, STAGE_LABELS
 from simulator.schema import SQL_TYPES
 from simulator.timeline import DAY, NULL, to_datetime
 from simulator.world import WUKONG_CURRENCY, lookup
 from simulator.writer import Columns, Writer, read_table
 
-# Key prefixes of the objects (Salesforce's, where the object has a well-known one).
-PREFIXES: dict[str, str] = {
-    "user_role": "00E",
-    "user": "005",
-    "account": "001",
-    "contact": "003",
-    "product_2": "01t",
-    "opportunity_stage": "01J",
-    "opportunity": "006",
-    "opportunity_history": "008",
-    "opportunity_line_item": "00k",
-    "task": "00T",
-    "event": "00U",
-    "currency_type": "02c",
-    "dated_conversion_rate": "04w",
-    "forecasting_quota": "0J9",
-}
 _INSTANCE = "5g0"  # the pod (5g) and the reserved character
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -90,7 +74,7 @@ def salesforce_ids(table: str, numbers: np.ndarray) -> np.ndarray:
         raise ValueError(f"{table}: ids must lie in 0..62**9 to become Salesforce ids")
     powers = 62 ** np.arange(_DIGITS - 1, -1, -1, dtype=np.int64)
     alphabet = np.frombuffer(_BASE62.encode(), dtype=np.uint8)
-    head = np.frombuffer((PREFIXES[table] + _INSTANCE).encode(), dtype=np.uint8)
+    head = np.frombuffer((KEY_PREFIXES[table] + _INSTANCE).encode(), dtype=np.uint8)
     chars = np.empty((len(values), 15), dtype=np.uint8)
     chars[:, :6] = head
     chars[:, 6:] = alphabet[(values[:, None] // powers) % 62]

@@ -18,9 +18,10 @@ from sqlalchemy import create_engine, inspect
 import simulator
 from crm_contract import SOURCE_TABLES as CONTRACT_TABLES
 from crm_salesforce import SOURCE_TABLES as SALESFORCE_TABLES
+from crm_salesforce.source import KEY_PREFIXES
 from simulator.catalogue import OPEN_STAGE_WIN_PERCENT, OPEN_STAGES, STAGE_LABELS
 from simulator.cli import main
-from simulator.salesforce import LOSS_REASON_FIELD, PREFIXES, WRITTEN_TABLES, contract_id_of, salesforce_ids
+from simulator.salesforce import LOSS_REASON_FIELD, WRITTEN_TABLES, contract_id_of, salesforce_ids
 from simulator.timeline import NULL
 from tests.simulator.conftest import END_DATE, SCALE, _cached_reader, read_rows, sqlite_url
 from tests.support.servers import Server
@@ -119,7 +120,7 @@ def mapped_activities(rows) -> dict[int, dict]:
             what = r["what_id"]
             out[key(r["id"])] = {
                 "customer_id": key(r["account_id"]),
-                "opportunity_id": key(what) if what and what.startswith(PREFIXES["opportunity"]) else None,
+                "opportunity_id": key(what) if what and what.startswith(KEY_PREFIXES["opportunity"]) else None,
                 "user_id": key(r["owner_id"]),
                 "activity_type": r[subtype].lower(),
                 "occurred_at": r.get("activity_date_time") or midnight(r["activity_date"]),
@@ -149,7 +150,7 @@ def test_generate_salesforce_writes_the_synced_tables_with_18_character_ids(sale
             assert ("_fivetran_synced",) in indexed, table.name
             ids = [r["id"] for r in sf(table.name)]
             assert ids and len(set(ids)) == len(ids), table.name
-            assert {(len(i), i[:3]) for i in ids} == {(18, PREFIXES[table.name])}, table.name
+            assert {(len(i), i[:3]) for i in ids} == {(18, KEY_PREFIXES[table.name])}, table.name
             assert not any(r["_fivetran_deleted"] for r in sf(table.name)), table.name
     finally:
         engine.dispose()

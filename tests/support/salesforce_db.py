@@ -15,29 +15,13 @@ from pathlib import Path
 
 from crm_contract import Column, SourceTable
 from crm_salesforce import SOURCE_TABLES
+from crm_salesforce.source import KEY_PREFIXES
 from tests.support.wukong_db import create_source_database, execute, insert_rows
 
 # When the sync first wrote row 1 (UTC, as Fivetran writes); row i is synced i hours later.
 FIRST_SYNCED = datetime(2026, 6, 1, 9, 0)
 CURRENCIES = ("USD", "EUR", "GBP", "JPY", "CNY", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK", "HKD")
 
-# Salesforce's key prefix of each object's ids, and of the id columns pointing at them.
-PREFIXES = {
-    "user_role": "00E",
-    "user": "005",
-    "account": "001",
-    "contact": "003",
-    "product_2": "01t",
-    "opportunity_stage": "01J",
-    "opportunity": "006",
-    "opportunity_history": "008",
-    "opportunity_line_item": "00k",
-    "task": "00T",
-    "event": "00U",
-    "dated_conversion_rate": "04w",
-    "currency_type": "02c",
-    "forecasting_quota": "0J9",
-}
 _REFERENCES = {
     "parent_role_id": "user_role",
     "user_role_id": "user_role",
@@ -54,7 +38,7 @@ _REFERENCES = {
 
 def sf_id(table: str, i: int) -> str:
     """Row i's 18-character id in `table` (3-character key prefix, 12 more, a 3-character checksum-like suffix)."""
-    return f"{PREFIXES[table]}5g{i:010d}AAA"
+    return f"{KEY_PREFIXES[table]}5g{i:010d}AAA"
 
 
 def _stage(i: int) -> str:
