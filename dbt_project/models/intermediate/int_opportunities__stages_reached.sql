@@ -62,7 +62,7 @@ stages_been_at as (
         history.to_stage as stage
     from {{ ref('int_opportunity_stage_changes__unioned') }} as history
     inner join opportunities
-        on opportunities.opportunity_id = history.opportunity_id
+        on history.opportunity_id = opportunities.opportunity_id
 ),
 
 furthest_stage_been_at as (
@@ -71,7 +71,7 @@ furthest_stage_been_at as (
         max(funnel_stages.stage_order) as stage_order
     from stages_been_at
     inner join funnel_stages
-        on funnel_stages.stage = stages_been_at.stage
+        on stages_been_at.stage = funnel_stages.stage
     group by stages_been_at.opportunity_id
 ),
 
@@ -87,7 +87,7 @@ furthest_stage_reached as (
     cross join first_funnel_stage_order
     cross join won_stage_order
     left join furthest_stage_been_at
-        on furthest_stage_been_at.opportunity_id = opportunities.opportunity_id
+        on opportunities.opportunity_id = furthest_stage_been_at.opportunity_id
 ),
 
 final as (
@@ -98,7 +98,7 @@ final as (
         funnel_stages.stage_order = furthest_stage_reached.furthest_stage_order as is_furthest_stage
     from furthest_stage_reached
     inner join funnel_stages
-        on funnel_stages.stage_order <= furthest_stage_reached.furthest_stage_order
+        on furthest_stage_reached.furthest_stage_order >= funnel_stages.stage_order
 )
 
 select * from final

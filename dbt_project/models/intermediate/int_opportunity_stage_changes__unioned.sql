@@ -44,7 +44,7 @@ derived_changes as (  -- only for opportunities the CRM recorded no change of
         snapshot_versions.loaded_at
     from snapshot_versions
     left join opportunities_with_recorded_changes
-        on opportunities_with_recorded_changes.opportunity_id = snapshot_versions.opportunity_id
+        on snapshot_versions.opportunity_id = opportunities_with_recorded_changes.opportunity_id
     where opportunities_with_recorded_changes.opportunity_id is null
       and snapshot_versions.stage is not null
       and snapshot_versions.stage is distinct from snapshot_versions.previous_stage

@@ -32,7 +32,7 @@ stages_reached as (
         opportunities.month_start
     from {{ ref('int_opportunities__stages_reached') }} as stages_reached
     inner join opportunities
-        on opportunities.opportunity_id = stages_reached.opportunity_id
+        on stages_reached.opportunity_id = opportunities.opportunity_id
 ),
 
 cohorts as (
@@ -83,10 +83,10 @@ funnel as (  -- every cohort has every stage, 0 where nobody reached it
     from cohorts
     cross join funnel_stages
     left join reached_by_cohort_and_stage
-        on reached_by_cohort_and_stage.cohort = cohorts.cohort
-       and (reached_by_cohort_and_stage.month_start = cohorts.month_start
+        on cohorts.cohort = reached_by_cohort_and_stage.cohort
+       and (cohorts.month_start = reached_by_cohort_and_stage.month_start
             or (reached_by_cohort_and_stage.month_start is null and cohorts.month_start is null))
-       and reached_by_cohort_and_stage.stage = funnel_stages.stage
+       and funnel_stages.stage = reached_by_cohort_and_stage.stage
 ),
 
 funnel_with_previous as (

@@ -31,7 +31,7 @@ final as (
         first_contracts.first_contract_date
     from customers
     left join first_contracts
-        on first_contracts.customer_id = customers.customer_id
+        on customers.customer_id = first_contracts.customer_id
     {{ source_id_join('customer', 'customers.customer_id', 'customer_ids') }}
 )
 

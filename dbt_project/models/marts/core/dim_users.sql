@@ -21,7 +21,7 @@ final as (
         users.hired_date
     from users
     left join departments
-        on departments.department_id = users.department_id
+        on users.department_id = departments.department_id
     {{ source_id_join('user', 'users.user_id', 'user_ids') }}
 )
 

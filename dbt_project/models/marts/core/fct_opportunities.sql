@@ -46,7 +46,7 @@ owner_at_close as (
             ) as closest_to_close_first
         from opportunity_versions
         inner join with_status_flags
-            on with_status_flags.opportunity_id = opportunity_versions.opportunity_id
+            on opportunity_versions.opportunity_id = with_status_flags.opportunity_id
         where with_status_flags.is_closed
     ) as ranked_versions
     where closest_to_close_first = 1
@@ -86,11 +86,11 @@ final as (
         customers.region                                                               as customer_region
     from with_status_flags
     left join stages
-        on stages.stage = with_status_flags.stage
+        on with_status_flags.stage = stages.stage
     left join customers
-        on customers.customer_id = with_status_flags.customer_id
+        on with_status_flags.customer_id = customers.customer_id
     left join owner_at_close
-        on owner_at_close.opportunity_id = with_status_flags.opportunity_id
+        on with_status_flags.opportunity_id = owner_at_close.opportunity_id
     {{ source_id_join('opportunity', 'with_status_flags.opportunity_id', 'opportunity_ids') }}
 )
 

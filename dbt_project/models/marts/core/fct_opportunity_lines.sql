@@ -30,9 +30,9 @@ final as (
         opportunities.closed_date
     from lines
     inner join opportunities
-        on opportunities.opportunity_id = lines.opportunity_id
+        on lines.opportunity_id = opportunities.opportunity_id
     left join products
-        on products.product_id = lines.product_id
+        on lines.product_id = products.product_id
 )
 
 select * from final

@@ -32,7 +32,7 @@ stage_changes as (  -- a change without a time cannot be placed in the sequence
     select history.*
     from {{ ref('int_opportunity_stage_changes__unioned') }} as history
     inner join opportunities
-        on opportunities.opportunity_id = history.opportunity_id
+        on history.opportunity_id = opportunities.opportunity_id
     where history.changed_at is not null
 ),
 
@@ -42,7 +42,7 @@ last_loads as (  -- the newest load of the opportunity's row or any of its chang
         greatest(opportunity_loads.loaded_at, max(stage_changes.loaded_at)) as loaded_at
     from opportunity_loads
     inner join stage_changes
-        on stage_changes.opportunity_id = opportunity_loads.opportunity_id
+        on opportunity_loads.opportunity_id = stage_changes.opportunity_id
     group by opportunity_loads.opportunity_id, opportunity_loads.loaded_at
 ),
 
@@ -50,7 +50,7 @@ opportunities_to_build as (
     select last_loads.opportunity_id, last_loads.loaded_at
     from last_loads
     inner join opportunities
-        on opportunities.opportunity_id = last_loads.opportunity_id
+        on last_loads.opportunity_id = opportunities.opportunity_id
     where not opportunities.is_closed
        or {{ loaded_after_last_build('last_loads.loaded_at') }}
 ),
@@ -70,7 +70,7 @@ spells as (
         opportunities_to_build.loaded_at
     from stage_changes
     inner join opportunities_to_build
-        on opportunities_to_build.opportunity_id = stage_changes.opportunity_id
+        on stage_changes.opportunity_id = opportunities_to_build.opportunity_id
 ),
 
 final as (
@@ -94,9 +94,9 @@ final as (
         spells.loaded_at
     from spells
     inner join opportunities
-        on opportunities.opportunity_id = spells.opportunity_id
+        on spells.opportunity_id = opportunities.opportunity_id
     left join stages
-        on stages.stage = spells.stage
+        on spells.stage = stages.stage
 )
 
 select * from final

@@ -33,9 +33,9 @@ plans_with_rate as (
         {{ reporting_rate('contracts.currency', 'fx.rate_to_reporting') }} as rate_to_reporting
     from plans
     inner join contracts
-        on contracts.contract_id = plans.contract_id
+        on plans.contract_id = contracts.contract_id
     left join paid_by_plan
-        on paid_by_plan.plan_id = plans.plan_id
+        on plans.plan_id = paid_by_plan.plan_id
     {{ join_fx_rates('fx', 'contracts.currency', as_of_date()) }}
 ),
 

@@ -43,7 +43,7 @@ payments_with_rate as (
         )                                                                  as loaded_at
     from payments
     inner join contracts
-        on contracts.contract_id = payments.contract_id
+        on payments.contract_id = contracts.contract_id
     {{ join_fx_rates('fx', 'contracts.currency', 'payments.paid_date') }}
 ),
 

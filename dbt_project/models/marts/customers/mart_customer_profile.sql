@@ -8,11 +8,11 @@ with customers as (
 by_dimension as (
     select 'city' as dimension, coalesce(city, 'unknown') as dimension_value, is_public_pool from customers
     union all
-    select 'industry', coalesce(industry, 'unknown'), is_public_pool from customers
+    select 'industry' as dimension, coalesce(industry, 'unknown') as dimension_value, is_public_pool from customers
     union all
-    select 'level', coalesce(level, 'unknown'), is_public_pool from customers
+    select 'level' as dimension, coalesce(level, 'unknown') as dimension_value, is_public_pool from customers
     union all
-    select 'source', coalesce(source, 'unknown'), is_public_pool from customers
+    select 'source' as dimension, coalesce(source, 'unknown') as dimension_value, is_public_pool from customers
 ),
 
 final as (

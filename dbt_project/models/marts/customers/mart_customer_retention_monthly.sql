@@ -18,7 +18,7 @@ months as (
         month_start,
         month_end
     from {{ ref('dim_date') }}
-    where month_start >= (select min(month_start) from contracts)
+    where month_start >= (select min(contracts.month_start) from contracts)
       and month_start <= {{ to_month_start(as_of_date()) }}
 ),
 
@@ -43,7 +43,7 @@ retained_by_month as (  -- active in the month and in the month before
         count(*) as retained_customers
     from active_customer_months as this_month
     inner join active_customer_months as previous_month
-        on previous_month.customer_id = this_month.customer_id
+        on this_month.customer_id = previous_month.customer_id
        and previous_month.month_start = {{ to_month_start(dbt.dateadd('month', -1, 'this_month.month_start')) }}
     group by this_month.month_start
 ),
@@ -55,7 +55,7 @@ contracts_to_month_end as (  -- per customer, the contracts signed up to each mo
         count(*) as contracts_so_far
     from months
     inner join contracts
-        on contracts.signed_date <= months.month_end
+        on months.month_end >= contracts.signed_date
     group by months.month_start, contracts.customer_id
 ),
 
@@ -77,11 +77,11 @@ monthly as (
         coalesce(repeat_by_month.repeat_customers_to_date, 0) as repeat_customers_to_date
     from months
     left join active_by_month
-        on active_by_month.month_start = months.month_start
+        on months.month_start = active_by_month.month_start
     left join retained_by_month
-        on retained_by_month.month_start = months.month_start
+        on months.month_start = retained_by_month.month_start
     left join repeat_by_month
-        on repeat_by_month.month_start = months.month_start
+        on months.month_start = repeat_by_month.month_start
 ),
 
 with_previous as (

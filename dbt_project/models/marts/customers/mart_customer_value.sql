@@ -53,9 +53,9 @@ customer_contracts as (
         end                                                      as customer_days
     from customers
     left join contracts_by_customer
-        on contracts_by_customer.customer_id = customers.customer_id
+        on customers.customer_id = contracts_by_customer.customer_id
     left join paid_by_customer
-        on paid_by_customer.customer_id = customers.customer_id
+        on customers.customer_id = paid_by_customer.customer_id
 ),
 
 with_rates as (

@@ -34,7 +34,7 @@ customer_activity as (
         {{ days_between('last_activities.last_activity_date', as_of_date()) }} as days_since_activity
     from customers
     left join last_activities
-        on last_activities.customer_id = customers.customer_id
+        on customers.customer_id = last_activities.customer_id
 ),
 
 final as (

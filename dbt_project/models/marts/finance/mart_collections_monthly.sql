@@ -40,9 +40,9 @@ final as (
         {{ to_money('coalesce(payments_received.payments_without_plan, 0)') }}    as payments_without_plan
     from collection_months
     left join plans_due
-        on plans_due.month_start = collection_months.month_start
+        on collection_months.month_start = plans_due.month_start
     left join payments_received
-        on payments_received.month_start = collection_months.month_start
+        on collection_months.month_start = payments_received.month_start
 )
 
 select * from final

@@ -75,17 +75,17 @@ final as (
         {{ ratio('spend_by_month.marketing_spend', 'new_customers_by_month.new_customers') }} as cac
     from source_months
     left join created_by_month
-        on created_by_month.month_start = source_months.month_start
-       and created_by_month.source = source_months.source
+        on source_months.month_start = created_by_month.month_start
+       and source_months.source = created_by_month.source
     left join closed_by_month
-        on closed_by_month.month_start = source_months.month_start
-       and closed_by_month.source = source_months.source
+        on source_months.month_start = closed_by_month.month_start
+       and source_months.source = closed_by_month.source
     left join new_customers_by_month
-        on new_customers_by_month.month_start = source_months.month_start
-       and new_customers_by_month.source = source_months.source
+        on source_months.month_start = new_customers_by_month.month_start
+       and source_months.source = new_customers_by_month.source
     left join spend_by_month
-        on spend_by_month.month_start = source_months.month_start
-       and spend_by_month.source = source_months.source
+        on source_months.month_start = spend_by_month.month_start
+       and source_months.source = spend_by_month.source
 )
 
 select * from final

@@ -70,8 +70,8 @@ open_at_month_end as (
         opportunities.win_probability as current_win_probability
     from months
     inner join opportunities
-        on opportunities.created_date <= months.pipeline_date
-       and (opportunities.closed_date is null or opportunities.closed_date > months.pipeline_date)
+        on months.pipeline_date >= opportunities.created_date
+       and (opportunities.closed_date is null or months.pipeline_date < opportunities.closed_date)
 ),
 
 -- The stage spell each of them was in at the end of that day: entered by then, not yet left.
@@ -86,12 +86,12 @@ spell_at_month_end as (
         ) as latest_first
     from open_at_month_end
     inner join {{ ref('fct_opportunity_stage_history') }} as spells
-        on spells.opportunity_id = open_at_month_end.opportunity_id
+        on open_at_month_end.opportunity_id = spells.opportunity_id
        and {{ to_reporting_date('spells.entered_at') }} <= open_at_month_end.pipeline_date
        and (spells.exited_at is null
             or {{ to_reporting_date('spells.exited_at') }} > open_at_month_end.pipeline_date)
     left join {{ ref('dim_stages') }} as dim_stages
-        on dim_stages.stage = spells.stage
+        on spells.stage = dim_stages.stage
 ),
 
 -- The stage's win probability that day; the current stage's when no spell covers the day.
@@ -109,8 +109,8 @@ weighted_open_at_month_end as (
         ) as weighted_amount
     from open_at_month_end
     left join spell_at_month_end
-        on spell_at_month_end.month_start = open_at_month_end.month_start
-       and spell_at_month_end.opportunity_id = open_at_month_end.opportunity_id
+        on open_at_month_end.month_start = spell_at_month_end.month_start
+       and open_at_month_end.opportunity_id = spell_at_month_end.opportunity_id
        and spell_at_month_end.latest_first = 1
 ),
 
@@ -140,13 +140,13 @@ final as (
         months.pipeline_date
     from months
     left join created_by_month
-        on created_by_month.month_start = months.month_start
+        on months.month_start = created_by_month.month_start
     left join won_lost_by_month
-        on won_lost_by_month.month_start = months.month_start
+        on months.month_start = won_lost_by_month.month_start
     left join won_by_month
-        on won_by_month.month_start = months.month_start
+        on months.month_start = won_by_month.month_start
     left join pipeline_by_month
-        on pipeline_by_month.month_start = months.month_start
+        on months.month_start = pipeline_by_month.month_start
 )
 
 select * from final

@@ -58,7 +58,7 @@ final as (
         end                                                                    as first_seen_expected_close_date
     from open_opportunities
     left join close_date_history
-        on close_date_history.opportunity_id = open_opportunities.opportunity_id
+        on open_opportunities.opportunity_id = close_date_history.opportunity_id
 )
 
 select * from final

@@ -38,8 +38,8 @@ opening as (
         sum(opportunities.amount) as amount
     from months
     inner join opportunities
-        on opportunities.created_date < months.month_start
-       and (opportunities.closed_date is null or opportunities.closed_date >= months.month_start)
+        on months.month_start > opportunities.created_date
+       and (opportunities.closed_date is null or months.month_start <= opportunities.closed_date)
     group by months.month_start
 ),
 
@@ -51,8 +51,8 @@ closing as (
         sum(opportunities.amount) as amount
     from months
     inner join opportunities
-        on opportunities.created_date <= months.month_end
-       and (opportunities.closed_date is null or opportunities.closed_date > months.month_end)
+        on months.month_end >= opportunities.created_date
+       and (opportunities.closed_date is null or months.month_end < opportunities.closed_date)
     group by months.month_start
 ),
 
@@ -95,10 +95,10 @@ final as (
         {{ to_money('coalesce(closing.amount, 0)') }}                         as closing_amount,
         months.month_end                                                      as movement_end_date
     from months
-    left join opening on opening.month_start = months.month_start
-    left join created on created.month_start = months.month_start
-    left join closed on closed.month_start = months.month_start
-    left join closing on closing.month_start = months.month_start
+    left join opening on months.month_start = opening.month_start
+    left join created on months.month_start = created.month_start
+    left join closed on months.month_start = closed.month_start
+    left join closing on months.month_start = closing.month_start
 )
 
 select * from final

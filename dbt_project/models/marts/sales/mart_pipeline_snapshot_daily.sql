@@ -23,10 +23,16 @@ with versions as (
 
 -- The first snapshot recorded every row with the CRM's clock at the warehouse's first run: its newest
 -- change is the first day whose end-of-day state the history knows for every opportunity.
-history_start as (
-    select max(valid_from_date) as date_day
+first_snapshot as (
+    select min(loaded_at) as loaded_at
     from versions
-    where loaded_at = (select min(loaded_at) from versions)
+),
+
+history_start as (
+    select max(versions.valid_from_date) as date_day
+    from versions
+    inner join first_snapshot
+        on versions.loaded_at = first_snapshot.loaded_at
 ),
 
 days as (
@@ -55,8 +61,8 @@ open_versions_at_day_end as (
         versions.currency
     from days
     inner join versions
-        on versions.valid_from_date <= days.date_day
-       and (versions.valid_to_date is null or versions.valid_to_date > days.date_day)
+        on days.date_day >= versions.valid_from_date
+       and (versions.valid_to_date is null or days.date_day < versions.valid_to_date)
     where not versions.is_deleted
       and not coalesce(versions.status in ('won', 'lost'), false)
 ),
@@ -83,7 +89,7 @@ pipeline_by_day_and_stage as (
         sum(open_amounts.amount * open_stages.win_probability)     as weighted_amount
     from open_amounts
     inner join open_stages
-        on open_stages.stage = open_amounts.stage
+        on open_amounts.stage = open_stages.stage
     group by open_amounts.date_day, open_amounts.stage
 ),
 
@@ -99,8 +105,8 @@ final as (
     from days
     cross join open_stages
     left join pipeline_by_day_and_stage
-        on pipeline_by_day_and_stage.date_day = days.date_day
-       and pipeline_by_day_and_stage.stage = open_stages.stage
+        on days.date_day = pipeline_by_day_and_stage.date_day
+       and open_stages.stage = pipeline_by_day_and_stage.stage
 )
 
 select * from final

@@ -55,10 +55,10 @@ rep_month_actuals as (
         targets.new_customer_target
     from rep_months
     left join rep_month_activity
-        on rep_month_activity.user_id = rep_months.user_id
-       and rep_month_activity.month_start = rep_months.month_start
+        on rep_months.user_id = rep_month_activity.user_id
+       and rep_months.month_start = rep_month_activity.month_start
     left join targets
-        on targets.user_id = rep_months.user_id and targets.month_start = rep_months.month_start
+        on rep_months.user_id = targets.user_id and rep_months.month_start = targets.month_start
 ),
 
 final as (

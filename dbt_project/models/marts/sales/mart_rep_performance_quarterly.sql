@@ -58,11 +58,11 @@ rep_quarter_actuals as (
         targets.new_customer_target
     from rep_quarters
     left join rep_quarter_sales
-        on rep_quarter_sales.user_id = rep_quarters.user_id
-       and rep_quarter_sales.fiscal_quarter_start = rep_quarters.fiscal_quarter_start
+        on rep_quarters.user_id = rep_quarter_sales.user_id
+       and rep_quarters.fiscal_quarter_start = rep_quarter_sales.fiscal_quarter_start
     left join targets
-        on targets.user_id = rep_quarters.user_id
-       and targets.fiscal_quarter_start = rep_quarters.fiscal_quarter_start
+        on rep_quarters.user_id = targets.user_id
+       and rep_quarters.fiscal_quarter_start = targets.fiscal_quarter_start
 ),
 
 final as (

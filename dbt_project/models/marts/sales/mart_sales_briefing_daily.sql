@@ -59,21 +59,21 @@ daily as (
         coalesce(daily_activity.contract_amount, 0)   as contract_amount,
         coalesce(daily_activity.payment_amount, 0)    as payment_amount
     from days
-    left join daily_activity on daily_activity.date_day = days.date_day
-    left join new_contacts on new_contacts.date_day = days.date_day
+    left join daily_activity on days.date_day = daily_activity.date_day
+    left join new_contacts on days.date_day = new_contacts.date_day
 ),
 
 month_to_date as (
     select
         daily.*,
-        sum(contract_amount) over (
-            partition by month_start order by date_day rows between unbounded preceding and current row
+        sum(daily.contract_amount) over (
+            partition by daily.month_start order by daily.date_day rows between unbounded preceding and current row
         ) as mtd_contract_amount,
-        sum(payment_amount) over (
-            partition by month_start order by date_day rows between unbounded preceding and current row
+        sum(daily.payment_amount) over (
+            partition by daily.month_start order by daily.date_day rows between unbounded preceding and current row
         ) as mtd_payment_amount,
-        sum(contract_amount) over (
-            partition by fiscal_quarter_start order by date_day rows between unbounded preceding and current row
+        sum(daily.contract_amount) over (
+            partition by daily.fiscal_quarter_start order by daily.date_day rows between unbounded preceding and current row
         ) as qtd_contract_amount
     from daily
 ),
@@ -100,9 +100,9 @@ final as (
         {{ ratio('month_to_date.qtd_contract_amount', 'quarter_targets.quarter_contract_target') }} as qtd_target_completion
     from month_to_date
     left join month_targets
-        on month_targets.month_start = month_to_date.month_start
+        on month_to_date.month_start = month_targets.month_start
     left join quarter_targets
-        on quarter_targets.fiscal_quarter_start = month_to_date.fiscal_quarter_start
+        on month_to_date.fiscal_quarter_start = quarter_targets.fiscal_quarter_start
 )
 
 select * from final

@@ -21,7 +21,7 @@ products_won as (  -- one row per won opportunity and product on its lines
         lines.product_id
     from won_opportunities
     inner join {{ ref('fct_opportunity_lines') }} as lines
-        on lines.opportunity_id = won_opportunities.opportunity_id
+        on won_opportunities.opportunity_id = lines.opportunity_id
     where lines.product_id is not null
 ),
 

@@ -17,7 +17,7 @@ targets as (  -- reps with a contract-amount target this month
         int_sales_targets__monthly.contract_amount_target
     from {{ ref('int_sales_targets__monthly') }} as int_sales_targets__monthly
     inner join as_of_month
-        on as_of_month.month_start = int_sales_targets__monthly.month_start
+        on int_sales_targets__monthly.month_start = as_of_month.month_start
     where int_sales_targets__monthly.contract_amount_target is not null
 ),
 
@@ -61,8 +61,8 @@ rep_pacing as (
         {{ to_money('coalesce(pipeline_due.weighted_amount, 0)') }} as weighted_pipeline_due_amount
     from targets
     cross join as_of_month
-    left join signed_so_far on signed_so_far.user_id = targets.user_id
-    left join pipeline_due on pipeline_due.user_id = targets.user_id
+    left join signed_so_far on targets.user_id = signed_so_far.user_id
+    left join pipeline_due on targets.user_id = pipeline_due.user_id
 ),
 
 with_remaining as (

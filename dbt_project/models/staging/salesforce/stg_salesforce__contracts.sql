@@ -31,7 +31,7 @@ final as (
         opportunities._loaded_at
     from opportunities
     left join source_ids
-        on source_ids.source_key = opportunities.opportunity_id
+        on opportunities.opportunity_id = source_ids.source_key
 )
 
 select * from final

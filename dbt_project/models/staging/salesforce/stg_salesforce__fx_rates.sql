@@ -41,7 +41,7 @@ static as (  -- currencies without dated rates: their one rate on every day
     from {{ source('salesforce', 'currency_type') }} as currency_types
     where not {{ salesforce_is_deleted('currency_types', has_is_deleted=false) }}
       and currency_types.conversion_rate > 0
-      and upper(trim(currency_types.iso_code)) not in (select currency from dated)
+      and upper(trim(currency_types.iso_code)) not in (select dated.currency from dated)
 ),
 
 corporate as (  -- 1 on every day by definition
@@ -57,9 +57,9 @@ corporate as (  -- 1 on every day by definition
 ),
 
 all_ranges as (
-    select * from dated where currency not in (select currency from corporate_currency)
+    select * from dated where currency not in (select corporate_currency.currency from corporate_currency)
     union all
-    select * from static where currency not in (select currency from corporate_currency)
+    select * from static where currency not in (select corporate_currency.currency from corporate_currency)
     union all
     select * from corporate
 ),
@@ -123,11 +123,11 @@ cross_rates as (
         greatest(currency_ranges._loaded_at, reporting_ranges._loaded_at)      as _loaded_at
     from change_days
     inner join currency_ranges
-        on currency_ranges.currency = change_days.currency
-        and currency_ranges.range_start <= change_days.rate_date
+        on change_days.currency = currency_ranges.currency
+        and change_days.rate_date >= currency_ranges.range_start
         and (currency_ranges.next_start_date is null or change_days.rate_date < currency_ranges.next_start_date)
     inner join reporting_ranges
-        on reporting_ranges.range_start <= change_days.rate_date
+        on change_days.rate_date >= reporting_ranges.range_start
         and (reporting_ranges.next_start_date is null or change_days.rate_date < reporting_ranges.next_start_date)
 ),
 
@@ -140,7 +140,7 @@ file_drop_rates as (  -- currencies Salesforce has no rate for
         cast(_load_id as {{ dbt.type_string() }})  as _load_id,
         cast(_loaded_at as timestamp)              as _loaded_at
     from {{ source('crm', 'fx_rates') }}
-    where upper(trim(currency)) not in (select currency from cross_rates)
+    where upper(trim(currency)) not in (select cross_rates.currency from cross_rates)
 ),
 
 final as (

@@ -32,8 +32,8 @@ merged as (
 classified as (
     select
         merged.*,
-        total_quantity = floor(total_quantity)                              as is_whole,
-        min_unit_price = max_unit_price and min_discount = max_discount     as shares_terms
+        merged.total_quantity = floor(merged.total_quantity)                              as is_whole,
+        merged.min_unit_price = merged.max_unit_price and merged.min_discount = merged.max_discount     as shares_terms
     from merged
 ),
 

@@ -12,12 +12,12 @@ with history as (
 with_previous as (
     select
         history.*,
-        lower(trim(stage_name)) as stage,
-        lag(lower(trim(stage_name))) over (
-            partition by opportunity_id order by created_date, id
+        lower(trim(history.stage_name)) as stage,
+        lag(lower(trim(history.stage_name))) over (
+            partition by history.opportunity_id order by history.created_date, history.id
         )                       as previous_stage,
         row_number() over (
-            partition by opportunity_id order by created_date, id
+            partition by history.opportunity_id order by history.created_date, history.id
         )                       as version_number
     from history
 ),

@@ -41,13 +41,13 @@ linked as (
     from follow_ups
     left join contacts
         on follow_ups.activity_type = 3
-        and contacts.contacts_id = follow_ups.activity_type_id
+        and follow_ups.activity_type_id = contacts.contacts_id
     left join businesses
         on follow_ups.activity_type = 5
-        and businesses.business_id = follow_ups.activity_type_id
+        and follow_ups.activity_type_id = businesses.business_id
     left join contracts
         on follow_ups.activity_type = 6
-        and contracts.contract_id = follow_ups.activity_type_id
+        and follow_ups.activity_type_id = contracts.contract_id
 ),
 
 final as (

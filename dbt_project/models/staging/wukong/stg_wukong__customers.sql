@@ -29,7 +29,7 @@ final as (
         greatest(customers._loaded_at, customer_fields._loaded_at)             as _loaded_at
     from customers
     left join customer_fields
-        on customer_fields.batch_id = customers.batch_id
+        on customers.batch_id = customer_fields.batch_id
 )
 
 select * from final

@@ -71,13 +71,13 @@ final as (
         greatest(businesses._loaded_at, closing_records._loaded_at)   as _loaded_at
     from businesses
     left join statuses
-        on statuses.status_id = businesses.status_id
+        on businesses.status_id = statuses.status_id
     left join customers
-        on customers.customer_id = businesses.customer_id
+        on businesses.customer_id = customers.customer_id
     left join customer_fields
-        on customer_fields.batch_id = customers.batch_id
+        on customers.batch_id = customer_fields.batch_id
     left join closing_records
-        on closing_records.business_id = businesses.business_id
+        on businesses.business_id = closing_records.business_id
 )
 
 select * from final

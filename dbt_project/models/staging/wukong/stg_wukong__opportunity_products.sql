@@ -42,7 +42,7 @@ final as (
         greatest(merged._loaded_at, businesses._loaded_at)                     as _loaded_at
     from merged
     left join businesses
-        on businesses.business_id = merged.business_id
+        on merged.business_id = businesses.business_id
 )
 
 select * from final

@@ -37,7 +37,7 @@ creation_rows as (
         businesses._loaded_at
     from businesses
     left join first_stages
-        on first_stages.type_id = businesses.type_id
+        on businesses.type_id = first_stages.type_id
 ),
 
 change_rows as (
@@ -52,7 +52,7 @@ change_rows as (
         changes._loaded_at
     from {{ source('wukong', 'wk_crm_business_change') }} as changes
     left join statuses
-        on statuses.status_id = changes.status_id
+        on changes.status_id = statuses.status_id
 ),
 
 all_rows as (

@@ -20,7 +20,7 @@ final as (
         greatest(products._loaded_at, categories._loaded_at)  as _loaded_at
     from products
     left join categories
-        on categories.category_id = products.category_id
+        on products.category_id = categories.category_id
 )
 
 select * from final

@@ -34,7 +34,7 @@ final as (
         greatest(visits._loaded_at, satisfaction_answers._loaded_at) as _loaded_at
     from visits
     left join satisfaction_answers
-        on satisfaction_answers.batch_id = visits.batch_id
+        on visits.batch_id = satisfaction_answers.batch_id
 )
 
 select * from final

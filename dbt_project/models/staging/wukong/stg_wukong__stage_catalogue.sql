@@ -26,7 +26,7 @@ group_stages as (
         trim(statuses.name)                                           as label_zh
     from {{ source('wukong', 'wk_crm_business_status') }} as statuses
     inner join chosen_group
-        on chosen_group.type_id = statuses.type_id
+        on statuses.type_id = chosen_group.type_id
 ),
 
 stages as (
@@ -43,24 +43,24 @@ stages as (
     union all
 
     select
-        'won',
-        (select coalesce(max(stage_order), 0) + 1 from group_stages),
-        1,
-        true,
-        true,
-        false,
-        '赢单'
+        'won'                                                           as stage,
+        (select coalesce(max(group_stages.stage_order), 0) + 1 from group_stages) as stage_order,
+        1                                                               as win_probability,
+        true                                                            as is_closed,
+        true                                                            as is_won,
+        false                                                           as is_lost,
+        '赢单'                                                          as label_zh
 
     union all
 
     select
-        'lost',
-        null,
-        0,
-        true,
-        false,
-        true,
-        '输单'
+        'lost'                                                          as stage,
+        null                                                            as stage_order,
+        0                                                               as win_probability,
+        true                                                            as is_closed,
+        false                                                           as is_won,
+        true                                                            as is_lost,
+        '输单'                                                          as label_zh
 ),
 
 overrides as (
