@@ -1,4 +1,5 @@
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,10 @@ from tests.support.pipeline import clean_pipeline, clean_pipeline_run  # noqa: E
 from tests.support.servers import mariadb, postgres  # noqa: E402,F401  (session fixtures: real servers)
 
 # The modules whose fixtures take minutes of one core (the pipelines they run; docs/testing.md has the figures),
-# costliest first. pytest-xdist hands whole modules to the cores in collection order (`--dist loadfile`, its own
-# reordering by test count turned off in pyproject.toml), so these start first and the cores end together on short
-# modules, instead of one core running a six-minute module alone at the end of CI.
+# costliest first. pytest-xdist hands whole modules to the cores in the order of the collection (`--dist loadfile`;
+# its own reordering, by number of tests, is turned off in pyproject.toml because it put these modules, which have
+# few tests, last): they start first, and the cores end together on short modules instead of one core running a
+# six-minute module alone at the end of CI. The other modules follow by number of tests, as xdist would order them.
 COSTLIEST_MODULES = (
     "tests/orchestration/test_wukong_equivalence.py",
     "tests/orchestration/test_crash_points.py",
@@ -39,16 +41,18 @@ COSTLIEST_MODULES = (
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The costliest modules first, in COSTLIEST_MODULES' order; the others after them in collection order."""
+    """The costliest modules first, in COSTLIEST_MODULES' order; then the others, most tests first."""
     root = config.rootpath
     if missing := [path for path in COSTLIEST_MODULES if not (root / path).is_file()]:
         raise pytest.UsageError(f"tests/conftest.py COSTLIEST_MODULES names modules that do not exist: {missing}")
     rank = {path: n for n, path in enumerate(COSTLIEST_MODULES)}
+    tests_in = Counter(item.path for item in items)
 
-    def module_rank(item: pytest.Item) -> int:
+    def module_order(item: pytest.Item) -> tuple[int, int]:
         try:
-            return rank.get(item.path.relative_to(root).as_posix(), len(rank))
+            module = item.path.relative_to(root).as_posix()
         except ValueError:  # an item outside the repository (a plugin's)
-            return len(rank)
+            module = ""
+        return rank.get(module, len(rank)), -tests_in[item.path]
 
-    items.sort(key=module_rank)  # stable: a module's tests keep their order, the other modules theirs
+    items.sort(key=module_order)  # stable: a module's tests keep their order, and stay together
