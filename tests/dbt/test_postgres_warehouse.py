@@ -1,4 +1,5 @@
-"""The Postgres warehouse target: the whole project builds, its numbers equal DuckDB's, and readers only read.
+"""The Postgres warehouse target: the whole project builds, its numbers equal DuckDB's, and readers only read; every
+engine-dispatched macro passes its worked example on DuckDB and on Postgres (Spark: test_spark_warehouse.py).
 
 One small simulated CRM (150 opportunities, tests/dbt/conftest.py) is loaded by each engine's raw loader and
 built with `dbt build` on DuckDB and on a real Postgres server (tests/support/servers.py).
@@ -16,6 +17,7 @@ from tests.support.servers import Server
 from tests.support.warehouses import (
     READER_PASSWORD,
     EngineCrm,
+    assert_every_dispatched_macro_passed,
     assert_same_published_rows,
     duckdb_models,
     sqlalchemy_rows,
@@ -34,6 +36,11 @@ def built(engine_crm: EngineCrm, postgres_warehouse: str) -> tuple[Path, str]:
 def test_every_published_model_has_identical_rows_on_duckdb_and_postgres(built):
     warehouse, postgres_url = built
     assert_same_published_rows(warehouse, "Postgres", partial(sqlalchemy_rows, postgres_url))
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_every_dispatched_macro_passes_its_test(engine: str, built, engine_crm: EngineCrm):
+    assert_every_dispatched_macro_passed(engine_crm.folder / engine)
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,17 @@ def macro_test_results(dbt_target_dir: Path) -> dict[str, str]:
     }
 
 
+def assert_every_dispatched_macro_passed(build_folder: Path) -> None:
+    """Every adapter.dispatch macro (dbt_project/macros) passed its worked example, a singular dbt test in
+    dbt_project/tests/macros, in the `dbt build` whose folder this is (each engine's own, tests/dbt/conftest.py).
+
+    Checked in each engine's module, so that a Spark build serves its module alone: under `--dist loadfile` a
+    session fixture is built again in every process whose modules ask for it."""
+    macro_tests = sorted(path.stem for path in (DBT_PROJECT_DIR / "tests" / "macros").glob("*.sql"))
+    assert len(macro_tests) >= 6
+    assert macro_test_results(build_folder / "dbt_target") == {name: "pass" for name in macro_tests}
+
+
 def duckdb_models(warehouse: Path, schema: str = "marts") -> list[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return [
