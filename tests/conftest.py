@@ -31,6 +31,7 @@ COSTLIEST_MODULES = (
     "tests/bench/test_benchmark.py",
     "tests/orchestration/test_spark_job.py",
     "tests/bi/test_superset.py",
+    "tests/dbt/test_sql_lint.py",
     "tests/quality/test_defects.py",
     "tests/quality/test_gate_2_rules.py",
     "tests/orchestration/test_postgres_job.py",
