@@ -58,3 +58,12 @@ def test_a_dbt_command_opens_no_dbt_adapter_in_the_jobs_process(monkeypatch, tmp
 
     assert invocation.is_successful() and invocation.adapter is None
     assert adapters_registered == []
+
+
+def test_the_manifest_is_parsed_with_the_target_the_job_builds_with():
+    """dbt reuses its partial-parse state only for the same --target: the manifest is parsed for the target the runs
+    build with, or every run parses the whole project again. dagster-dbt's preparer runs `dbt parse` through a
+    DbtCliResource made from the project, which takes the project's target."""
+    job_dbt = build_definitions(Settings.from_environment({})).resources["dbt"]
+    preparers_dbt = dagster_dbt.core.resource.DbtCliResource(project_dir=crm_dbt_project)
+    assert crm_dbt_project.target == preparers_dbt.target == job_dbt.target == "duckdb"
