@@ -39,8 +39,9 @@ def land_raw_again(pipeline: Pipeline, *, mode: str = "incremental", keep_share:
                 else f"create table landing.{table.name} as select * from raw.{table.name}"
             )
             con.execute(
-                f"insert or replace into {BATCHES_TABLE} (table_name, load_id, mode, landed_at) "
-                "values (?, 'test-run', ?, now())",
+                f"insert or replace into {BATCHES_TABLE} "
+                "(table_name, load_id, mode, landed_at, max_updated_at, merged_at, rows_read) "
+                "values (?, 'test-run', ?, now(), null, null, null)",
                 [table.name, mode],
             )
 

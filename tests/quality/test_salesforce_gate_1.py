@@ -193,6 +193,7 @@ def test_a_multi_currency_org_needs_one_corporate_currency_and_a_single_currency
     # a single-currency org syncs no CurrencyType rows and has no currency_iso_code: nothing to check
     with duckdb.connect(warehouse.path) as con:
         con.execute("delete from landing.currency_type")
+        con.execute("update landing._batches set rows_read = 0 where table_name = 'currency_type'")  # none read
         con.execute("update landing.opportunity set currency_iso_code = null")
         con.execute("update landing.forecasting_quota set currency_iso_code = 'EUR'")
     single = run_gate(warehouse, tmp_path / "docs", "currency_type", "opportunity", "forecasting_quota")
