@@ -10,6 +10,10 @@ that switching CRM_SOURCE_SYSTEM back and forth does not parse again, and proces
 (a test session running in parallel, two code locations) never overwrite each other's manifest. Every
 preparation also records the settings it parsed with beside the manifest (MANIFEST_SETTINGS); loading the
 definitions prepares again when they differ from the current ones.
+
+The project names the dbt target the runs build with (CRM_WAREHOUSE_TARGET, `dbt build --target`): dagster-dbt's
+preparer parses with it, and dbt reuses its partial-parse state only for the same --target, so a manifest parsed
+without one made every run parse the whole project again (twice the parse time: docs/benchmarks.md).
 """
 
 import json
@@ -20,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
+from dagster_dbt import DbtProject
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.source_system import CONTRACT
@@ -31,12 +35,14 @@ def manifest_folder(source_system: str) -> str:
     return "target" if source_system in ("", CONTRACT) else f"target/{source_system}"
 
 
-# The raw variable, not Settings: an invalid CRM_SOURCE_SYSTEM is reported by the settings check with its fix
-# (without a traceback), which must not be pre-empted by an error here at import time.
+# The raw variables, not Settings: an invalid CRM_SOURCE_SYSTEM or CRM_WAREHOUSE_TARGET is reported by the settings
+# check with its fix (without a traceback), which must not be pre-empted by an error here at import time. Their
+# defaults are Settings' (contract, duckdb).
 crm_dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
     target_path=manifest_folder(os.environ.get("CRM_SOURCE_SYSTEM", CONTRACT).strip()),
+    target=os.environ.get("CRM_WAREHOUSE_TARGET") or "duckdb",
 )
 
 
@@ -57,14 +63,14 @@ MANIFEST_SETTINGS = "manifest_settings.json"
 def prepare_dbt_manifest() -> Path:
     """dbt parse with the current settings: writes target/manifest.json, which the dbt assets are built from."""
     with _dbt_first_on_path(), _parse_settings() as parsed_with:
-        _preparer().prepare(crm_dbt_project)
+        crm_dbt_project.preparer.prepare(crm_dbt_project)
         _record(parsed_with)
     return crm_dbt_project.manifest_path
 
 
 def prepare_dbt_manifest_if_dev() -> None:
     """prepare_dbt_manifest, only under `dagster dev` (dagster-dbt's rule)."""
-    if _preparer().using_dagster_dev():
+    if crm_dbt_project.preparer.using_dagster_dev():
         prepare_dbt_manifest()
 
 
@@ -125,11 +131,3 @@ def _dbt_first_on_path() -> Iterator[None]:
             os.environ.pop("PATH", None)
         else:
             os.environ["PATH"] = saved
-
-
-def _preparer() -> DagsterDbtProjectPreparer:
-    """dagster-dbt's preparer, parsing with the target the runs name (`dbt build --target`,
-    orchestration/definitions.py): dbt reuses its partial-parse state only for the same --target, so a manifest
-    parsed without one made every run parse the whole project again (twice the parse time: docs/benchmarks.md)."""
-    target = Settings.from_environment().warehouse_target
-    return DagsterDbtProjectPreparer(prepare_project_cli_args=["parse", "--quiet", "--target", target])

@@ -180,10 +180,11 @@ def land(
             batch, table, mode=mode, load_id=load_id, landed_at=landed_at
         )
         session.execute(
-            f"INSERT INTO {BATCHES_TABLE} VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (table_name) DO UPDATE SET "
+            f"INSERT INTO {BATCHES_TABLE} (table_name, load_id, mode, landed_at, max_updated_at, merged_at, rows_read) "
+            "VALUES (?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (table_name) DO UPDATE SET "
             "load_id = excluded.load_id, mode = excluded.mode, landed_at = excluded.landed_at, "
-            "max_updated_at = excluded.max_updated_at, merged_at = NULL",
-            [table.name, load_id, mode, landed_at, max_updated_at],
+            "max_updated_at = excluded.max_updated_at, merged_at = NULL, rows_read = excluded.rows_read",
+            [table.name, load_id, mode, landed_at, max_updated_at, rows_read],
         )
     return LandResult(
         table=table.name,

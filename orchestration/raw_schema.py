@@ -72,7 +72,10 @@ def ensure_schemas(con) -> None:
         f"CREATE TABLE IF NOT EXISTS {HARD_DELETES_TABLE} ("
         "table_name VARCHAR, primary_key VARCHAR, detected_at TIMESTAMP, load_id VARCHAR)"
     )
+    # One row per table: its last landed batch. rows_read is the count of rows read from the source for it, kept
+    # with the batch for gate 1's source_keys_unique (copies of a key collapse on landing).
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {BATCHES_TABLE} (table_name VARCHAR PRIMARY KEY, load_id VARCHAR, "
-        "mode VARCHAR, landed_at TIMESTAMP, max_updated_at TIMESTAMP, merged_at TIMESTAMP)"
+        "mode VARCHAR, landed_at TIMESTAMP, max_updated_at TIMESTAMP, merged_at TIMESTAMP, rows_read BIGINT)"
     )
+    con.execute(f"ALTER TABLE {BATCHES_TABLE} ADD COLUMN IF NOT EXISTS rows_read BIGINT")  # a warehouse from before

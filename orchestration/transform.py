@@ -1,6 +1,5 @@
 """Transform: the dbt project as Dagster assets (dagster-dbt), reading the raw assets as dbt sources."""
 
-import json
 import shutil
 import time
 import uuid
@@ -11,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    build_dbt_asset_selection,
+    dbt_assets,
+)
 from packaging.version import Version
 
 from orchestration.crash_points import crash_point
@@ -146,13 +151,7 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: CrmDbtCliResource, wa
 
 
 def selected_snapshot_keys(context: dg.AssetExecutionContext) -> set[dg.AssetKey]:
-    manifest = json.loads(crm_dbt_project.manifest_path.read_text())
-    keys = {
-        crm_dbt_translator.get_asset_key(node)
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "snapshot"
-    }
-    return keys & set(context.selected_asset_keys)
+    return dbt_asset_keys("resource_type:snapshot") & set(context.selected_asset_keys)
 
 
 def snapshot_version_counts(session: SqlSession, keys: set[dg.AssetKey]) -> dict[dg.AssetKey, tuple[int, int]]:
@@ -183,15 +182,17 @@ def snapshot_change_metadata(before: tuple[int, int], after: tuple[int, int]) ->
     }
 
 
+# The published models: everything under models/marts/, which dbt_project.yml marks `meta.published`.
+PUBLISHED_MODELS = "resource_type:model,config.meta.published:true"
+
+
 @cache
 def published_model_keys() -> list[dg.AssetKey]:
     """The models dbt marks `meta.published` (everything under models/marts/): what publish copies."""
-    manifest = json.loads(crm_dbt_project.manifest_path.read_text())
-    return sorted(
-        (
-            crm_dbt_translator.get_asset_key(node)
-            for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and node.get("config", {}).get("meta", {}).get("published")
-        ),
-        key=lambda key: key.to_user_string(),
-    )
+    return sorted(dbt_asset_keys(PUBLISHED_MODELS), key=lambda key: key.to_user_string())
+
+
+def dbt_asset_keys(dbt_select: str) -> set[dg.AssetKey]:
+    """The asset keys of the dbt resources a dbt selection string names: dagster-dbt evaluates it with dbt's own
+    selector on the manifest the dbt assets were built from, and names them with their translator."""
+    return set(build_dbt_asset_selection([crm_dbt_models], dbt_select=dbt_select).resolve([crm_dbt_models]))

@@ -60,11 +60,6 @@ def build_gate_1_checks(tables: Sequence[SourceTable] = SOURCE_TABLES) -> list[d
             source_timezone=quality.source_timezone or None,
             source_currency=quality.source_currency or None,
             load_id=context.run.run_id,
-            source_rows_read={
-                table.name: rows
-                for table in checked
-                if (rows := _rows_read_this_run(context, landing_key(table.name))) is not None
-            },
         )
         crash_point("gate_1")
         yield from _report(context, run, "gate 1", lambda suite: landing_key(suite.table))
@@ -107,15 +102,6 @@ def _specs(suites: list[Suite], asset_key: Callable[[Suite], dg.AssetKey]) -> li
         for suite in suites
         for rule in suite.rules
     ]
-
-
-def _rows_read_this_run(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> int | None:
-    """rows_read of this run's landing of `key` (its metadata), before copies of a key collapsed."""
-    event = context.instance.get_latest_materialization_event(key)
-    if event is None or event.run_id != context.run.run_id:
-        return None
-    rows_read = event.asset_materialization.metadata.get("rows_read")
-    return None if rows_read is None else int(rows_read.value)
 
 
 def _report(

@@ -37,10 +37,6 @@ class GateRun:
     quarantined: dict[tuple[str, str], int]  # rows listed in raw._quarantine this run, by (table, rule)
     seconds: float
 
-    @property
-    def stops_the_run(self) -> bool:
-        return any(outcome.blocks for outcome in self.outcomes)
-
 
 def run_gate_1(
     warehouse: WarehouseResource,
@@ -52,7 +48,6 @@ def run_gate_1(
     as_of: date,
     reporting_currency: str,
     load_id: str,
-    source_rows_read: dict[str, int],
     source_timezone: str | None = None,
     source_currency: str | None = None,
 ) -> GateRun:
@@ -60,12 +55,13 @@ def run_gate_1(
 
     source_timezone: the zone of the source's local times (悟空CRM), in which its dates are judged against the
     as-of date; None for a source writing UTC. source_currency: the one currency of a source whose amounts carry
-    none (悟空CRM: CRM_SOURCE_CURRENCY); None for the contract.
+    none (悟空CRM: CRM_SOURCE_CURRENCY); None for the contract. load_id: this run's, which landed the batches whose
+    rows read from the source the loader kept with them (source_keys_unique compares the landed rows with it).
     """
     started = time.perf_counter()
     suites = suites_in(RAW_LAYER)
     with warehouse.session() as session:
-        facts = read_warehouse_facts(session, tables, reporting_currency)
+        facts = read_warehouse_facts(session, tables, reporting_currency, load_id=load_id)
     catalogue = read_stage_catalogue()
     now = datetime.now(UTC).replace(tzinfo=None)
     validations = []
@@ -78,7 +74,6 @@ def run_gate_1(
             catalogue,
             as_of=as_of,
             now=now,
-            source_rows_read=source_rows_read.get(table.name),
             source_timezone=source_timezone,
             needed_currencies=needed_currencies(source_currency, reporting_currency),
         )

@@ -37,6 +37,8 @@ class WarehouseFacts:
     full_refresh_tables: frozenset[str]  # tables whose pending batch replaces the whole table
     raw_row_counts: dict[str, int]  # before this run's merge
     landed_row_counts: dict[str, int]
+    # Rows the loader read from the source for the batches this run landed (landing._batches.rows_read), by table
+    rows_read: dict[str, int]
     known_currencies: list[str]
 
 
@@ -56,7 +58,11 @@ def read_stage_catalogue(path: Path = STAGE_CATALOGUE) -> StageCatalogue:
     )
 
 
-def read_warehouse_facts(session: SqlSession, tables: list[SourceTable], reporting_currency: str) -> WarehouseFacts:
+def read_warehouse_facts(
+    session: SqlSession, tables: list[SourceTable], reporting_currency: str, *, load_id: str
+) -> WarehouseFacts:
+    """load_id: this run's; rows_read is known for the batches it landed (a batch landed by an earlier run is
+    checked against its own landed rows)."""
     full_refresh = frozenset(
         name
         for (name,) in session.rows(
@@ -72,6 +78,13 @@ def read_warehouse_facts(session: SqlSession, tables: list[SourceTable], reporti
         full_refresh_tables=full_refresh,
         raw_row_counts={t.name: count(f"select * from {RAW_SCHEMA}.{t.name}") for t in tables},
         landed_row_counts={t.name: count(landing_sql(t)) for t in tables},
+        rows_read={
+            name: rows_read
+            for name, rows_read in session.rows(
+                f"select table_name, rows_read from {BATCHES_TABLE} where load_id = ? and rows_read is not null",
+                [load_id],
+            )
+        },
         known_currencies=sorted(currencies | {reporting_currency}),
     )
 
@@ -96,7 +109,6 @@ def raw_parameters(
     *,
     as_of: date,
     now: datetime,
-    source_rows_read: int | None,
     source_timezone: str | None = None,
     needed_currencies: list[str] | None = None,
 ) -> dict[str, object]:
@@ -117,5 +129,5 @@ def raw_parameters(
         "known_currencies": facts.known_currencies,
         "catalogue_stages": catalogue.stages,
         "status_stage_pairs": catalogue.status_stage_pairs,
-        "source_rows_read": facts.landed_row_counts[table] if source_rows_read is None else source_rows_read,
+        "source_rows_read": facts.rows_read.get(table, facts.landed_row_counts[table]),
     }

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
+from orchestration.settings import DBT_PROJECT_DIR
 from tests.support.servers import Server
 from tests.support.warehouses import (
     READER_PASSWORD,
@@ -72,6 +74,26 @@ def test_the_reader_role_selects_every_published_model(built, postgres):
                 con.exec_driver_sql(f'SELECT count(*) FROM marts."{model}"').scalar_one()
     finally:
         reader.dispose()
+
+
+# Postgres truncates, or refuses, identifiers over 63 bytes (NAMEDATALEN - 1); dbt names a unit test's scratch
+# table after the unit test, and a relation after its model, snapshot or seed.
+POSTGRES_MAX_IDENTIFIER = 63
+
+
+def test_every_relation_and_unit_test_name_fits_a_postgres_identifier():
+    """Without this, a long unit-test name fails only when `dbt build` runs on Postgres ("Relation name ... is
+    longer than 63 characters"); read from the project's files, so every source system's models count."""
+    names = {path.stem for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")}
+    names |= {path.stem for path in (DBT_PROJECT_DIR / "seeds").rglob("*.csv")}
+    unit_tests = set()
+    for path in [*(DBT_PROJECT_DIR / "models").rglob("*.yml"), *(DBT_PROJECT_DIR / "snapshots").rglob("*.yml")]:
+        declared = yaml.safe_load(path.read_text()) or {}
+        names |= {snapshot["name"] for snapshot in declared.get("snapshots") or []}
+        unit_tests |= {unit_test["name"] for unit_test in declared.get("unit_tests") or []}
+    assert len(unit_tests) > 40 and len(names) > 60  # the files were found
+    too_long = sorted(name for name in names | unit_tests if len(name.encode()) > POSTGRES_MAX_IDENTIFIER)
+    assert not too_long, f"over {POSTGRES_MAX_IDENTIFIER} characters, Postgres refuses them: {too_long}"
 
 
 def _reader_url(server: Server, warehouse_url: str) -> str:

@@ -1,4 +1,5 @@
-"""The dbt resource of the job: the dbt it runs, and where each build's artifacts go and for how long."""
+"""The dbt resource of the job: the dbt it runs, and where each build's artifacts go and for how long; and the dbt
+resources the job picks out by dbt selection (the published models, the snapshots)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
 
+import dagster as dg
 import dagster_dbt.core.resource
 import pytest
+import yaml
 
 from orchestration.dbt_project import crm_dbt_project
 from orchestration.definitions import build_definitions
-from orchestration.settings import Settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.transform import dbt_asset_keys, published_model_keys
 
 
 def test_the_job_runs_the_dbt_beside_its_python_and_knows_its_version_without_asking(monkeypatch):
@@ -58,3 +62,24 @@ def test_a_dbt_command_opens_no_dbt_adapter_in_the_jobs_process(monkeypatch, tmp
 
     assert invocation.is_successful() and invocation.adapter is None
     assert adapters_registered == []
+
+
+def test_the_manifest_is_parsed_with_the_target_the_job_builds_with():
+    """dbt reuses its partial-parse state only for the same --target: the manifest is parsed for the target the runs
+    build with, or every run parses the whole project again. dagster-dbt's preparer runs `dbt parse` through a
+    DbtCliResource made from the project, which takes the project's target."""
+    job_dbt = build_definitions(Settings.from_environment({})).resources["dbt"]
+    preparers_dbt = dagster_dbt.core.resource.DbtCliResource(project_dir=crm_dbt_project)
+    assert crm_dbt_project.target == preparers_dbt.target == job_dbt.target == "duckdb"
+
+
+def test_the_published_models_are_the_marts_folders_and_the_snapshots_the_snapshot_files():
+    """dagster-dbt evaluates the dbt selections (`config.meta.published:true`, `resource_type:snapshot`) on the
+    manifest: they must name what publish copies (every model under models/marts/) and the snapshots the run counts
+    versions of, as the project's files declare them."""
+    marts = {dg.AssetKey(["marts", path.stem]) for path in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")}
+    declared = yaml.safe_load((DBT_PROJECT_DIR / "snapshots" / "_snapshots.yml").read_text())["snapshots"]
+    snapshots = {dg.AssetKey(["snapshots", snapshot["name"]]) for snapshot in declared}
+    assert len(marts) > 30 and len(snapshots) == 3
+    assert set(published_model_keys()) == marts
+    assert dbt_asset_keys("resource_type:snapshot") == snapshots

@@ -184,7 +184,6 @@ def test_a_manifest_parsed_for_another_system_is_prepared_again(monkeypatch, tmp
     manifest = tmp_path / "target" / "manifest.json"
     manifest.parent.mkdir()
     manifest.write_text("{}")
-    monkeypatch.setattr(dbt_project, "crm_dbt_project", SimpleNamespace(manifest_path=manifest))
     prepared: list[str] = []
 
     class Preparer:
@@ -196,7 +195,7 @@ def test_a_manifest_parsed_for_another_system_is_prepared_again(monkeypatch, tmp
 
             prepared.append(os.environ["CRM_SOURCE_SYSTEM"])  # dbt parses with the current setting
 
-    monkeypatch.setattr(dbt_project, "_preparer", Preparer)
+    monkeypatch.setattr(dbt_project, "crm_dbt_project", SimpleNamespace(manifest_path=manifest, preparer=Preparer()))
     monkeypatch.delenv("CRM_SOURCE_SYSTEM", raising=False)
     monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
     # outside `dagster dev` the dev preparation parses nothing, and so records nothing either

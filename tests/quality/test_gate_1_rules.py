@@ -39,12 +39,14 @@ def land_raw_again(pipeline: Pipeline, *, mode: str = "incremental", keep_share:
                 else f"create table landing.{table.name} as select * from raw.{table.name}"
             )
             con.execute(
-                f"insert or replace into {BATCHES_TABLE} values (?, 'test-run', ?, now(), null, null)",
+                f"insert or replace into {BATCHES_TABLE} "
+                "(table_name, load_id, mode, landed_at, max_updated_at, merged_at, rows_read) "
+                "values (?, 'test-run', ?, now(), null, null, null)",
                 [table.name, mode],
             )
 
 
-def run_gate(pipeline: Pipeline, *, as_of: date = AS_OF, source_rows_read: dict[str, int] | None = None) -> GateRun:
+def run_gate(pipeline: Pipeline, *, as_of: date = AS_OF) -> GateRun:
     return run_gate_1(
         WarehouseResource(path=str(pipeline.warehouse_path), published_path=str(pipeline.published_path)),
         docs_dir=pipeline.docs_dir,
@@ -54,7 +56,6 @@ def run_gate(pipeline: Pipeline, *, as_of: date = AS_OF, source_rows_read: dict[
         as_of=as_of,
         reporting_currency="USD",
         load_id="test-run",
-        source_rows_read=source_rows_read or {},
     )
 
 
@@ -185,14 +186,18 @@ def test_every_row_rule_fails_on_the_row_broken_for_it_and_names_its_key(landed)
                 key = breaker.break_rule(source_table(suite.table), rule)
                 if key is not None:
                     broken[(suite.table, rule.name)] = key
-        landed_rows = {
-            t.name: con.execute(f"select count(*) from landing.{t.name}").fetchone()[0] for t in SOURCE_TABLES
-        }
+        # the loader read one row more than it landed for each batch: a key came twice from the source
+        for t in SOURCE_TABLES:
+            con.execute(
+                f"update {BATCHES_TABLE} set rows_read = (select count(*) + 1 from landing.{t.name}) "
+                "where table_name = ?",
+                [t.name],
+            )
     # every rule about rows has been broken; the rest are table rules, broken in the next test
     all_rules = {(t.name, rule.name) for t in SOURCE_TABLES for rule in suites_in(RAW_LAYER)[t.name].rules}
     assert {rule for table, rule in all_rules - set(broken)} == ROWS_FREE_RULES
 
-    run = run_gate(landed, source_rows_read={table: rows + 1 for table, rows in landed_rows.items()})
+    run = run_gate(landed)
 
     outcomes = {(o.suite.table, o.rule.name): o for o in run.outcomes}
     still_passing = [

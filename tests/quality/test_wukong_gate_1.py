@@ -49,7 +49,6 @@ def run_gate(warehouse: WarehouseResource, docs: Path, *tables: str) -> GateRun:
         as_of=AS_OF,
         reporting_currency="CNY",
         load_id="wk-run",
-        source_rows_read={},
         source_timezone="Asia/Shanghai",
     )
 
@@ -59,7 +58,7 @@ def test_every_wukong_rule_passes_on_clean_data(warehouse, tmp_path):
     failed = [f"{o.suite.name}.{o.rule.name} {o.severity.value}" for o in run.outcomes if not o.passed]
     # no rates were dropped: fx_rates is empty, which its freshness rule reports (a warning, as with the contract)
     assert failed == ["raw.fx_rates.updated_at_fresh WARN"]
-    assert not run.stops_the_run
+    assert not any(o.blocks for o in run.outcomes)
     assert {o.suite.table for o in run.outcomes} == {table.name for table in SYSTEM.tables}
 
 
@@ -87,7 +86,7 @@ def test_every_wukong_row_rule_fails_on_its_broken_row_naming_the_table_the_rule
         summary = _summary(outcome)
         # the key as the operator reads it: {'contract_id': 5}, or {'contract_id': None} for a row without one
         assert summary.startswith(f"raw.{table}: rule {rule} (") and key.replace("NULL", "None") in summary, summary
-    assert run.stops_the_run
+    assert any(o.blocks for o in run.outcomes)
     # the codes warn (gates.yml: *_code_known); keys and needed columns stop the run
     severities = {name: outcomes[name].severity.value for name in broken}
     assert severities[("wk_crm_contract", "check_status_code_known")] == "WARN"
@@ -109,7 +108,7 @@ def test_an_unknown_code_warns_and_its_rows_are_quarantined_not_dropped(warehous
         ("wk_crm_receivables_plan", "received_status_code_known"),
         ("wk_crm_activity", "type_code_known"),
     }
-    assert not run.stops_the_run
+    assert not any(o.blocks for o in run.outcomes)
     assert failed[("wk_crm_contract", "check_status_code_known")].sample_keys == [{"contract_id": 5}]
     with duckdb.connect(warehouse.path, read_only=True) as con:
         listed = con.execute(
@@ -150,13 +149,12 @@ def test_without_rates_for_the_source_currency_gate_1_stops_the_run_with_the_adv
             as_of=AS_OF,
             reporting_currency=reporting_currency,
             load_id="wk-run",
-            source_rows_read={},
             source_currency="CNY",
         )
 
     stopped = gate("USD")  # 悟空CRM's amounts are in CNY, the marts in USD, and no fx_rates file was dropped
     (missing,) = [o for o in stopped.outcomes if o.rule.name == "source_currency_has_rates"]
-    assert stopped.stops_the_run and not missing.passed and missing.severity.value == "ERROR"
+    assert any(o.blocks for o in stopped.outcomes) and not missing.passed and missing.severity.value == "ERROR"
     assert "drop an fx_rates file, or set CRM_REPORTING_CURRENCY" in _summary(missing)
     same_currency = gate("CNY")
     assert [o.passed for o in same_currency.outcomes if o.rule.name == "source_currency_has_rates"] == [True]
