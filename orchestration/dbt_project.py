@@ -28,6 +28,7 @@ from dagster_dbt import DbtProject
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.source_system import CONTRACT
+from orchestration.warehouses import DEFAULT_WAREHOUSE_TARGET
 
 
 def manifest_folder(source_system: str) -> str:
@@ -37,12 +38,12 @@ def manifest_folder(source_system: str) -> str:
 
 # The raw variables, not Settings: an invalid CRM_SOURCE_SYSTEM or CRM_WAREHOUSE_TARGET is reported by the settings
 # check with its fix (without a traceback), which must not be pre-empted by an error here at import time. Their
-# defaults are Settings' (contract, duckdb).
+# defaults are the ones Settings uses (CONTRACT, DEFAULT_WAREHOUSE_TARGET).
 crm_dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
     target_path=manifest_folder(os.environ.get("CRM_SOURCE_SYSTEM", CONTRACT).strip()),
-    target=os.environ.get("CRM_WAREHOUSE_TARGET") or "duckdb",
+    target=os.environ.get("CRM_WAREHOUSE_TARGET") or DEFAULT_WAREHOUSE_TARGET,
 )
 
 

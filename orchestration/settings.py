@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from orchestration.source_system import SOURCE_SYSTEMS, WUKONG
 from orchestration.source_url import SourceUrlError, parse_source_url
 from orchestration.transient_errors import SourceRetries
-from orchestration.warehouses import WAREHOUSE_TARGETS, warehouse_class
+from orchestration.warehouses import DEFAULT_WAREHOUSE_TARGET, WAREHOUSE_TARGETS, warehouse_class
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -115,7 +115,7 @@ class Settings:
             salesforce_loss_reason_field=_column_name(
                 "CRM_SALESFORCE_LOSS_REASON_FIELD", env.get("CRM_SALESFORCE_LOSS_REASON_FIELD") or ""
             ),
-            warehouse_target=_warehouse_target(env.get("CRM_WAREHOUSE_TARGET") or "duckdb"),
+            warehouse_target=_warehouse_target(env.get("CRM_WAREHOUSE_TARGET") or DEFAULT_WAREHOUSE_TARGET),
             warehouse_path=_path(env.get("CRM_WAREHOUSE_PATH"), data_dir / "warehouse.duckdb"),
             published_path=_path(env.get("CRM_PUBLISHED_PATH"), data_dir / "published" / "crm.duckdb"),
             published_storage_version=_storage_version(

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 # Each is a module of this package defining WAREHOUSE, and an output of dbt_project/profiles.yml.
 WAREHOUSE_TARGETS = ("duckdb", "postgres", "spark")
+DEFAULT_WAREHOUSE_TARGET = "duckdb"  # the embedded default: one file, no server
 
 
 class Warehouse(Protocol):
