@@ -15,18 +15,21 @@ with versions as (
         is_deleted,
         amount_original,
         currency,
-        loaded_at,
+        -- which snapshot recorded the version (versions recorded before recorded_at existed: their load's time)
+        coalesce(recorded_at, loaded_at)          as recorded_at,
         {{ to_reporting_date('dbt_valid_from') }} as valid_from_date,
         {{ to_reporting_date('dbt_valid_to') }}   as valid_to_date
     from {{ snapshot_history('snap_opportunities', 'stg_crm__opportunities') }}
 ),
 
--- The first snapshot recorded every row with the CRM's clock at the warehouse's first run: its newest
--- change is the first day whose end-of-day state the history knows for every opportunity.
+-- The first snapshot recorded every row with the CRM's clock at the warehouse's first build: its newest
+-- change is the first day whose end-of-day state the history knows for every opportunity. The first snapshot's
+-- versions are those with the earliest recorded_at (the time the snapshot was taken), not the earliest
+-- loaded_at: a first run killed after its raw merge leaves rows the next run loads again before that snapshot.
 history_start as (
     select max(valid_from_date) as date_day
     from versions
-    where loaded_at = (select min(loaded_at) from versions)
+    where recorded_at = (select min(recorded_at) from versions)
 ),
 
 days as (
