@@ -140,9 +140,10 @@ def crm_dbt_models(context: dg.AssetExecutionContext, dbt: CrmDbtCliResource, wa
         before = snapshot_version_counts(session, snapshot_keys)
     invocation = dbt.cli(args, context=context, target_path=dbt.invocation_target_path(context))
     warehouse.note_writer_process(invocation.process.pid)
-    for event in invocation.stream():
-        yield event
-        crash_point("dbt")  # after dbt's first result, its build still going
+    with target.full_disk_named():  # dbt's "No space left on device" becomes one line naming the folder
+        for event in invocation.stream():
+            yield event
+            crash_point("dbt")  # after dbt's first result, its build still going
     target.after_build([key.path[-1] for key in published_model_keys() if key in context.selected_asset_keys])
     with target.session() as session:
         after = snapshot_version_counts(session, snapshot_keys)

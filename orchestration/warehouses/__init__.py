@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestration.names import MARTS_SCHEMA
@@ -67,6 +67,11 @@ class Warehouse(Protocol):
         """Make the published models dbt built readable where gate 2 and publish read them."""
         ...
 
+    def full_disk_named(self) -> AbstractContextManager[None]:
+        """Around the dbt build: a full disk under the warehouse said in one line, as the extract says it
+        (orchestration/disk_space.py), where dbt's own error names neither the folder nor what is left."""
+        ...
+
     def publish(
         self, context: dg.AssetExecutionContext, models: list[tuple[str, str]], *, with_dashboard: bool
     ) -> Iterator[dg.MaterializeResult]:
@@ -98,6 +103,10 @@ class TargetDefaults:
 
     def after_build(self, models: list[str]) -> None:
         return None
+
+    def full_disk_named(self) -> AbstractContextManager[None]:
+        """A server's disk is the server's: its own error says it."""
+        return nullcontext()
 
 
 def warehouse_class(target: str) -> Any:

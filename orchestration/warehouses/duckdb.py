@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -31,7 +31,7 @@ class DuckDBWarehouse(TargetDefaults):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The warehouse's DuckDB file."""
         path = self.config.path
-        with naming_a_full_disk(Path(path), "the warehouse (CRM_WAREHOUSE_PATH)"):
+        with self._file_full_disk_named():
             con = duckdb.connect(
                 path, config={"memory_limit": self.config.memory_limit, "threads": self.config.threads}
             )
@@ -42,6 +42,12 @@ class DuckDBWarehouse(TargetDefaults):
                 yield con
             finally:
                 con.close()
+
+    def full_disk_named(self) -> AbstractContextManager[None]:
+        return self._file_full_disk_named()
+
+    def _file_full_disk_named(self) -> AbstractContextManager[None]:
+        return naming_a_full_disk(Path(self.config.path), "the warehouse (CRM_WAREHOUSE_PATH)")
 
     def raw_loader(self) -> RawLoader:
         return DuckDBRawLoader(self.connect)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import duckdb
 
+from orchestration.disk_space import naming_a_full_disk
 from orchestration.names import MARTS_SCHEMA, SPARK_MARTS_VIEWS_SCHEMA, SPARK_SNAPSHOTS_VIEWS_SCHEMA
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.warehouses.duckdb import DuckDBWarehouse
@@ -39,6 +41,10 @@ class SparkWarehouse(DuckDBWarehouse):
         with self.connect() as con:
             written = export_raw_tables(con, tables, Path(self.config.raw_parquet_dir))
         return f"raw tables written as Parquet for Spark: {', '.join(written) or 'none'}"
+
+    def full_disk_named(self) -> AbstractContextManager[None]:
+        """dbt writes Spark's folder, not the DuckDB file."""
+        return naming_a_full_disk(Path(self.config.spark_dir) / "tables", "Spark's tables (CRM_SPARK_DIR)")
 
     def after_build(self, models: list[str]) -> None:
         """Gate 2 and publish read Spark's tables where the other targets' are."""

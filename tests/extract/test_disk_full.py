@@ -1,16 +1,19 @@
-"""A full disk while landing, merging or publishing: one plain message naming the folder and what is left,
-nothing half-written kept, and the next attempt, space freed, goes through.
+"""A full disk while landing, merging, building (dbt) or publishing: one plain message naming the folder and what
+is left, nothing half-written kept, and the next attempt, space freed, goes through.
 
-The warehouse (or the published file) lives on a small tmpfs that the test fills with a file of its own.
+The warehouse (or the published file) lives on a small tmpfs that the test fills with a file of its own: a real
+full disk (ENOSPC), which mounting needs root for (CI runs as root; elsewhere these tests skip, saying so).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -20,7 +23,7 @@ from orchestration.incremental_load import DuckDBRawLoader, read_watermark
 from orchestration.publish import publish_models
 from orchestration.resources import WarehouseResource
 from orchestration.source_reader import SourceReader
-from tests.support.pipeline import file_digest
+from tests.support.pipeline import Pipeline, failure_messages, file_digest, table_fingerprints
 from tests.support.raw_comparison import raw_rows, source_rows
 
 ACTIVITIES = source_table("activities")
@@ -116,3 +119,31 @@ def test_publishing_on_a_full_disk_keeps_the_published_file_and_leaves_nothing_b
             "small": 1,
             "large": 400_000,
         }
+
+
+def test_a_dbt_build_on_a_full_disk_says_so_keeps_the_published_file_and_the_next_run_recovers(
+    small_disk: Path, clean_pipeline: Pipeline
+):
+    """The clean pipeline's folder on the small disk, its warehouse rebuilt by dbt with 64 kB left, then with space."""
+    from orchestration.transform import crm_dbt_models
+
+    folder = clean_pipeline.copy_to(small_disk / "data")
+    from_dbt_on = dg.AssetSelection.assets(*crm_dbt_models.keys).downstream()  # dbt, gate 2, publish, dashboard
+    published_before = file_digest(folder.published_path)
+    filler = fill(small_disk, leave_bytes=64_000)
+
+    failed = folder.run(asset_selection=from_dbt_on)
+
+    assert not failed.success
+    message = failure_messages(failed)["crm_dbt_models"]  # dbt's own errors follow, as its cause
+    said = rf"DiskFullError: disk full: {re.escape(str(folder.data_dir))} has [0-9.]+ MB left, too little for the "
+    assert re.search(said + r"warehouse \(CRM_WAREHOUSE_PATH\); nothing half-written was kept", message), message[:3000]
+    assert file_digest(folder.published_path) == published_before
+    filler.unlink()
+
+    recovered = folder.run(asset_selection=from_dbt_on)
+
+    assert recovered.success, failure_messages(recovered)
+    assert table_fingerprints(folder.published_path, "marts") == table_fingerprints(
+        clean_pipeline.published_path, "marts"
+    )

@@ -43,8 +43,9 @@ class Server:
     def url(self, database: str, *, user: str | None = None, password: str | None = None) -> str:
         return f"{self.dialect}://{user or self.user}:{password or self.password}@{self.host}:{self.port}/{database}"
 
-    def create_database(self) -> str:
-        """A new empty database with a unique name, so tests sharing one server never see each other's rows."""
+    def create_database(self, *, copy_of: str | None = None) -> str:
+        """A new database with a unique name, so tests sharing one server never see each other's rows: empty, or
+        (Postgres) a copy of the database `copy_of`, whose sessions are ended first (a template must have none)."""
         import sqlalchemy as sa
 
         name = f"crm_{uuid.uuid4().hex[:12]}"
@@ -52,7 +53,12 @@ class Server:
         engine = sa.create_engine(self.url(admin_db), isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as con:
-                con.exec_driver_sql(f"CREATE DATABASE {name}")
+                if copy_of is not None:
+                    con.exec_driver_sql(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %(name)s",
+                        {"name": copy_of},
+                    )
+                con.exec_driver_sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {copy_of}" if copy_of else ""))
         finally:
             engine.dispose()
         return name

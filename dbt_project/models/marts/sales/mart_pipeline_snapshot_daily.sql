@@ -15,16 +15,19 @@ with versions as (
         is_deleted,
         amount_original,
         currency,
-        loaded_at,
+        -- which snapshot recorded the version (versions recorded before recorded_at existed: their load's time)
+        coalesce(recorded_at, loaded_at)          as recorded_at,
         {{ to_reporting_date('dbt_valid_from') }} as valid_from_date,
         {{ to_reporting_date('dbt_valid_to') }}   as valid_to_date
     from {{ snapshot_history('snap_opportunities', 'stg_crm__opportunities') }}
 ),
 
--- The first snapshot recorded every row with the CRM's clock at the warehouse's first run: its newest
--- change is the first day whose end-of-day state the history knows for every opportunity.
+-- The first snapshot recorded every row with the CRM's clock at the warehouse's first build: its newest
+-- change is the first day whose end-of-day state the history knows for every opportunity. The first snapshot's
+-- versions are those with the earliest recorded_at (the time the snapshot was taken), not the earliest
+-- loaded_at: a first run killed after its raw merge leaves rows the next run loads again before that snapshot.
 first_snapshot as (
-    select min(loaded_at) as loaded_at
+    select min(recorded_at) as recorded_at
     from versions
 ),
 
@@ -32,7 +35,7 @@ history_start as (
     select max(versions.valid_from_date) as date_day
     from versions
     inner join first_snapshot
-        on versions.loaded_at = first_snapshot.loaded_at
+        on versions.recorded_at = first_snapshot.recorded_at
 ),
 
 days as (

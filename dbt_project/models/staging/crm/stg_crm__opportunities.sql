@@ -67,7 +67,10 @@ final as (
         closed_date,
         is_deleted,
         updated_at,
-        loaded_at
+        loaded_at,
+        -- the time of the query: snap_opportunities keeps it as the time the run recorded each version, which
+        -- dates the first snapshot (loaded_at does not: a re-read row is stamped again by every merge)
+        cast({{ dbt.current_timestamp() }} as timestamp) as recorded_at
     from with_rate
 )
 
