@@ -41,6 +41,11 @@ KEY_PREFIXES: dict[str, str] = {
 }
 
 
+# A multi-currency org's currencies, with Salesforce's own rates. Not synced, or empty: a single-currency org, whose
+# amounts are in CRM_SOURCE_CURRENCY (the mapping's corporate currency then) and whose rates only a file drop brings.
+ORG_CURRENCIES_TABLE = "currency_type"
+
+
 # Columns a synced table may lack (single-currency orgs have no currency_iso_code): the mapping reads them as null.
 OPTIONAL_COLUMNS = frozenset({"currency_iso_code"})
 

@@ -196,6 +196,40 @@ def test_a_multi_currency_org_needs_one_corporate_currency_and_a_single_currency
     assert [f"{o.suite.table}.{o.rule.name}" for o in single.outcomes if not o.passed] == []
 
 
+def test_a_single_currency_org_reporting_in_another_currency_needs_dropped_rates(warehouse, tmp_path):
+    """No currency_type rows: the amounts are in CRM_SOURCE_CURRENCY (EUR here), and only an fx_rates drop converts
+    them to USD; a multi-currency org converts with its own rates, whatever CRM_SOURCE_CURRENCY says."""
+
+    def gate() -> GateRun:
+        return run_gate_1(
+            warehouse,
+            docs_dir=tmp_path / "docs",
+            docs_keep_days=30,
+            gates=shipped_gates(),
+            tables=[SYSTEM.table("fx_rates")],
+            as_of=AS_OF,
+            reporting_currency="USD",
+            load_id="sf-run",
+            source_rows_read={},
+            source_currency="EUR",
+        )
+
+    def outcomes(run: GateRun) -> dict[str, bool]:
+        return {o.rule.name: o.passed for o in run.outcomes if o.rule.name in RATE_RULES}
+
+    assert outcomes(gate()) == {"source_currency_has_rates": True, "updated_at_fresh": True}  # multi-currency org
+    with duckdb.connect(warehouse.path) as con:
+        con.execute("delete from landing.currency_type")
+    single = gate()
+    (missing,) = [o for o in single.outcomes if o.rule.name == "source_currency_has_rates"]
+    assert single.stops_the_run and missing.severity.value == "ERROR"
+    assert _summary(missing).startswith("raw.fx_rates: rule source_currency_has_rates (ERROR)")
+    assert outcomes(single) == {"source_currency_has_rates": False, "updated_at_fresh": False}
+
+
+RATE_RULES = ("source_currency_has_rates", "updated_at_fresh")
+
+
 def test_the_salesforce_suites_run_on_a_postgres_warehouse(postgres, tmp_path, monkeypatch):
     """The suites' SQL (md5, the reserved word `user`, boolean flags) is portable: on Postgres, clean batches pass and
     an unknown stage name stops the run naming the opportunity."""
