@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -109,8 +109,9 @@ def run_validations(
     context = _context(docs_dir)
     run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
     result_by_name: dict[str, ExpectationSuiteValidationResult] = {}
+    checked = [replace(validation, rules=validation.checked_rules) for validation in validations]
     with _warehouse_datasource(context, connection) as datasource:
-        for validation in (v for v in validations if v.checked_rules):
+        for validation in (v for v in checked if v.rules):
             # A query asset, even for a plain table: a table asset reflects its columns through
             # duckdb-engine's emulated pg_catalog, which costs more than the rules themselves.
             asset = datasource.add_query_asset(validation.name, query=validation.query)
@@ -241,7 +242,7 @@ def _ge_suite(validation: Validation) -> Any:
 
     severity = {Severity.ERROR: "critical", Severity.WARN: "warning"}
     expectations = []
-    for rule in validation.checked_rules:
+    for rule in validation.rules:
         kwargs = dict(rule.kwargs)
         if rule.name in validation.rule_sql:
             kwargs["unexpected_rows_query"] = validation.rule_sql[rule.name]
