@@ -37,6 +37,7 @@ def _break_salesforce_rule(breaker: Breaker, table, rule: Rule) -> str | None:
     live = "not is_deleted and not _fivetran_deleted"
     by_name = {
         "id_is_18_characters": lambda: breaker.set(table, {"id": "0065g00000ABCDE"}),  # a 15-character id
+        "watermark_not_null": lambda: breaker.set(table, {"_fivetran_synced": None, "system_modstamp": None}),
         "stage_name_in_catalogue": lambda: breaker.set(table, {"stage_name": "Negotiation/Review"}, live),
         "status_flags_agree": lambda: breaker.set(table, {"is_won": True, "is_closed": False}, "not is_won"),
         "currency_has_a_rate": lambda: breaker.set(table, {"currency_iso_code": "XTS"}),
