@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,6 +45,12 @@ class SourceTable:
     @property
     def has_soft_delete(self) -> bool:
         return "is_deleted" in self.column_names
+
+    def watermark_in(self, present: Collection[str]) -> tuple[str, ...]:
+        """The watermark columns a source table having the columns `present` has, in order. A watermark column may be
+        optional (Salesforce's `_fivetran_synced`, with `system_modstamp` after it for a sync without that column):
+        the table is then read on those present, and must have at least one (the source check says so)."""
+        return tuple(name for name in self.watermark if name in present)
 
 
 def _table(name: str, primary_key: tuple[str, ...], *columns: tuple[str, ColumnType]) -> SourceTable:

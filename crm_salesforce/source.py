@@ -2,7 +2,10 @@
 
 Every synced table carries `_fivetran_synced` (when the sync last wrote the row: the watermark, so a row the org
 edits is read again on the next run) and `_fivetran_deleted` (the sync's soft delete, set when a record leaves
-the org, including a hard delete or a purge from the recycle bin). Most objects also have Salesforce's own
+the org, including a hard delete or a purge from the recycle bin). A table synced without `_fivetran_synced` (a sync
+configured without it, or another tool) is read on Salesforce's own `system_modstamp` instead: the watermark is
+`coalesce(_fivetran_synced, system_modstamp)`, both columns optional, and the source check stops a run on a table
+that has neither. A sync without `_fivetran_deleted` flags no deletions (raw keeps it null: not deleted). Most objects also have Salesforce's own
 `is_deleted` (in the recycle bin). Both kinds of deleted rows stay in raw as the sync wrote them; the dbt mapping
 drops them. Because the sync never removes a row, no table needs a whole read to notice deletions.
 
@@ -16,9 +19,14 @@ from dataclasses import replace
 
 from crm_contract.source import Column, ColumnType, SourceTable, find_table
 
-SYNCED = ("_fivetran_synced",)
-# The sync's own columns, on every table.
-SYNC_COLUMNS: tuple[tuple[str, ColumnType], ...] = (("_fivetran_synced", "timestamp"), ("_fivetran_deleted", "boolean"))
+# The watermark: the sync's write time, else Salesforce's SystemModstamp (a table synced without the sync's column).
+SYNCED = ("_fivetran_synced", "system_modstamp")
+# The sync's own columns, and SystemModstamp, on every table.
+SYNC_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
+    ("_fivetran_synced", "timestamp"),
+    ("_fivetran_deleted", "boolean"),
+    ("system_modstamp", "timestamp"),
+)
 
 
 # Salesforce's key prefix of each object: the first three characters of every id of that object (006 an
@@ -41,8 +49,14 @@ KEY_PREFIXES: dict[str, str] = {
 }
 
 
-# Columns a synced table may lack (single-currency orgs have no currency_iso_code): the mapping reads them as null.
-OPTIONAL_COLUMNS = frozenset({"currency_iso_code"})
+# A multi-currency org's currencies, with Salesforce's own rates. Not synced, or empty: a single-currency org, whose
+# amounts are in CRM_SOURCE_CURRENCY (the mapping's corporate currency then) and whose rates only a file drop brings.
+ORG_CURRENCIES_TABLE = "currency_type"
+
+
+# Columns a synced table may lack (single-currency orgs have no currency_iso_code; a sync may lack its own columns,
+# the watermark then being system_modstamp): the mapping reads them as null.
+OPTIONAL_COLUMNS = frozenset({"currency_iso_code", *(name for name, _ in SYNC_COLUMNS)})
 
 
 def _table(name: str, *columns: tuple[str, ColumnType], optional: bool = False) -> SourceTable:

@@ -14,7 +14,7 @@ from orchestration.resources import AlertResource, CrmSourceResource, FileDropRe
 from orchestration.schedules import build_daily_schedule, build_weekly_full_refresh_schedule, crm_elt
 from orchestration.sensors import build_failure_alert_sensor, build_file_drop_sensor
 from orchestration.settings import Settings
-from orchestration.source_system import WUKONG, source_system
+from orchestration.source_system import SALESFORCE, WUKONG, source_system
 from orchestration.transform import CrmDbtCliResource, crm_dbt_models, published_model_keys
 from orchestration.warehouses import warehouse_class
 
@@ -85,9 +85,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 as_of_date=as_of_date,
                 reporting_currency=settings.reporting_currency,
                 source_timezone=settings.source_times_timezone or "",
-                # 悟空CRM's amounts are all in CRM_SOURCE_CURRENCY, whose rates only a file drop brings; the contract's
-                # rows and Salesforce's name their currencies (Salesforce's rates come from its CurrencyType objects)
-                source_currency=settings.source_currency if settings.source_system == WUKONG else "",
+                # 悟空CRM's amounts are all in CRM_SOURCE_CURRENCY, whose rates only a file drop brings; so are a
+                # single-currency Salesforce org's (gate 1 knows one by its empty currency_type). The contract's rows
+                # name their currencies.
+                source_currency=settings.source_currency if settings.source_system in (WUKONG, SALESFORCE) else "",
             ),
         },
         # Every step writes the same warehouse, and DuckDB allows one writer: steps run one after another.

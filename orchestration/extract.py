@@ -96,6 +96,14 @@ def build_landing_asset(table: SourceTable, system: SourceSystem | None = None) 
         if (absent := reader.absence_note(table)) is not None:  # an optional Salesforce object the sync lacks
             context.log.info(f"{table.name}: {absent}")
             metadata["note"] = absent
+        if result.raw_columns_added:
+            added = (
+                f"raw.{table.name} lacked declared column(s) {', '.join(result.raw_columns_added)} (declared since its "
+                "first load: a setting such as CRM_SALESFORCE_LOSS_REASON_FIELD, or a new release): added, and the "
+                "table read whole this run so that every row has them"
+            )
+            context.log.warning(f"{table.name}: {added}")
+            metadata["note"] = "; ".join(filter(None, [metadata.get("note"), added]))
         if result.extra_source_columns:
             context.log.warning(
                 f"{table.name}: source has columns outside the contract, not loaded: {result.extra_source_columns}"

@@ -45,6 +45,7 @@ from orchestration.raw_schema import (
     LOAD_ID_COLUMN,
     LOADED_AT_COLUMN,
     RAW_SCHEMA,
+    duckdb_type,
     ensure_schemas,
     raw_table_ddl,
     watermark_sql,
@@ -69,6 +70,8 @@ class LandResult:
     read_since: datetime | None
     extra_source_columns: list[str]
     seconds: float
+    # Declared columns raw lacked (added_raw_columns): the table was re-read whole to fill them.
+    raw_columns_added: tuple[str, ...] = ()
 
     def as_metadata(self) -> dict[str, object]:
         return _metadata(self)
@@ -165,12 +168,13 @@ def land(
     ensure_schemas(session)
     session.execute(raw_table_ddl(table))
     extra_columns = reader.check_columns(table)
+    added = add_missing_raw_columns(session, table)
     watermark_before = read_watermark(session, table.name)
     mode: Mode = (
         "file"
         if not reader.advances_watermark
         else "incremental"
-        if watermark_before is not None and table.watermark and not full_refresh
+        if watermark_before is not None and table.watermark and not full_refresh and not added
         else "full_refresh"
     )
     read_since = watermark_before - lookback if mode == "incremental" else None
@@ -197,7 +201,29 @@ def land(
         read_since=read_since,
         extra_source_columns=extra_columns,
         seconds=round(time.perf_counter() - started, 3),
+        raw_columns_added=added,
     )
+
+
+def add_missing_raw_columns(session: SqlSession, table: SourceTable) -> tuple[str, ...]:
+    """Add to raw.<table> the declared columns it lacks, null; their names.
+
+    A raw table is created with the columns declared at its first load; a column declared since (a setting that
+    declares one, as CRM_SALESFORCE_LOSS_REASON_FIELD does; a release that reads one more) would make every later
+    merge fail. The caller reads such a table whole (a full refresh of that table), so that no row keeps a null the
+    source has a value for.
+    """
+    present = {
+        name
+        for (name,) in session.rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+            [RAW_SCHEMA, table.name],
+        )
+    }
+    added = tuple(column for column in table.columns if column.name not in present)
+    for column in added:
+        session.execute(f'ALTER TABLE {RAW_SCHEMA}."{table.name}" ADD COLUMN "{column.name}" {duckdb_type(column)}')
+    return tuple(column.name for column in added)
 
 
 def merge(

@@ -9,7 +9,8 @@ For a CRM that is not shaped as the contract (悟空CRM, Salesforce), the check 
 declaration: a table or column the mapping needs and the database lacks stops the run here, naming the system,
 the table and the columns, before any table is extracted (a landing step would find one table at a time, after
 raw had taken the others). Tables and columns declared optional (Salesforce's forecasting_quota, currency_type,
-dated_conversion_rate; opportunity.currency_iso_code) may be missing.
+dated_conversion_rate; opportunity.currency_iso_code; _fivetran_synced or system_modstamp, one of which, the
+watermark, must be there) may be missing.
 """
 
 from __future__ import annotations
@@ -123,4 +124,6 @@ def _missing(inspector: sa.engine.Inspector, system: SourceSystem) -> list[str]:
         lacking = [column.name for column in table.columns if column.name not in present and not column.optional]
         if lacking:
             missing.append(f"table {table.name!r} lacks column(s) {', '.join(lacking)}")
+        elif table.watermark and not table.watermark_in(present):
+            missing.append(f"table {table.name!r} lacks all of its watermark columns {', '.join(table.watermark)}")
     return missing

@@ -64,6 +64,14 @@ class BatchReader(Protocol):
         ...
 
 
+def no_watermark_message(table: SourceTable) -> str:
+    """A source table with none of its watermark columns cannot be read incrementally: what to restore."""
+    return (
+        f"source table {table.name!r} has none of its watermark columns ({', '.join(table.watermark)}): it is read "
+        "incrementally on the first of them it has; sync one of them (docs/sources.md)"
+    )
+
+
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> Iterator[str]:
     """An Arrow batch as BATCH_RELATION of `con`: DuckDB scans the Arrow columns in place, without a copy."""
@@ -111,6 +119,8 @@ class SourceReader:
                 f"source table {table.name!r} is missing contract column(s) {required}: "
                 "restore them in the CRM database (domain.md §1) before the next run"
             )
+        if table.watermark and not table.watermark_in(present):
+            raise SourceContractError(no_watermark_message(table))
         if missing:
             self._absent[table.name] = tuple(missing)
         else:
@@ -126,10 +136,18 @@ class SourceReader:
                 f"optional table {table.name!r} is not in the CRM database (not synced): raw.{table.name} is empty, and "
                 "what is built from it stays empty (docs/sources.md)"
             )
-        return (
-            f"optional column(s) {', '.join(absent)} of {table.name!r} are not in the CRM database: raw keeps them "
-            "null (docs/sources.md says how the mapping reads that)"
-        )
+        read_on = table.watermark_in([c for c in table.column_names if c not in absent])
+        # a later watermark column the source lacks is only a fallback: not worth a note while an earlier one is there
+        unread = [c for c in absent if not (c in table.watermark and table.watermark.index(c) > 0 and read_on)]
+        notes = []
+        if unread:
+            notes.append(
+                f"optional column(s) {', '.join(unread)} of {table.name!r} are not in the CRM database: raw keeps them "
+                "null (docs/sources.md says how the mapping reads that)"
+            )
+        if read_on and read_on[0] != table.watermark[0]:
+            notes.append(f"{table.name!r} is read incrementally on {', '.join(read_on)}")
+        return "; ".join(notes) or None
 
     def _source_columns(self, table: SourceTable) -> list[str] | None:
         """The source table's columns; None for an optional table the source does not have."""
@@ -150,7 +168,10 @@ class SourceReader:
     def _as_read(self, table: SourceTable) -> SourceTable:
         """`table` with only the columns the source has (all of them unless check_columns found some absent)."""
         absent = self._absent.get(table.name) or ()
-        return replace(table, columns=tuple(c for c in table.columns if c.name not in absent)) if absent else table
+        if not absent:
+            return table
+        columns = tuple(c for c in table.columns if c.name not in absent)
+        return replace(table, columns=columns, watermark=table.watermark_in([c.name for c in columns]))
 
     def read(self, table: SourceTable, *, updated_since: datetime | None) -> pa.Table:
         """Rows changed at or after `updated_since` (all rows when None), contract columns only, via connectorx."""

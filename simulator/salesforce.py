@@ -132,7 +132,8 @@ def _flags(count: int, value: bool = False) -> np.ndarray:
 
 
 def sync_columns(synced_at: np.ndarray) -> Columns:
-    return {"_fivetran_synced": synced_at, "_fivetran_deleted": _flags(len(synced_at))}
+    """The sync's columns, and Salesforce's SystemModstamp: the simulated org writes a row when the sync copies it."""
+    return {"_fivetran_synced": synced_at, "_fivetran_deleted": _flags(len(synced_at)), "system_modstamp": synced_at}
 
 
 class Translation:

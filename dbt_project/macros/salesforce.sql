@@ -19,6 +19,15 @@
 {%- endmacro %}
 
 
+{#- When the sync last wrote the row: `_fivetran_synced`, else Salesforce's own `system_modstamp` (a table synced
+    without the sync's column: crm_salesforce/source.py reads it on system_modstamp, and raw keeps _fivetran_synced
+    null). The row's updated_at and the order of its versions. -#}
+{% macro salesforce_synced_at(relation_alias=none) -%}
+    {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
+    coalesce({{ prefix }}_fivetran_synced, {{ prefix }}system_modstamp)
+{%- endmacro %}
+
+
 {#- A Salesforce row counts nowhere when Salesforce deleted it (is_deleted, in the recycle bin) or the sync saw it
     disappear (_fivetran_deleted). Objects without is_deleted (user, user_role, ...) pass has_is_deleted=false. -#}
 {% macro salesforce_is_deleted(relation_alias=none, has_is_deleted=true) -%}

@@ -14,10 +14,12 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from crm_contract import SourceTable, source_table
+from crm_salesforce.source import ORG_CURRENCIES_TABLE
 from orchestration.quality.gate_config import Thresholds
 from orchestration.quality.relations import after_merge_sql, landing_sql
-from orchestration.raw_schema import BATCHES_TABLE, RAW_SCHEMA
+from orchestration.raw_schema import BATCHES_TABLE, LANDING_SCHEMA, RAW_SCHEMA
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.source_system import any_table
 from orchestration.warehouse_sql import SqlSession, scalar
 from orchestration.watermark_cap import in_source_clock
 
@@ -40,6 +42,10 @@ class WarehouseFacts:
     # Rows the loader read from the source for the batches this run landed (landing._batches.rows_read), by table
     rows_read: dict[str, int]
     known_currencies: list[str]
+    reporting_currency: str = ""
+    # A multi-currency Salesforce org's currencies (currency_type after this merge), converted with Salesforce's own
+    # rates; empty for every other source, and for a single-currency org.
+    org_currencies: tuple[str, ...] = ()
 
 
 def read_stage_catalogue(path: Path = STAGE_CATALOGUE) -> StageCatalogue:
@@ -86,14 +92,56 @@ def read_warehouse_facts(
             )
         },
         known_currencies=sorted(currencies | {reporting_currency}),
+        reporting_currency=reporting_currency,
+        org_currencies=_org_currencies(session, full_refresh),
     )
 
 
-def needed_currencies(source_currency: str | None, reporting_currency: str) -> list[str]:
-    """The currencies fx_rates must hold rates for, whatever the rows say: 悟空CRM's one currency (CRM_SOURCE_CURRENCY;
-    its amounts carry none, so no row names it) when it is not the reporting currency. The contract's rows name their
-    own currencies (currency_known)."""
-    return [source_currency] if source_currency and source_currency != reporting_currency else []
+def _org_currencies(session: SqlSession, full_refresh: frozenset[str]) -> tuple[str, ...]:
+    """The iso codes in Salesforce's currency_type as this run's merge will leave it; () when raw has no such table
+    (another source system) or it has no rows (a single-currency org)."""
+    exists = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
+    if not scalar(session, exists, [RAW_SCHEMA, ORG_CURRENCIES_TABLE]):
+        return ()
+    table = any_table(ORG_CURRENCIES_TABLE)
+    landed = scalar(session, exists, [LANDING_SCHEMA, ORG_CURRENCIES_TABLE])
+    relation = (
+        after_merge_sql(table, full_refresh=table.name in full_refresh)
+        if landed
+        else f"select * from {RAW_SCHEMA}.{table.name}"
+    )
+    rows = session.rows(
+        f"select distinct iso_code from ({relation}) as org_currencies "
+        "where iso_code is not null and not coalesce(_fivetran_deleted, false) order by iso_code"
+    )
+    return tuple(code for (code,) in rows)
+
+
+def needed_currencies(source_currency: str | None, reporting_currency: str) -> list[str] | None:
+    """The currencies fx_rates must hold rates for, whatever the rows say: the one currency of a source whose amounts
+    carry none (CRM_SOURCE_CURRENCY: 悟空CRM's, a single-currency Salesforce org's; no row names it) when it is not the
+    reporting currency. None for a source without one (the contract), whose rows name their own currencies
+    (currency_known): whether it needs rates depends on them."""
+    if not source_currency:
+        return None
+    return [source_currency] if source_currency != reporting_currency else []
+
+
+def rates_to_drop(needed: list[str] | None, facts: WarehouseFacts) -> list[str] | None:
+    """needed_currencies, except that a multi-currency Salesforce org converts with its own rates (CRM_SOURCE_CURRENCY
+    is then unused: currency_type names the corporate currency)."""
+    return [] if needed is not None and facts.org_currencies else needed
+
+
+def fx_rates_needed(needed: list[str] | None, facts: WarehouseFacts) -> bool:
+    """Whether the run converts with fx_rates' rows, so that their freshness matters: always with the contract (its
+    rows name their currencies); with another source, when its one currency is not the reporting currency, or when a
+    multi-currency Salesforce org lacks the reporting currency (rates_to_drop, docs/sources.md)."""
+    if needed is None:
+        return True
+    if facts.org_currencies:
+        return facts.reporting_currency not in facts.org_currencies
+    return bool(needed)
 
 
 def as_of_end(as_of: date) -> datetime:
@@ -116,14 +164,17 @@ def raw_parameters(
 
     as_of_end_local is the as-of date's end in the source's own clock: 悟空CRM's local time (`source_timezone`,
     CRM_SOURCE_TIMEZONE), the same instant as as_of_end and the same bound as the watermark's cap.
-    needed_currencies: the currencies fx_rates must have rates for whatever the rows say (needed_currencies()).
+    needed_currencies: the currencies fx_rates must have rates for whatever the rows say (needed_currencies()); None
+    for a source whose rows name their currencies. fx_rates_needed: whether fx_rates' rows convert anything, so that
+    their freshness is checked (a rule with `applies_when: fx_rates_needed`).
     """
     cut_off = as_of_end(as_of)
     return {
         "amount_ceiling": thresholds.amount_ceiling,
         "as_of_end": cut_off,
         "as_of_end_local": in_source_clock(cut_off, source_timezone),
-        "needed_currencies": needed_currencies or [],
+        "needed_currencies": rates_to_drop(needed_currencies, facts) or [],
+        "fx_rates_needed": fx_rates_needed(rates_to_drop(needed_currencies, facts), facts),
         "fresh_since": min(now, cut_off) - timedelta(hours=thresholds.freshness_hours),
         "min_row_count": math.ceil(facts.raw_row_counts[table] * (1 - thresholds.volume_drop_share)),
         "known_currencies": facts.known_currencies,

@@ -37,6 +37,12 @@ class Rule:
     kwargs: dict[str, Any]
     scope: Scope
     description: str  # one sentence a person reads in the Dagster UI and Data Docs
+    # A suite parameter: when it is false this run, the rule checks nothing and passes, saying so (fx_rates'
+    # freshness when no amount is converted with its rows). None: the rule always runs.
+    applies_when: str | None = None
+
+    def applies(self, parameters: dict[str, Any]) -> bool:
+        return self.applies_when is None or bool(parameters.get(self.applies_when))
 
 
 @dataclass(frozen=True)
@@ -97,4 +103,5 @@ def _rule(path: Path, entry: dict[str, Any]) -> Rule:
         kwargs=dict(entry.get("kwargs") or {}),
         scope=scope,
         description=entry["description"],
+        applies_when=entry.get("applies_when"),
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -68,6 +68,11 @@ class Validation:
     # A rule's own SQL (UnexpectedRowsExpectation) with its placeholders resolved, except {batch}.
     rule_sql: dict[str, str]
 
+    @property
+    def checked_rules(self) -> tuple[Rule, ...]:
+        """The rules GE evaluates: those that apply with this run's parameters (Rule.applies_when)."""
+        return tuple(rule for rule in self.rules if rule.applies(self.parameters))
+
 
 @dataclass(frozen=True)
 class RuleOutcome:
@@ -104,8 +109,9 @@ def run_validations(
     context = _context(docs_dir)
     run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
     result_by_name: dict[str, ExpectationSuiteValidationResult] = {}
+    checked = [replace(validation, rules=validation.checked_rules) for validation in validations]
     with _warehouse_datasource(context, connection) as datasource:
-        for validation in validations:
+        for validation in (v for v in checked if v.rules):
             # A query asset, even for a plain table: a table asset reflects its columns through
             # duckdb-engine's emulated pg_catalog, which costs more than the rules themselves.
             asset = datasource.add_query_asset(validation.name, query=validation.query)
@@ -135,8 +141,29 @@ def run_validations(
     return [
         _outcome(validation, result, pages.get(validation.name))
         for validation in validations
-        for result in result_by_name[validation.name].results
+        for result in (result_by_name[validation.name].results if validation.name in result_by_name else ())
+    ] + [
+        _not_applicable(validation, rule)
+        for validation in validations
+        for rule in validation.rules
+        if rule not in validation.checked_rules
     ]
+
+
+def _not_applicable(validation: Validation, rule: Rule) -> RuleOutcome:
+    """A rule that does not apply this run passes without a query, and says why (the parameter that is false)."""
+    return RuleOutcome(
+        suite=validation.suite,
+        rule=rule,
+        severity=validation.severities[rule.name],
+        passed=True,
+        failing_count=None,
+        observed_value=f"not checked: {rule.applies_when} is false this run",
+        sample_keys=[],
+        row_query=None,
+        error=None,
+        docs_page=None,
+    )
 
 
 def _treat_duckdb_like_sqlite() -> None:

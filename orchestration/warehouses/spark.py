@@ -24,6 +24,9 @@ from orchestration.names import MARTS_SCHEMA, SPARK_MARTS_VIEWS_SCHEMA, SPARK_SN
 from orchestration.raw_schema import RAW_SCHEMA
 from orchestration.warehouses.duckdb import DuckDBWarehouse
 
+STAGING_SCHEMA = "staging"
+OPPORTUNITIES_MODEL = "stg_crm__opportunities"  # the contract-shaped opportunities, whichever the source system
+
 
 class SparkWarehouse(DuckDBWarehouse):
     """The DuckDB target's file, extract, gate 1 and publish; dbt-spark's models, read back as views."""
@@ -53,7 +56,8 @@ class SparkWarehouse(DuckDBWarehouse):
 
 
 class SparkTableMissing(RuntimeError):
-    """A published model has no Parquet files in Spark's warehouse folder; the message names it and the folder."""
+    """A model gate 2 or publish reads has no Parquet files in Spark's warehouse folder; the message names it and
+    the folder."""
 
 
 def export_raw_tables(con: duckdb.DuckDBPyConnection, table_names: list[str], folder: Path) -> dict[str, Path]:
@@ -74,23 +78,32 @@ def export_raw_tables(con: duckdb.DuckDBPyConnection, table_names: list[str], fo
 
 def create_marts_views(con: duckdb.DuckDBPyConnection, spark_dir: Path, schema: str, models: list[str]) -> None:
     """Views `<schema>.<model>` over the Parquet files of Spark's marts.<model>, and the snapshot history the marts
-    read on Spark (macros/snapshot_history.sql: each opportunity's current state as its only version)."""
+    read on Spark (macros/snapshot_history.sql: each opportunity's current state as its only version), read from the
+    contract-shaped staging relation Spark built (a table there: dbt_project.yml), so that any source system has it."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for name in models:
-        table_dir = spark_dir / "warehouse" / "marts.db" / name
-        if not any(table_dir.glob("*.parquet")):
-            raise SparkTableMissing(
-                f"marts.{name}: no Parquet files in {table_dir}; build it with dbt on Spark "
-                f"(materialize marts/{name}) before gate 2 and publish"
-            )
+        table_dir = _spark_table_dir(spark_dir, MARTS_SCHEMA, name)
         con.execute(
             f"CREATE OR REPLACE VIEW {schema}.\"{name}\" AS SELECT * FROM read_parquet('{table_dir}/*.parquet')"
         )
+    opportunities = _spark_table_dir(spark_dir, STAGING_SCHEMA, OPPORTUNITIES_MODEL)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SPARK_SNAPSHOTS_VIEWS_SCHEMA}")
     con.execute(
         f"CREATE OR REPLACE VIEW {SPARK_SNAPSHOTS_VIEWS_SCHEMA}.snap_opportunities AS SELECT opportunity_id, "
-        f"updated_at AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to FROM {RAW_SCHEMA}.opportunities"
+        f"CAST(updated_at AS TIMESTAMP) AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to "
+        f"FROM read_parquet('{opportunities}/*.parquet')"
     )
+
+
+def _spark_table_dir(spark_dir: Path, schema: str, name: str) -> Path:
+    """The folder of Spark's managed table <schema>.<name>; SparkTableMissing when it holds no Parquet file yet."""
+    table_dir = spark_dir / "warehouse" / f"{schema}.db" / name
+    if not any(table_dir.glob("*.parquet")):
+        raise SparkTableMissing(
+            f"{schema}.{name}: no Parquet files in {table_dir}; build it with dbt on Spark "
+            f"(materialize {schema}/{name}) before gate 2 and publish"
+        )
+    return table_dir
 
 
 WAREHOUSE = SparkWarehouse

@@ -133,7 +133,14 @@ def _stage(name: str, order: int, probability: int, *, closed: bool = False, won
 SALESFORCE: dict[str, list[dict[str, Any]]] = {
     "user_role": [
         {"id": VP, "name": "VP", "parent_role_id": None},
-        {"id": AE, "name": "AE East", "parent_role_id": VP},
+        # synced by a tool without _fivetran_synced: dated by Salesforce's system_modstamp
+        {
+            "id": AE,
+            "name": "AE East",
+            "parent_role_id": VP,
+            "_fivetran_synced": None,
+            "system_modstamp": SYNCED_AT.replace(hour=8),
+        },
     ],
     "user": [
         {"id": ALICE, "name": "Alice", "user_role_id": VP, "is_active": True, "created_date": ts("2024-06-01 09:00")},
@@ -438,6 +445,13 @@ def test_each_contract_table_is_built_with_exactly_its_columns_and_types(
     )
     expected = [(column.name, duckdb_type(column)) for column in table.columns]
     assert built == [*expected, (LOAD_ID_COLUMN, "VARCHAR"), (LOADED_AT_COLUMN, "TIMESTAMP")]
+
+
+def test_a_row_synced_without_fivetran_synced_is_dated_by_its_system_modstamp(warehouse: Path) -> None:
+    assert query(warehouse, "select name, updated_at from staging.stg_salesforce__departments order by name") == [
+        ("AE East", SYNCED_AT.replace(hour=8)),
+        ("VP", SYNCED_AT),
+    ]
 
 
 def test_the_stage_catalogue_is_the_active_picklist_with_lost_outside_the_funnel(warehouse: Path) -> None:

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from crm_salesforce import SOURCE_TABLES, source_table
+from crm_salesforce import SOURCE_TABLES, source_table, with_loss_reason_field
 from orchestration.incremental_load import load_table, read_watermark
 from orchestration.source_check import SourceCheckError, check_source
 from orchestration.source_reader import SourceReader
@@ -212,3 +212,56 @@ def test_the_extract_clock_cap_compares_fivetran_synced_in_utc(salesforce, wareh
     )
     _, merged = load(warehouse, salesforce, OPPORTUNITY, "run-1")
     assert (merged.watermark_after, merged.rows_beyond_watermark_cap) == (an_hour_ago, None)
+
+
+def test_a_table_synced_without_fivetran_synced_is_read_on_system_modstamp(tmp_path, warehouse):
+    url = create_salesforce_database(tmp_path / "salesforce.sqlite", leave_out={"opportunity": ("_fivetran_synced",)})
+    check_salesforce(url)  # one of the watermark columns is enough
+    reader = SourceReader(url)
+    load_table(warehouse, reader, OPPORTUNITY, load_id="run-1")
+    assert "'opportunity' is read incrementally on system_modstamp" in (reader.absence_note(OPPORTUNITY) or "")
+    newest = NEWEST - timedelta(days=1)  # row 12's system_modstamp (tests/support/salesforce_db.py)
+    assert read_watermark(warehouse, "opportunity") == newest
+    later = NEWEST + timedelta(hours=3)
+    execute(
+        url,
+        "update opportunity set amount = 7, system_modstamp = :t where id = :id",
+        t=later,
+        id=sf_id("opportunity", 3),
+    )
+
+    landed, _ = load_table(warehouse, reader, OPPORTUNITY, load_id="run-2", lookback=timedelta(0))
+
+    # read: 3, and 12 at the watermark itself (the read is inclusive)
+    assert (landed.mode, landed.read_since, landed.rows_read) == ("incremental", newest, 2)
+    assert read_watermark(warehouse, "opportunity") == later
+    assert warehouse.execute(
+        "select amount, count(_fivetran_synced) over () from raw.opportunity where id = ?", [sf_id("opportunity", 3)]
+    ).fetchall() == [(7, 0)]
+    # a table with neither column cannot be read incrementally: the source check stops the run, naming it
+    neither = create_salesforce_database(
+        tmp_path / "neither.sqlite", leave_out={"opportunity": ("_fivetran_synced", "system_modstamp")}
+    )
+    with pytest.raises(SourceCheckError) as stopped:
+        check_salesforce(neither)
+    assert "table 'opportunity' lacks all of its watermark columns _fivetran_synced, system_modstamp" in str(
+        stopped.value
+    )
+
+
+def test_a_loss_reason_field_set_on_an_existing_warehouse_is_added_to_raw_and_read_for_every_row(salesforce, warehouse):
+    """CRM_SALESFORCE_LOSS_REASON_FIELD named after raw.opportunity was created: the column is added and the table
+    read whole once (an incremental read would leave the older rows' reasons null), then incrementally again."""
+    execute(salesforce, "alter table opportunity add column loss_reason_c text")
+    execute(salesforce, "update opportunity set loss_reason_c = 'Price' where id = :id", id=sf_id("opportunity", 2))
+    load(warehouse, salesforce, OPPORTUNITY, "run-1")
+    (with_field,) = [t for t in with_loss_reason_field("loss_reason_c") if t.name == "opportunity"]
+
+    landed, _ = load(warehouse, salesforce, with_field, "run-2")
+
+    assert (landed.mode, landed.rows_read, landed.raw_columns_added) == ("full_refresh", 12, ("loss_reason_c",))
+    assert warehouse.execute(
+        "select count(loss_reason_c), max(loss_reason_c) from raw.opportunity where id = ?", [sf_id("opportunity", 2)]
+    ).fetchone() == (1, "Price")
+    again, _ = load(warehouse, salesforce, with_field, "run-3")
+    assert (again.mode, again.raw_columns_added) == ("incremental", ())

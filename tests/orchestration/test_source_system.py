@@ -131,7 +131,8 @@ def test_with_salesforce_the_raw_assets_and_gate_1_are_the_synced_objects_and_th
         key.asset_key.path[-1] for key in graph.asset_check_keys
     }
     assert definitions.resources["crm_source"].system == "salesforce"
-    assert definitions.resources["quality"].source_currency == ""  # its rates come from CurrencyType, not fx_rates
+    # a single-currency org's currency (no currency_type rows): gate 1 then requires dropped rates for it
+    assert definitions.resources["quality"].source_currency == "CNY"
     from orchestration.transform import crm_dbt_translator
 
     source = {"resource_type": "source", "source_name": "salesforce", "name": "user", "schema": "raw"}

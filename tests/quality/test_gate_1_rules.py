@@ -107,6 +107,10 @@ class Breaker:
                 table, {"closed_at": datetime(2020, 1, 1)}, "closed_at is not null"
             ),
             "open_business_has_a_stage": lambda: self.set(table, {"status_id": None}, "is_end = 0"),
+            "status_id_in_its_stage_group": lambda: self.set(table, {"status_id": -1}, "is_end = 0"),
+            "status_id_is_a_stage": lambda: self.set(table, {"status_id": -1}),
+            "num_is_digits": lambda: self.set(table, {"num": "2a"}),
+            "year_is_a_year": lambda: self.set(table, {"year": "26"}),
             "paid_within_plan": lambda: self.set(
                 table, {"amount": 90_000_000}, "plan_id is not null and not coalesce(is_deleted, false)"
             ),

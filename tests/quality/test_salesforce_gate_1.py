@@ -37,6 +37,7 @@ def _break_salesforce_rule(breaker: Breaker, table, rule: Rule) -> str | None:
     live = "not is_deleted and not _fivetran_deleted"
     by_name = {
         "id_is_18_characters": lambda: breaker.set(table, {"id": "0065g00000ABCDE"}),  # a 15-character id
+        "watermark_not_null": lambda: breaker.set(table, {"_fivetran_synced": None, "system_modstamp": None}),
         "stage_name_in_catalogue": lambda: breaker.set(table, {"stage_name": "Negotiation/Review"}, live),
         "status_flags_agree": lambda: breaker.set(table, {"is_won": True, "is_closed": False}, "not is_won"),
         "currency_has_a_rate": lambda: breaker.set(table, {"currency_iso_code": "XTS"}),
@@ -198,6 +199,39 @@ def test_a_multi_currency_org_needs_one_corporate_currency_and_a_single_currency
         con.execute("update landing.forecasting_quota set currency_iso_code = 'EUR'")
     single = run_gate(warehouse, tmp_path / "docs", "currency_type", "opportunity", "forecasting_quota")
     assert [f"{o.suite.table}.{o.rule.name}" for o in single.outcomes if not o.passed] == []
+
+
+def test_a_single_currency_org_reporting_in_another_currency_needs_dropped_rates(warehouse, tmp_path):
+    """No currency_type rows: the amounts are in CRM_SOURCE_CURRENCY (EUR here), and only an fx_rates drop converts
+    them to USD; a multi-currency org converts with its own rates, whatever CRM_SOURCE_CURRENCY says."""
+
+    def gate() -> GateRun:
+        return run_gate_1(
+            warehouse,
+            docs_dir=tmp_path / "docs",
+            docs_keep_days=30,
+            gates=shipped_gates(),
+            tables=[SYSTEM.table("fx_rates")],
+            as_of=AS_OF,
+            reporting_currency="USD",
+            load_id="sf-run",
+            source_currency="EUR",
+        )
+
+    def outcomes(run: GateRun) -> dict[str, bool]:
+        return {o.rule.name: o.passed for o in run.outcomes if o.rule.name in RATE_RULES}
+
+    assert outcomes(gate()) == {"source_currency_has_rates": True, "updated_at_fresh": True}  # multi-currency org
+    with duckdb.connect(warehouse.path) as con:
+        con.execute("delete from landing.currency_type")
+    single = gate()
+    (missing,) = [o for o in single.outcomes if o.rule.name == "source_currency_has_rates"]
+    assert any(o.blocks for o in single.outcomes) and missing.severity.value == "ERROR"
+    assert _summary(missing).startswith("raw.fx_rates: rule source_currency_has_rates (ERROR)")
+    assert outcomes(single) == {"source_currency_has_rates": False, "updated_at_fresh": False}
+
+
+RATE_RULES = ("source_currency_has_rates", "updated_at_fresh")
 
 
 def test_the_salesforce_suites_run_on_a_postgres_warehouse(postgres, tmp_path, monkeypatch):

@@ -50,14 +50,17 @@ def run_gate(warehouse: WarehouseResource, docs: Path, *tables: str) -> GateRun:
         reporting_currency="CNY",
         load_id="wk-run",
         source_timezone="Asia/Shanghai",
+        source_currency="CNY",  # as a 悟空CRM run passes CRM_SOURCE_CURRENCY
     )
 
 
 def test_every_wukong_rule_passes_on_clean_data(warehouse, tmp_path):
     run = run_gate(warehouse, tmp_path / "docs")
     failed = [f"{o.suite.name}.{o.rule.name} {o.severity.value}" for o in run.outcomes if not o.passed]
-    # no rates were dropped: fx_rates is empty, which its freshness rule reports (a warning, as with the contract)
-    assert failed == ["raw.fx_rates.updated_at_fresh WARN"]
+    assert failed == []
+    # no rates were dropped, and none are needed (CNY amounts, CNY marts): fx_rates' freshness stays quiet
+    (fresh,) = [o for o in run.outcomes if o.suite.table == "fx_rates" and o.rule.name == "updated_at_fresh"]
+    assert fresh.observed_value == "not checked: fx_rates_needed is false this run"
     assert not any(o.blocks for o in run.outcomes)
     assert {o.suite.table for o in run.outcomes} == {table.name for table in SYSTEM.tables}
 
@@ -156,5 +159,7 @@ def test_without_rates_for_the_source_currency_gate_1_stops_the_run_with_the_adv
     (missing,) = [o for o in stopped.outcomes if o.rule.name == "source_currency_has_rates"]
     assert any(o.blocks for o in stopped.outcomes) and not missing.passed and missing.severity.value == "ERROR"
     assert "drop an fx_rates file, or set CRM_REPORTING_CURRENCY" in _summary(missing)
+    # rates are needed, so their freshness is checked (and warns: none were dropped)
+    assert [o.passed for o in stopped.outcomes if o.rule.name == "updated_at_fresh"] == [False]
     same_currency = gate("CNY")
     assert [o.passed for o in same_currency.outcomes if o.rule.name == "source_currency_has_rates"] == [True]

@@ -15,7 +15,7 @@ with tasks as (
         cast(null as timestamp)                                       as activity_date_time,
         created_date,
         {{ salesforce_is_deleted() }}                                 as is_deleted,
-        _fivetran_synced,
+        {{ salesforce_synced_at() }} as _fivetran_synced,
         _load_id,
         _loaded_at
     from {{ source('salesforce', 'task') }}
@@ -32,7 +32,7 @@ events as (
         cast(activity_date_time as timestamp)                         as activity_date_time,
         created_date,
         {{ salesforce_is_deleted() }}                                 as is_deleted,
-        _fivetran_synced,
+        {{ salesforce_synced_at() }} as _fivetran_synced,
         _load_id,
         _loaded_at
     from {{ source('salesforce', 'event') }}

@@ -18,7 +18,7 @@ final as (
         {{ source_id_key('owner_id') }}                                          as owner_user_id,
         cast(created_date as timestamp)                                          as created_at,
         {{ salesforce_is_deleted() }}                                            as is_deleted,
-        cast(_fivetran_synced as timestamp)                                      as updated_at,
+        cast({{ salesforce_synced_at() }} as timestamp)                                      as updated_at,
         cast(_load_id as {{ dbt.type_string() }})                                as _load_id,
         cast(_loaded_at as timestamp)                                            as _loaded_at
     from accounts

@@ -10,7 +10,7 @@ final as (
         {{ source_id_key('id') }}                         as department_id,
         cast(name as {{ dbt.type_string() }})             as name,
         {{ source_id_key('parent_role_id') }}             as parent_department_id,
-        cast(_fivetran_synced as timestamp)               as updated_at,
+        cast({{ salesforce_synced_at() }} as timestamp)               as updated_at,
         cast(_load_id as {{ dbt.type_string() }})         as _load_id,
         cast(_loaded_at as timestamp)                     as _loaded_at
     from roles

@@ -21,7 +21,7 @@ dated as (
         cast(conversion_rate as decimal(18,8))     as conversion_rate,
         cast(start_date as date)                   as start_date,
         cast(next_start_date as date)              as next_start_date,
-        _fivetran_synced,
+        {{ salesforce_synced_at() }} as _fivetran_synced,
         _load_id,
         _loaded_at
     from {{ source('salesforce', 'dated_conversion_rate') }}
@@ -35,7 +35,7 @@ static as (  -- currencies without dated rates: their one rate on every day
         cast(currency_types.conversion_rate as decimal(18,8)) as conversion_rate,
         cast(null as date)                                    as start_date,
         cast(null as date)                                    as next_start_date,
-        currency_types._fivetran_synced,
+        {{ salesforce_synced_at('currency_types') }} as _fivetran_synced,
         currency_types._load_id,
         currency_types._loaded_at
     from {{ source('salesforce', 'currency_type') }} as currency_types

@@ -53,7 +53,7 @@ final as (
             then {{ salesforce_date_start('with_status.close_date') }}
         end                                                                          as closed_at,
         {{ salesforce_is_deleted('with_status') }}                                   as is_deleted,
-        cast(with_status._fivetran_synced as timestamp)                              as updated_at,
+        cast({{ salesforce_synced_at('with_status') }} as timestamp)                              as updated_at,
         cast(with_status._load_id as {{ dbt.type_string() }})                        as _load_id,
         cast(with_status._loaded_at as timestamp)                                    as _loaded_at
     from with_status

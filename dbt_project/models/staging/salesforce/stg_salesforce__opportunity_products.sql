@@ -22,7 +22,7 @@ merged as (
         max(unit_price)                                                     as max_unit_price,
         min(coalesce(discount, 0))                                          as min_discount,
         max(coalesce(discount, 0))                                          as max_discount,
-        max(_fivetran_synced)                                               as _fivetran_synced,
+        max({{ salesforce_synced_at() }})                                             as _fivetran_synced,
         max(_load_id)                                                       as _load_id,
         max(_loaded_at)                                                     as _loaded_at
     from lines

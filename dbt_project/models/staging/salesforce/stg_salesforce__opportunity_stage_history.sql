@@ -30,7 +30,7 @@ final as (
         cast(stage as {{ dbt.type_string() }})                        as to_stage,
         cast(created_date as timestamp)                               as changed_at,
         cast(null as bigint)                                          as changed_by_user_id,
-        cast(_fivetran_synced as timestamp)                           as updated_at,
+        cast({{ salesforce_synced_at() }} as timestamp)                           as updated_at,
         cast(_load_id as {{ dbt.type_string() }})                     as _load_id,
         cast(_loaded_at as timestamp)                                 as _loaded_at
     from with_previous

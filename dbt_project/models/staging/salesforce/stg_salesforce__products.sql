@@ -12,7 +12,7 @@ final as (
         cast(nullif(trim(family), '') as {{ dbt.type_string() }})             as category,
         cast(null as decimal(18,2))                                           as list_price,
         coalesce(is_active, false) and not {{ salesforce_is_deleted() }}      as is_active,
-        cast(_fivetran_synced as timestamp)                                   as updated_at,
+        cast({{ salesforce_synced_at() }} as timestamp)                                   as updated_at,
         cast(_load_id as {{ dbt.type_string() }})                             as _load_id,
         cast(_loaded_at as timestamp)                                         as _loaded_at
     from products

@@ -19,7 +19,7 @@ latest as (
     select
         *,
         row_number() over (
-            partition by quota_owner_id, quota_month order by _fivetran_synced desc, id desc
+            partition by quota_owner_id, quota_month order by {{ salesforce_synced_at() }} desc, id desc
         ) as version_rank
     from quotas
 ),
@@ -52,7 +52,7 @@ final as (
         {{ to_reporting_currency('quota_amount', 'rate_to_reporting') }}     as contract_amount_target,
         cast(null as decimal(18,2))                                          as payment_amount_target,
         cast(null as bigint)                                                 as new_customer_target,
-        cast(_fivetran_synced as timestamp)                                  as updated_at,
+        cast({{ salesforce_synced_at() }} as timestamp)                                  as updated_at,
         cast(_load_id as {{ dbt.type_string() }})                            as _load_id,
         cast(_loaded_at as timestamp)                                        as _loaded_at
     from with_rate

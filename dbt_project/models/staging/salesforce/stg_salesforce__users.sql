@@ -16,7 +16,7 @@ final as (
         cast(created_date as timestamp)                                    as hired_at,
         coalesce(is_active, false)
             and not {{ salesforce_is_deleted(has_is_deleted=false) }}      as is_active,
-        cast(_fivetran_synced as timestamp)                                as updated_at,
+        cast({{ salesforce_synced_at() }} as timestamp)                                as updated_at,
         cast(_load_id as {{ dbt.type_string() }})                          as _load_id,
         cast(_loaded_at as timestamp)                                      as _loaded_at
     from users
