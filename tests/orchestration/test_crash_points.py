@@ -15,7 +15,7 @@ the merge's transaction and mid-dbt (the fault that once stopped every later run
 orphaned dbt build still writes), on Postgres mid-dbt. CRM_TEST_EVERY_CRASH_POINT=1 runs every case: all nine
 points on DuckDB (mid-extract, after the merge, either gate, before and after the published file's rename, before
 the dashboard's swap), the merge on Postgres, and the killed first run (whose rule a dbt unit test also checks in
-CI: mart_pipeline_snapshot_daily__first_day_of_a_first_run_finished_by_the_next).
+CI: mart_pipeline_snapshot_daily__killed_first_run_first_day).
 """
 
 from __future__ import annotations
