@@ -169,12 +169,13 @@ def raw_parameters(
     their freshness is checked (a rule with `applies_when: fx_rates_needed`).
     """
     cut_off = as_of_end(as_of)
+    to_drop = rates_to_drop(needed_currencies, facts)
     return {
         "amount_ceiling": thresholds.amount_ceiling,
         "as_of_end": cut_off,
         "as_of_end_local": in_source_clock(cut_off, source_timezone),
-        "needed_currencies": rates_to_drop(needed_currencies, facts) or [],
-        "fx_rates_needed": fx_rates_needed(rates_to_drop(needed_currencies, facts), facts),
+        "needed_currencies": to_drop or [],
+        "fx_rates_needed": fx_rates_needed(to_drop, facts),
         "fresh_since": min(now, cut_off) - timedelta(hours=thresholds.freshness_hours),
         "min_row_count": math.ceil(facts.raw_row_counts[table] * (1 - thresholds.volume_drop_share)),
         "known_currencies": facts.known_currencies,
